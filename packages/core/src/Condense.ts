@@ -1,0 +1,67 @@
+/**
+ * Condense stages shrink what leaves the device (speech only, a short
+ * prompt) and report what they saved, per run, as metrics and span
+ * attributes.
+ */
+import { Effect, Metric } from "effect"
+import * as Stage from "./Stage.js"
+
+export interface Saving {
+  /** What is counted: "bytes", "tokens", "samples", … */
+  readonly unit: string
+  readonly before: number
+  readonly after: number
+}
+
+export type Measure<In, Out> = (input: In, output: Out) => Saving
+
+const before = Metric.counter("edgeline_condense_before_total", {
+  description: "Size of condense stage inputs, by unit",
+})
+const after = Metric.counter("edgeline_condense_after_total", {
+  description: "Size of condense stage outputs, by unit",
+})
+
+const measured =
+  <In, Out, E, R>(name: string, measure: Measure<In, Out>) =>
+  (input: In, effect: Effect.Effect<Out, E, R>): Effect.Effect<Out, E, R> =>
+    Effect.tap(effect, (output) => {
+      const saving = measure(input, output)
+      const attributes = { stage: name, unit: saving.unit }
+      return Effect.all([
+        Metric.update(Metric.withAttributes(before, attributes), saving.before),
+        Metric.update(Metric.withAttributes(after, attributes), saving.after),
+        Effect.annotateCurrentSpan({
+          "edgeline.condense.unit": saving.unit,
+          "edgeline.condense.before": saving.before,
+          "edgeline.condense.after": saving.after,
+        }),
+      ])
+    })
+
+interface Measured<In, Out> {
+  readonly measure: Measure<In, Out>
+}
+
+export interface Constructor {
+  <In, Out, E = never, R = never>(
+    body: Stage.Stateless<In, Out, E, R> & Measured<In, Out>,
+  ): Stage.Stage<In, Out, E, R>
+  <S, In, Out, E = never, R = never>(
+    body: Stage.Stateful<S, In, Out, E, R> & Measured<In, Out>,
+  ): Stage.Stage<In, Out, E, R>
+}
+
+/** A condense stage; `measure` says how big the input was and how big the output is. */
+export const condense: Constructor = (
+  body: Stage.Body<any, any, any, any, any> & Measured<any, any>,
+) => {
+  const wrap = measured(body.name, body.measure)
+  if ("run" in body) {
+    return Stage.make("condense", { ...body, run: (input) => wrap(input, body.run(input)) })
+  }
+  return Stage.make("condense", {
+    ...body,
+    step: (state, input) => wrap(input, body.step(state, input)),
+  })
+}

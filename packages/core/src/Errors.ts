@@ -1,0 +1,62 @@
+/**
+ * Tagged errors of the core. Each is a plain `Error` subclass with a `_tag`,
+ * so Promise users can `switch (e._tag)` and Effect users can `catchTag`.
+ * Every message says what went wrong and what to do about it.
+ */
+import { Data } from "effect"
+
+/** Input (or output) failed a stage's schema. Raised at pipeline entry, before any work. */
+export class InputValidationError extends Data.TaggedError("InputValidationError")<{
+  readonly message: string
+  readonly stage: string
+}> {}
+
+/** A tensor's dims and data disagree, or tensors cannot be stacked or split. */
+export class TensorShapeError extends Data.TaggedError("TensorShapeError")<{
+  readonly message: string
+}> {}
+
+/** A model source could not produce the model's bytes (missing file, HTTP error, hash mismatch). */
+export class ModelNotFoundError extends Data.TaggedError("ModelNotFoundError")<{
+  readonly message: string
+  readonly model: string
+}> {}
+
+/** The backend could not create a session from the bytes (not ONNX, unsupported op). */
+export class ModelLoadError extends Data.TaggedError("ModelLoadError")<{
+  readonly message: string
+  readonly model: string
+}> {}
+
+/** A session run failed (wrong input names, shapes or dtypes). */
+export class InferenceError extends Data.TaggedError("InferenceError")<{
+  readonly message: string
+  readonly model: string
+}> {}
+
+/** The run was cancelled (AbortSignal, `close()`, or interruption). */
+export class CancelledError extends Data.TaggedError("CancelledError")<{
+  readonly message: string
+}> {}
+
+/** The worker transport failed: the worker died, or a value could not cross the boundary. */
+export class WorkerError extends Data.TaggedError("WorkerError")<{
+  readonly message: string
+}> {}
+
+/** An unexpected defect (a bug), surfaced to Promise users as an Error with this tag. */
+export class UnexpectedError extends Data.TaggedError("UnexpectedError")<{
+  readonly message: string
+}> {}
+
+/** The classes above, by tag: the worker transport rebuilds errors of these types. */
+export const coreErrors = [
+  InputValidationError,
+  TensorShapeError,
+  ModelNotFoundError,
+  ModelLoadError,
+  InferenceError,
+  CancelledError,
+  WorkerError,
+  UnexpectedError,
+] as const

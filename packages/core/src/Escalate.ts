@@ -1,0 +1,63 @@
+/**
+ * Escalate stages send only what the device is unsure of to the cloud. When
+ * the cloud cannot be reached (error or timeout) the local answer is
+ * returned marked `degraded`: the pipeline keeps working offline.
+ */
+import { Duration, Effect, Metric } from "effect"
+import * as Stage from "./Stage.js"
+
+export interface Escalated<A> {
+  readonly value: A
+  readonly source: "local" | "cloud"
+  /** True when escalation was wanted but the cloud failed; `value` is then local. */
+  readonly degraded: boolean
+  readonly reason?: string | undefined
+}
+
+export interface Options<In, A, E, R> {
+  readonly name: string
+  /** The device's own answer for this input. */
+  readonly local: (input: In) => A
+  /** Whether the device is unsure enough to ask (a predicate or calibrated threshold). */
+  readonly shouldEscalate: (input: In) => boolean
+  /** Asks the cloud; its answer replaces the local one. */
+  readonly ask: (input: In) => Effect.Effect<A, E, R>
+  readonly timeoutMs?: number | undefined
+}
+
+const outcomes = Metric.counter("edgeline_escalations_total", {
+  description: "Escalate stage outcomes: local, cloud, degraded",
+})
+
+const count = (stage: string, outcome: Escalated<unknown>["source"] | "degraded") =>
+  Metric.update(Metric.withAttributes(outcomes, { stage, outcome }), 1)
+
+export const escalate = <In, A, E = never, R = never>(
+  options: Options<In, A, E, R>,
+): Stage.Stage<In, Escalated<A>, never, R> =>
+  Stage.make("escalate", {
+    name: options.name,
+    run: (input: In): Effect.Effect<Escalated<A>, never, R> => {
+      if (!options.shouldEscalate(input)) {
+        const local: Escalated<A> = { value: options.local(input), source: "local", degraded: false }
+        return Effect.as(count(options.name, "local"), local)
+      }
+      const ask =
+        options.timeoutMs === undefined
+          ? options.ask(input)
+          : Effect.timeout(options.ask(input), Duration.millis(options.timeoutMs))
+      return ask.pipe(
+        Effect.map((value): Escalated<A> => ({ value, source: "cloud", degraded: false })),
+        Effect.tap(() => count(options.name, "cloud")),
+        Effect.catch((error: unknown) => {
+          const degraded: Escalated<A> = {
+            value: options.local(input),
+            source: "local",
+            degraded: true,
+            reason: error instanceof Error ? error.message : String(error),
+          }
+          return Effect.as(count(options.name, "degraded"), degraded)
+        }),
+      )
+    },
+  })

@@ -1,0 +1,260 @@
+/**
+ * A pipeline is stages composed end to end, checked by the type system: each
+ * stage's output must be the next one's input; errors and required services
+ * accumulate in `E` and `R`, which a runtime Layer provides.
+ *
+ * Run it on one input (`run`), or open it once and push a stream through it
+ * (`open`, `stream`): stateful stages then carry their state across elements.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Pipeline, Stage } from "@edgeline/core"
+ *
+ * const split = Stage.preprocess({ name: "split", run: (s: string) => Effect.succeed(s.split(" ")) })
+ * const count = Stage.preprocess({ name: "count", run: (w: string[]) => Effect.succeed(w.length) })
+ * const words = Pipeline.make("words", split, count) // Pipeline<string, number, never, never>
+ * Effect.runPromise(Pipeline.run(words, "on the edge")) // 3
+ * ```
+ */
+import { Effect, Metric, Schema, Stream } from "effect"
+import { dual } from "effect/Function"
+import { type Pipeable, pipeArguments } from "effect/Pipeable"
+import { InputValidationError } from "./Errors.js"
+import * as Progress from "./Progress.js"
+import * as Stage from "./Stage.js"
+
+export interface Pipeline<in In, out Out, out E = never, out R = never> extends Pipeable {
+  readonly name: string
+  readonly stages: ReadonlyArray<Stage.Any>
+  /** Phantom: keeps In/Out/E/R on the type. */
+  readonly "~types"?: { in: (i: In) => void; out: Out; e: E; r: R }
+}
+
+export type Any = Pipeline<any, any, any, any>
+export type Input<P> = P extends Pipeline<infer In, any, any, any> ? In : never
+export type Output<P> = P extends Pipeline<any, infer Out, any, any> ? Out : never
+export type Error<P> = P extends Pipeline<any, any, infer E, any> ? E : never
+export type Services<P> = P extends Pipeline<any, any, any, infer R> ? R : never
+
+type S<In, Out, E, R> = Stage.Stage<In, Out, E, R>
+
+const PipelineProto = {
+  pipe() {
+    // biome-ignore lint/complexity/noArguments: Pipeable protocol
+    return pipeArguments(this, arguments)
+  },
+}
+
+const build = (name: string, stages: ReadonlyArray<Stage.Any>): Any => {
+  if (stages.length === 0) throw new TypeError(`pipeline "${name}" needs at least one stage`)
+  return Object.assign(Object.create(PipelineProto), { name, stages })
+}
+
+/** Composes stages; a mismatch between one stage's output and the next's input is a type error. */
+export function make<A, B, E1, R1>(name: string, s1: S<A, B, E1, R1>): Pipeline<A, B, E1, R1>
+export function make<A, B, C, E1, R1, E2, R2>(
+  name: string,
+  s1: S<A, B, E1, R1>,
+  s2: S<B, C, E2, R2>,
+): Pipeline<A, C, E1 | E2, R1 | R2>
+export function make<A, B, C, D, E1, R1, E2, R2, E3, R3>(
+  name: string,
+  s1: S<A, B, E1, R1>,
+  s2: S<B, C, E2, R2>,
+  s3: S<C, D, E3, R3>,
+): Pipeline<A, D, E1 | E2 | E3, R1 | R2 | R3>
+export function make<A, B, C, D, F, E1, R1, E2, R2, E3, R3, E4, R4>(
+  name: string,
+  s1: S<A, B, E1, R1>,
+  s2: S<B, C, E2, R2>,
+  s3: S<C, D, E3, R3>,
+  s4: S<D, F, E4, R4>,
+): Pipeline<A, F, E1 | E2 | E3 | E4, R1 | R2 | R3 | R4>
+export function make<A, B, C, D, F, G, E1, R1, E2, R2, E3, R3, E4, R4, E5, R5>(
+  name: string,
+  s1: S<A, B, E1, R1>,
+  s2: S<B, C, E2, R2>,
+  s3: S<C, D, E3, R3>,
+  s4: S<D, F, E4, R4>,
+  s5: S<F, G, E5, R5>,
+): Pipeline<A, G, E1 | E2 | E3 | E4 | E5, R1 | R2 | R3 | R4 | R5>
+export function make<A, B, C, D, F, G, H, E1, R1, E2, R2, E3, R3, E4, R4, E5, R5, E6, R6>(
+  name: string,
+  s1: S<A, B, E1, R1>,
+  s2: S<B, C, E2, R2>,
+  s3: S<C, D, E3, R3>,
+  s4: S<D, F, E4, R4>,
+  s5: S<F, G, E5, R5>,
+  s6: S<G, H, E6, R6>,
+): Pipeline<A, H, E1 | E2 | E3 | E4 | E5 | E6, R1 | R2 | R3 | R4 | R5 | R6>
+export function make<A, B, C, D, F, G, H, I, E1, R1, E2, R2, E3, R3, E4, R4, E5, R5, E6, R6, E7, R7>(
+  name: string,
+  s1: S<A, B, E1, R1>,
+  s2: S<B, C, E2, R2>,
+  s3: S<C, D, E3, R3>,
+  s4: S<D, F, E4, R4>,
+  s5: S<F, G, E5, R5>,
+  s6: S<G, H, E6, R6>,
+  s7: S<H, I, E7, R7>,
+): Pipeline<A, I, E1 | E2 | E3 | E4 | E5 | E6 | E7, R1 | R2 | R3 | R4 | R5 | R6 | R7>
+export function make(name: string, ...stages: Array<Stage.Any>): Any {
+  return build(name, stages)
+}
+
+/** Appends a stage (data-last, for `pipe`). */
+export const andThen =
+  <Out, Out2, E2, R2>(stage: S<Out, Out2, E2, R2>) =>
+  <In, E, R>(self: Pipeline<In, Out, E, R>): Pipeline<In, Out2, E | E2, R | R2> =>
+    build(self.name, [...self.stages, stage]) as Pipeline<In, Out2, E | E2, R | R2>
+
+/** Puts two pipelines end to end. */
+export const concat =
+  <Out, Out2, E2, R2>(next: Pipeline<Out, Out2, E2, R2>) =>
+  <In, E, R>(self: Pipeline<In, Out, E, R>): Pipeline<In, Out2, E | E2, R | R2> =>
+    build(`${self.name}+${next.name}`, [...self.stages, ...next.stages]) as Pipeline<
+      In,
+      Out2,
+      E | E2,
+      R | R2
+    >
+
+/** Checks `input` against the entry stage's schema, if it has one. */
+export const validate = <In, Out, E, R>(
+  self: Pipeline<In, Out, E, R>,
+  input: unknown,
+): Effect.Effect<In, InputValidationError> => {
+  const entry = self.stages[0]!
+  if (entry.input === undefined) return Effect.succeed(input as In)
+  return Schema.decodeUnknownEffect(entry.input)(input).pipe(
+    Effect.mapError(
+      (error) =>
+        new InputValidationError({
+          stage: entry.name,
+          message: `input to "${self.name}" (stage "${entry.name}") is invalid: ${error.message}`,
+        }),
+    ),
+  ) as Effect.Effect<In, InputValidationError>
+}
+
+/**
+ * A pipeline opened for a stream: every stage opened once, so stateful
+ * stages carry their state from one `push` to the next; `end` flushes.
+ */
+export interface Session<In, Out, E, R> {
+  readonly push: (input: In) => Effect.Effect<Out, E | InputValidationError, R>
+  /** Flushes every stage in order; each flushed value runs through the stages after it. */
+  readonly end: () => Effect.Effect<Array<Out>, E, R>
+}
+
+const stageProgress = (name: string, done: number, total: number) =>
+  Progress.report({ stage: `pipeline:${name}`, done, total })
+
+const runFrom = (
+  pipelineName: string,
+  stages: ReadonlyArray<Stage.Any>,
+  instances: ReadonlyArray<Stage.Instance<any, any, any, any>>,
+  from: number,
+  input: unknown,
+): Effect.Effect<any, any, any> =>
+  Effect.gen(function* () {
+    let value = input
+    for (let i = from; i < stages.length; i++) {
+      value = yield* Stage.instrument(stages[i]!, instances[i]!.step(value))
+      yield* stageProgress(pipelineName, i + 1, stages.length)
+    }
+    return value
+  })
+
+/** Opens every stage once (fresh state) for a stream of inputs. */
+export const open = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Session<In, Out, E, R> => {
+  const instances = self.stages.map((stage) => stage.open())
+  let ended = false
+  return {
+    push: (input) =>
+      Effect.flatMap(validate(self, input), (valid) =>
+        runFrom(self.name, self.stages, instances, 0, valid),
+      ),
+    end: () =>
+      Effect.gen(function* () {
+        if (ended) return []
+        ended = true
+        const outputs: Array<Out> = []
+        for (let i = 0; i < instances.length; i++) {
+          const flush = instances[i]!.flush
+          if (flush === undefined) continue
+          const held = yield* Stage.instrument(self.stages[i]!, flush())
+          outputs.push(yield* runFrom(self.name, self.stages, instances, i + 1, held))
+        }
+        return outputs
+      }),
+  }
+}
+
+/**
+ * Runs one input through the pipeline. Stateful stages get fresh state and
+ * are flushed at once; a stage's flushed output is joined to its step output
+ * with the stage's `concat`.
+ */
+export const run: {
+  <In>(input: In): <Out, E, R>(self: Pipeline<In, Out, E, R>) => Effect.Effect<Out, E | InputValidationError, R>
+  <In, Out, E, R>(self: Pipeline<In, Out, E, R>, input: In): Effect.Effect<Out, E | InputValidationError, R>
+} = dual(2, <In, Out, E, R>(self: Pipeline<In, Out, E, R>, input: In) => runOnce(self, input))
+
+const runOnce = <In, Out, E, R>(self: Pipeline<In, Out, E, R>, input: In) =>
+  Effect.gen(function* () {
+    let value: unknown = yield* validate(self, input)
+    const total = self.stages.length
+    for (let i = 0; i < total; i++) {
+      const stage = self.stages[i]!
+      const instance = stage.open()
+      const flush = instance.flush
+      const step = instance.step(value)
+      value = yield* Stage.instrument(
+        stage,
+        flush === undefined
+          ? step
+          : Effect.flatMap(step, (out) => Effect.map(flush(), (held) => stage.concat!(out, held))),
+      )
+      yield* stageProgress(self.name, i + 1, total)
+    }
+    return value as Out
+  }).pipe(Effect.withSpan(`edgeline.pipeline.${self.name}`)) as Effect.Effect<
+    Out,
+    E | InputValidationError,
+    R
+  >
+
+/** Runs a stream through one opened session; outputs flushed at the end follow the last one. */
+export const stream =
+  <In, Out, E, R>(self: Pipeline<In, Out, E, R>) =>
+  <E2, R2>(inputs: Stream.Stream<In, E2, R2>): Stream.Stream<Out, E | E2 | InputValidationError, R | R2> =>
+    Stream.suspend(() => {
+      const session = open(self)
+      return inputs.pipe(
+        Stream.mapEffect(session.push),
+        Stream.concat(Stream.fromIterableEffect(Effect.suspend(() => session.end()))),
+      )
+    })
+
+export interface StageTiming {
+  readonly stage: string
+  readonly kind: Stage.Kind
+  readonly count: number
+  readonly totalMs: number
+  readonly meanMs: number
+  readonly maxMs: number
+}
+
+/** Per-stage wall time recorded so far, from the stage duration metrics. */
+export const timings = (self: Any): Effect.Effect<Array<StageTiming>> =>
+  Effect.forEach(self.stages, (stage) =>
+    Effect.map(Metric.value(stage.duration), (state) => ({
+      stage: stage.name,
+      kind: stage.kind,
+      count: state.count,
+      totalMs: state.sum,
+      meanMs: state.count === 0 ? 0 : state.sum / state.count,
+      maxMs: state.count === 0 ? 0 : state.max,
+    })),
+  )

@@ -1,0 +1,37 @@
+/**
+ * Progress of long work. Stages report through this reference; the Promise
+ * runner and the worker transport forward it to the caller's `onProgress`.
+ * With nobody listening, reports cost nothing.
+ */
+import { Context, Effect } from "effect"
+import { dual } from "effect/Function"
+
+export interface Event {
+  /** The stage reporting, or "pipeline" for stage-to-stage progress. */
+  readonly stage: string
+  readonly done: number
+  readonly total: number
+}
+
+export type Listener = (event: Event) => void
+
+export const Reporter = Context.Reference<Listener | undefined>("@edgeline/core/Progress", {
+  defaultValue: () => undefined,
+})
+
+export const report = (event: Event): Effect.Effect<void> =>
+  Effect.flatMap(Reporter, (listener) =>
+    listener === undefined ? Effect.void : Effect.sync(() => listener(event)),
+  )
+
+/** Runs `effect` with `listener` receiving its progress events. */
+export const withListener: {
+  (
+    listener: Listener | undefined,
+  ): <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E, R>(effect: Effect.Effect<A, E, R>, listener: Listener | undefined): Effect.Effect<A, E, R>
+} = dual(
+  2,
+  <A, E, R>(effect: Effect.Effect<A, E, R>, listener: Listener | undefined) =>
+    Effect.provideService(effect, Reporter, listener),
+)

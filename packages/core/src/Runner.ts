@@ -1,0 +1,130 @@
+/**
+ * The Promise front door, for everyone who does not use Effect:
+ *
+ * ```ts
+ * const runner = await createRunner(voiceGate, { layer: NodeRuntime.layer() })
+ * const result = await runner.run(wavBytes, { signal, onProgress })
+ * await runner.close()
+ * ```
+ *
+ * Failures reject with the pipeline's tagged errors (plain `Error`s with a
+ * `_tag`); cancellation rejects with `CancelledError`.
+ */
+import { Cause, Effect, Exit, type Fiber, type Layer, ManagedRuntime } from "effect"
+import { CancelledError, UnexpectedError } from "./Errors.js"
+import * as Pipeline from "./Pipeline.js"
+import * as Progress from "./Progress.js"
+
+/** The part of `AbortSignal` we use; the DOM's and Node's both fit. */
+export interface AbortSignalLike {
+  readonly aborted: boolean
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void
+  removeEventListener(type: "abort", listener: () => void): void
+}
+
+export interface CallOptions {
+  readonly signal?: AbortSignalLike | undefined
+  readonly onProgress?: Progress.Listener | undefined
+}
+
+/** A stream opened on a runner: state carries from one `push` to the next. */
+export interface StreamSession<In, Out> {
+  push(input: In, options?: CallOptions): Promise<Out>
+  /** Ends the stream; returns what stateful stages still held. */
+  end(options?: CallOptions): Promise<Array<Out>>
+}
+
+export interface Runner<In, Out> {
+  run(input: In, options?: CallOptions): Promise<Out>
+  open(): Promise<StreamSession<In, Out>>
+  /** Pushes every input through one session, yielding outputs as they come, then the flushed ones. */
+  stream(inputs: AsyncIterable<In> | Iterable<In>, options?: CallOptions): AsyncGenerator<Out>
+  /** Per-stage wall time so far. */
+  timings(): Promise<Array<Pipeline.StageTiming>>
+  /** Cancels what is running and releases models and workers. */
+  close(): Promise<void>
+}
+
+/** Turns an Effect failure into the Error a Promise user should see. */
+export const toError = (cause: Cause.Cause<unknown>): Error => {
+  const failure = Cause.findErrorOption(cause)
+  if (failure._tag === "Some") {
+    const e = failure.value
+    return e instanceof Error ? e : new UnexpectedError({ message: String(e) })
+  }
+  if (Cause.hasInterruptsOnly(cause)) return new CancelledError({ message: "the run was cancelled" })
+  const defect = Cause.squash(cause)
+  return new UnexpectedError({
+    message: defect instanceof Error ? defect.message : Cause.pretty(cause),
+  })
+}
+
+/** Builds the `stream` method from `open`, shared by in-process and worker runners. */
+export const streamFrom = async function* <In, Out>(
+  session: StreamSession<In, Out>,
+  inputs: AsyncIterable<In> | Iterable<In>,
+  options?: CallOptions,
+): AsyncGenerator<Out> {
+  for await (const input of inputs) yield await session.push(input, options)
+  for (const out of await session.end(options)) yield out
+}
+
+export interface RunnerOptions<R, ER> {
+  /** Provides every service the pipeline needs, e.g. `NodeRuntime.layer()`. */
+  readonly layer: Layer.Layer<R, ER>
+}
+
+export const createRunner = async <In, Out, E, R, ER>(
+  pipeline: Pipeline.Pipeline<In, Out, E, R>,
+  options: RunnerOptions<R, ER>,
+): Promise<Runner<In, Out>> => {
+  const runtime = ManagedRuntime.make(options.layer)
+  const built = await runtime.runPromiseExit(Effect.void)
+  if (Exit.isFailure(built)) throw toError(built.cause)
+
+  const running = new Set<Fiber.Fiber<unknown, unknown>>()
+  let closed = false
+
+  const exec = <A>(effect: Effect.Effect<A, unknown, R>, call: CallOptions = {}): Promise<A> => {
+    if (closed) return Promise.reject(new CancelledError({ message: "the runner is closed" }))
+    if (call.signal?.aborted) {
+      return Promise.reject(new CancelledError({ message: "the signal was already aborted" }))
+    }
+    const fiber = runtime.runFork(Progress.withListener(effect, call.onProgress))
+    running.add(fiber)
+    const abort = () => fiber.interruptUnsafe()
+    call.signal?.addEventListener("abort", abort, { once: true })
+    return new Promise<A>((resolve, reject) => {
+      fiber.addObserver((exit) => {
+        running.delete(fiber)
+        call.signal?.removeEventListener("abort", abort)
+        if (Exit.isSuccess(exit)) resolve(exit.value)
+        else reject(toError(exit.cause))
+      })
+    })
+  }
+
+  const open = async (): Promise<StreamSession<In, Out>> => {
+    const session = Pipeline.open(pipeline)
+    return {
+      push: (input, call) => exec(session.push(input), call),
+      end: (call) => exec(session.end(), call),
+    }
+  }
+
+  return {
+    run: (input, call) => exec(Pipeline.run(pipeline, input), call),
+    open,
+    stream: (inputs, call) =>
+      (async function* () {
+        yield* streamFrom(await open(), inputs, call)
+      })(),
+    timings: () => runtime.runPromise(Pipeline.timings(pipeline)),
+    close: async () => {
+      if (closed) return
+      closed = true
+      for (const fiber of running) fiber.interruptUnsafe()
+      await runtime.dispose()
+    },
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Running a pipeline in a worker: `serve` inside it, `connect` outside, over
+ * comlink. The same code serves browser Workers and Node `worker_threads`
+ * (runtimes pass comlink endpoints). ArrayBuffers are transferred; progress
+ * and cancellation cross the boundary; a typed error arrives with its `_tag`
+ * (and as its own class when that class is registered).
+ */
+import * as Comlink from "comlink"
+import { Effect, Exit, type Fiber, type Layer, ManagedRuntime } from "effect"
+import { CancelledError, coreErrors, WorkerError } from "./Errors.js"
+import * as Pipeline from "./Pipeline.js"
+import * as Progress from "./Progress.js"
+import { type CallOptions, type Runner, type StreamSession, streamFrom, toError } from "./Runner.js"
+import { buffersOf } from "./Transfer.js"
+
+export type Endpoint = Comlink.Endpoint
+
+interface SerializedError {
+  readonly _tag: string
+  readonly message: string
+  readonly fields: Record<string, unknown>
+}
+
+type Wire = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: SerializedError }
+
+/** What a served worker exposes; internal to the transport. */
+export interface WorkerApi {
+  run(call: number, input: unknown, onProgress?: Progress.Listener): Promise<Wire>
+  open(session: number): void
+  push(call: number, session: number, input: unknown, onProgress?: Progress.Listener): Promise<Wire>
+  end(call: number, session: number): Promise<Wire>
+  cancel(call: number): void
+  timings(): Promise<Array<Pipeline.StageTiming>>
+  close(): Promise<void>
+}
+
+const serialize = (error: Error): SerializedError => {
+  const fields: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(error)) {
+    if (typeof value !== "function" && key !== "stack") fields[key] = value
+  }
+  const tag = (error as { _tag?: unknown })._tag
+  return { _tag: typeof tag === "string" ? tag : error.name, message: error.message, fields }
+}
+
+/** Exposes `pipeline` on `endpoint`; the worker's services come from `layer`. */
+export const serve = <In, Out, E, R, ER>(
+  pipeline: Pipeline.Pipeline<In, Out, E, R>,
+  layer: Layer.Layer<R, ER>,
+  endpoint: Endpoint,
+): void => {
+  const runtime = ManagedRuntime.make(layer)
+  const fibers = new Map<number, Fiber.Fiber<unknown, unknown>>()
+  const sessions = new Map<number, Pipeline.Session<In, Out, E, R>>()
+
+  const exec = (call: number, effect: Effect.Effect<unknown, unknown, R>, onProgress?: Progress.Listener) =>
+    new Promise<Wire>((resolve) => {
+      const listener = onProgress && ((event: Progress.Event) => void onProgress(event))
+      const fiber = runtime.runFork(Progress.withListener(effect, listener))
+      fibers.set(call, fiber)
+      fiber.addObserver((exit) => {
+        fibers.delete(call)
+        if (onProgress) (onProgress as unknown as Comlink.ProxyMethods)[Comlink.releaseProxy]?.()
+        if (Exit.isSuccess(exit)) {
+          resolve(Comlink.transfer({ ok: true, value: exit.value }, buffersOf(exit.value)))
+        } else {
+          resolve({ ok: false, error: serialize(toError(exit.cause)) })
+        }
+      })
+    })
+
+  const sessionFor = (id: number) => {
+    const session = sessions.get(id)
+    if (session === undefined) throw new WorkerError({ message: `no open stream ${id} in the worker` })
+    return session
+  }
+
+  const api: WorkerApi = {
+    run: (call, input, onProgress) => exec(call, Pipeline.run(pipeline, input as In), onProgress),
+    open: (id) => {
+      sessions.set(id, Pipeline.open(pipeline))
+    },
+    push: (call, id, input, onProgress) =>
+      exec(call, Effect.suspend(() => sessionFor(id).push(input as In)), onProgress),
+    end: (call, id) =>
+      exec(
+        call,
+        Effect.suspend(() => sessionFor(id).end()).pipe(Effect.ensuring(Effect.sync(() => sessions.delete(id)))),
+      ),
+    cancel: (call) => fibers.get(call)?.interruptUnsafe(),
+    timings: () => runtime.runPromise(Pipeline.timings(pipeline)),
+    close: async () => {
+      for (const fiber of fibers.values()) fiber.interruptUnsafe()
+      await runtime.dispose()
+    },
+  }
+  Comlink.expose(api, endpoint)
+}
+
+/** An error class the client can rebuild by tag (any `Data.TaggedError` class). */
+export type ErrorClass = new (fields: any) => Error & { readonly _tag: string }
+
+export interface ConnectOptions {
+  /** Extra error classes to rebuild as themselves (core's are known already). */
+  readonly errors?: ReadonlyArray<ErrorClass> | undefined
+  /** Move input buffers to the worker instead of copying them (default true). */
+  readonly transferInput?: boolean | undefined
+  /** Releases the worker itself once the pipeline has shut down. */
+  readonly terminate?: (() => void | Promise<void>) | undefined
+  /** Lets the runtime report a dead worker: every pending call then rejects with `WorkerError`. */
+  readonly watch?: ((fail: (message: string) => void) => void) | undefined
+}
+
+/** A `Runner` for a pipeline served in a worker; the same interface as `createRunner`'s. */
+export const connect = <P extends Pipeline.Any>(
+  endpoint: Endpoint,
+  options: ConnectOptions = {},
+): Runner<Pipeline.Input<P>, Pipeline.Output<P>> => {
+  type In = Pipeline.Input<P>
+  type Out = Pipeline.Output<P>
+  const remote = Comlink.wrap<WorkerApi>(endpoint)
+  const classes = new Map<string, ErrorClass>()
+  for (const cls of [...coreErrors, ...(options.errors ?? [])]) {
+    classes.set((new cls({ message: "" }) as { _tag: string })._tag, cls)
+  }
+  const pending = new Set<(error: Error) => void>()
+  let dead: Error | undefined
+  let closed = false
+  let nextId = 0
+
+  options.watch?.((message) => {
+    dead = new WorkerError({ message })
+    for (const fail of pending) fail(dead)
+    pending.clear()
+  })
+
+  const rebuild = (error: SerializedError): Error => {
+    const cls = classes.get(error._tag)
+    if (cls !== undefined) return new cls({ ...error.fields, message: error.message })
+    return Object.assign(new Error(error.message), { ...error.fields, _tag: error._tag, name: error._tag })
+  }
+
+  const call = async <A>(send: (id: number, onProgress?: Progress.Listener) => Promise<Wire>, opts: CallOptions = {}) => {
+    if (dead) throw dead
+    if (closed) throw new CancelledError({ message: "the runner is closed" })
+    if (opts.signal?.aborted) throw new CancelledError({ message: "the signal was already aborted" })
+    const id = nextId++
+    const abort = () => void remote.cancel(id)
+    opts.signal?.addEventListener("abort", abort, { once: true })
+    let fail: (error: Error) => void = () => {}
+    const died = new Promise<never>((_, reject) => {
+      fail = reject
+      pending.add(fail)
+    })
+    try {
+      const progress = opts.onProgress ? Comlink.proxy(opts.onProgress) : undefined
+      const wire = await Promise.race([send(id, progress), died])
+      if (!wire.ok) throw rebuild(wire.error)
+      return wire.value as A
+    } finally {
+      pending.delete(fail)
+      opts.signal?.removeEventListener("abort", abort)
+    }
+  }
+
+  const outbound = (input: unknown) =>
+    options.transferInput === false ? input : Comlink.transfer(input, buffersOf(input))
+
+  const open = async (): Promise<StreamSession<In, Out>> => {
+    const session = nextId++
+    await remote.open(session)
+    return {
+      push: (input, opts) => call((id, p) => remote.push(id, session, outbound(input), p), opts),
+      end: (opts) => call<Array<Out>>((id) => remote.end(id, session), opts),
+    }
+  }
+
+  return {
+    run: (input, opts) => call<Out>((id, p) => remote.run(id, outbound(input), p), opts),
+    open,
+    stream: (inputs, opts) =>
+      (async function* () {
+        yield* streamFrom(await open(), inputs, opts)
+      })(),
+    timings: () => remote.timings(),
+    close: async () => {
+      if (closed) return
+      closed = true
+      if (!dead) await remote.close()
+      remote[Comlink.releaseProxy]()
+      await options.terminate?.()
+    },
+  }
+}
