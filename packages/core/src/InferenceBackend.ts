@@ -11,8 +11,12 @@ import type { Feeds } from "./Tensor.js"
 export interface SessionOptions {
   /** Threads inside one operator; 1 is best for small models on few cores. */
   readonly intraOpThreads?: number | undefined
-  /** Run once on zeros after loading so the first real call is not slow. */
-  readonly warmup?: boolean | undefined
+  /**
+   * Run once after loading so the first real call is not slow: `true` feeds
+   * zeros shaped from the model's metadata (symbolic dims as 1), or pass the
+   * feeds to use when the model needs particular shapes.
+   */
+  readonly warmup?: boolean | Feeds | undefined
   /** Preferred execution providers in order, e.g. ["webgpu", "wasm"]. */
   readonly executionProviders?: ReadonlyArray<string> | undefined
 }

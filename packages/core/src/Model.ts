@@ -3,13 +3,15 @@
  * `ModelSource`, load them with the `InferenceBackend`. Sessions are remembered
  * per backend instance, so a stage pays for resolution once, not per run.
  */
-import { Effect } from "effect"
+import { Deferred, Effect, Exit } from "effect"
 import type { ModelLoadError, ModelNotFoundError } from "./Errors.js"
 import { InferenceBackend, type Session, type SessionOptions, type Shape } from "./InferenceBackend.js"
 import * as ModelRef from "./ModelRef.js"
 import { ModelSource } from "./ModelSource.js"
 
-const sessions = new WeakMap<Shape, Map<string, Session>>()
+type Loading = Deferred.Deferred<Session, ModelNotFoundError | ModelLoadError>
+
+const sessions = new WeakMap<Shape, Map<string, Loading>>()
 
 export const session = (
   ref: ModelRef.ModelRef,
@@ -22,12 +24,22 @@ export const session = (
       byKey = new Map()
       sessions.set(backend, byKey)
     }
-    const key = `${ModelRef.key(ref)}|${JSON.stringify(options)}`
+    const key = `${ModelRef.key(ref)}|${JSON.stringify({ ...options, warmup: !!options.warmup })}`
     const cached = byKey.get(key)
-    if (cached !== undefined) return cached
+    if (cached !== undefined) return yield* Deferred.await(cached)
+    // Remember the load before it starts, so callers arriving while it runs
+    // share it (one session, so their runs can batch) instead of loading again.
+    // It runs on its own fiber: a cancelled first caller does not cancel theirs.
+    const loading: Loading = Deferred.makeUnsafe()
+    byKey.set(key, loading)
     const source = yield* ModelSource
-    const bytes = yield* source.resolve(ref)
-    const loaded = yield* backend.load(bytes, options)
-    byKey.set(key, loaded)
-    return loaded
+    yield* source.resolve(ref).pipe(
+      Effect.flatMap((bytes) => backend.load(bytes, options)),
+      Effect.onExit((exit) => {
+        if (Exit.isFailure(exit)) byKey.delete(key) // the next caller tries again
+        return Deferred.done(loading, exit)
+      }),
+      Effect.forkDetach,
+    )
+    return yield* Deferred.await(loading)
   })

@@ -1,0 +1,27 @@
+/** Mono audio as the voice gate passes it around: float samples in [-1, 1]. */
+export interface AudioChunk {
+  readonly samples: Float32Array
+  readonly sampleRate: number
+}
+
+/** The rate Silero VAD (and most speech models) expect. */
+export const MODEL_RATE = 16_000
+
+export const concatFloat32 = (a: Float32Array, b: Float32Array): Float32Array => {
+  if (b.length === 0) return a
+  if (a.length === 0) return b
+  const out = new Float32Array(a.length + b.length)
+  out.set(a)
+  out.set(b, a.length)
+  return out
+}
+
+/** Float samples to 16-bit PCM, clipped. */
+export const toPcm16 = (samples: Float32Array): Int16Array => {
+  const out = new Int16Array(samples.length)
+  for (let i = 0; i < samples.length; i++) {
+    const s = Math.max(-1, Math.min(1, samples[i]!))
+    out[i] = s < 0 ? Math.round(s * 32768) : Math.round(s * 32767)
+  }
+  return out
+}

@@ -1,0 +1,54 @@
+/**
+ * Streaming resampling to 16 kHz with libsamplerate (its WebAssembly port),
+ * the reference sample-rate converter. The converter keeps its filter state
+ * between chunks, so a live stream resamples as if it were one file.
+ */
+import LibSampleRate from "@alexanderolsen/libsamplerate-js"
+import { Stage } from "@edgeline/core"
+import { Data, Effect } from "effect"
+import { type AudioChunk, concatFloat32, MODEL_RATE } from "./Audio.js"
+
+export class ResampleError extends Data.TaggedError("ResampleError")<{ readonly message: string }> {}
+
+type Converter = Awaited<ReturnType<typeof LibSampleRate.create>>
+
+interface State {
+  rate: number | undefined
+  converter: Converter | undefined
+}
+
+const converterFor = (state: State, rate: number): Effect.Effect<Converter | undefined, ResampleError> => {
+  if (state.rate !== undefined && state.rate !== rate) {
+    return Effect.fail(
+      new ResampleError({
+        message: `sample rate changed mid-stream from ${state.rate} to ${rate} Hz; open a new stream`,
+      }),
+    )
+  }
+  state.rate = rate
+  if (rate === MODEL_RATE || state.converter !== undefined) return Effect.succeed(state.converter)
+  return Effect.tryPromise({
+    try: () =>
+      LibSampleRate.create(1, rate, MODEL_RATE, {
+        converterType: LibSampleRate.ConverterType.SRC_SINC_FASTEST,
+      }),
+    catch: (e) => new ResampleError({ message: `cannot start the resampler: ${String(e)}` }),
+  }).pipe(Effect.tap((converter) => Effect.sync(() => (state.converter = converter))))
+}
+
+/** Preprocess stage: mono audio at any rate in, 16 kHz samples out. */
+export const stage = Stage.preprocess({
+  name: "resample-16k",
+  initial: (): State => ({ rate: undefined, converter: undefined }),
+  step: (state, chunk: AudioChunk) =>
+    Effect.map(converterFor(state, chunk.sampleRate), (converter) =>
+      converter === undefined ? chunk.samples : converter.full(chunk.samples),
+    ),
+  flush: (state) =>
+    Effect.sync(() => {
+      state.converter?.destroy()
+      state.converter = undefined
+      return new Float32Array(0)
+    }),
+  concat: concatFloat32,
+})

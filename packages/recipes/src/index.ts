@@ -1,0 +1,12 @@
+/**
+ * @edgeline/recipes — ready pipelines made of core stages. They name their
+ * models; a runtime Layer (Node or web) runs them unchanged.
+ */
+export * as Audio from "./audio/Audio.js"
+export * as Frames from "./audio/Frames.js"
+export * as Resample from "./audio/Resample.js"
+export * as WavDecode from "./audio/WavDecode.js"
+export { WavDecodeError } from "./audio/WavDecode.js"
+export * as Segmenter from "./voice-gate/Segmenter.js"
+export * as SileroVad from "./voice-gate/SileroVad.js"
+export * as VoiceGate from "./voice-gate/VoiceGate.js"

@@ -1,0 +1,150 @@
+/**
+ * Frame probabilities to speech segments, with Silero's hangover rules:
+ * speech starts at a frame above `threshold`; it ends only after
+ * `minSilenceMs` below `threshold - 0.15`; segments shorter than
+ * `minSpeechMs` are dropped; each kept segment is widened by `padMs` on both
+ * sides (never overlapping the previous one). Works frame by frame, so a live
+ * stream gets each segment, with its audio, as soon as it closes.
+ */
+import { Condense } from "@edgeline/core"
+import { Effect } from "effect"
+import { MODEL_RATE } from "../audio/Audio.js"
+import type { Scored } from "./SileroVad.js"
+
+export interface Options {
+  /** Speech probability that starts a segment (default 0.5). */
+  readonly threshold?: number | undefined
+  readonly minSpeechMs?: number | undefined
+  readonly minSilenceMs?: number | undefined
+  readonly padMs?: number | undefined
+}
+
+export interface Segment {
+  /** Seconds from the start of the stream. */
+  readonly start: number
+  readonly end: number
+  /** The segment's 16 kHz audio, padding included. */
+  readonly audio: Float32Array
+}
+
+export interface Segmented {
+  /** Segments that closed while processing this input. */
+  readonly segments: ReadonlyArray<Segment>
+  readonly firstFrame: number
+  readonly probabilities: Float32Array
+  /** 16 kHz samples this input carried. */
+  readonly samples: number
+}
+
+interface State {
+  triggered: boolean
+  start: number
+  silenceFrom: number | undefined
+  lastEnd: number
+  /** Audio kept for segments still open or about to open, from sample `bufferStart`. */
+  buffer: Float32Array
+  bufferStart: number
+  total: number
+}
+
+const ms = (value: number) => Math.round((value * MODEL_RATE) / 1000)
+
+export const concatSegmented = (a: Segmented, b: Segmented): Segmented => {
+  const probabilities = new Float32Array(a.probabilities.length + b.probabilities.length)
+  probabilities.set(a.probabilities)
+  probabilities.set(b.probabilities, a.probabilities.length)
+  return {
+    segments: [...a.segments, ...b.segments],
+    firstFrame: a.firstFrame,
+    probabilities,
+    samples: a.samples + b.samples,
+  }
+}
+
+export const make = (options: Options = {}) => {
+  const threshold = options.threshold ?? 0.5
+  const negThreshold = Math.max(threshold - 0.15, 0.01)
+  const minSpeech = ms(options.minSpeechMs ?? 250)
+  const minSilence = ms(options.minSilenceMs ?? 100)
+  const pad = ms(options.padMs ?? 30)
+
+  const close = (state: State, end: number, into: Array<Segment>) => {
+    if (end - state.start >= minSpeech) {
+      const from = Math.max(state.lastEnd, state.start - pad, 0)
+      const to = Math.min(end + pad, state.total)
+      into.push({
+        start: from / MODEL_RATE,
+        end: to / MODEL_RATE,
+        audio: state.buffer.slice(from - state.bufferStart, to - state.bufferStart),
+      })
+      state.lastEnd = to
+    }
+    state.triggered = false
+    state.silenceFrom = undefined
+  }
+
+  const append = (state: State, samples: Float32Array) => {
+    const keepFrom = state.triggered
+      ? Math.max(state.lastEnd, state.start - pad, 0)
+      : Math.max(state.lastEnd, state.total - pad, 0)
+    const kept = state.buffer.subarray(Math.max(0, keepFrom - state.bufferStart))
+    const buffer = new Float32Array(kept.length + samples.length)
+    buffer.set(kept)
+    buffer.set(samples, kept.length)
+    state.bufferStart = state.total - kept.length
+    state.buffer = buffer
+    state.total += samples.length
+  }
+
+  return Condense.condense({
+    name: "speech-segments",
+    initial: (): State => ({
+      triggered: false,
+      start: 0,
+      silenceFrom: undefined,
+      lastEnd: 0,
+      buffer: new Float32Array(0),
+      bufferStart: 0,
+      total: 0,
+    }),
+    step: (state, scored: Scored) =>
+      Effect.sync((): Segmented => {
+        const segments: Array<Segment> = []
+        const frameStart0 = state.total
+        append(state, scored.samples.subarray(0, scored.valid))
+        for (let i = 0; i < scored.count; i++) {
+          const p = scored.probabilities[i]!
+          const start = frameStart0 + i * scored.size
+          const end = Math.min(start + scored.size, state.total)
+          if (p >= threshold) {
+            state.silenceFrom = undefined
+            if (!state.triggered) {
+              state.triggered = true
+              state.start = start
+            }
+          } else if (p < negThreshold && state.triggered) {
+            state.silenceFrom ??= start
+            if (end - state.silenceFrom >= minSilence) close(state, state.silenceFrom, segments)
+          }
+        }
+        return {
+          segments,
+          firstFrame: scored.first,
+          probabilities: scored.probabilities,
+          samples: scored.valid,
+        }
+      }),
+    flush: (state) =>
+      Effect.sync((): Segmented => {
+        const segments: Array<Segment> = []
+        if (state.triggered) close(state, state.total, segments)
+        return { segments, firstFrame: -1, probabilities: new Float32Array(0), samples: 0 }
+      }),
+    concat: concatSegmented,
+    measure: (scored, out) => ({
+      unit: "samples",
+      before: scored.valid,
+      after: out.segments.reduce((n, s) => n + s.audio.length, 0),
+    }),
+  })
+}

@@ -1,0 +1,126 @@
+/**
+ * The voice gate: audio in, only the speech out. WAV (or live chunks) →
+ * 16 kHz → 512-sample frames → Silero VAD v5 → speech segments → the speech
+ * audio as 16 kHz PCM16, with bytes in and out reported.
+ *
+ * The same pipeline objects run in Node and in a browser worker.
+ *
+ * @example
+ * ```ts
+ * import { createRunner } from "@edgeline/core"
+ * import { NodeRuntime } from "@edgeline/runtime-node"
+ * import { VoiceGate } from "@edgeline/recipes"
+ *
+ * const runner = await createRunner(VoiceGate.file, { layer: NodeRuntime.layer() })
+ * const gated = await runner.run(await readFile("talk.wav"))
+ * console.log(gated.segments, VoiceGate.speechRatio(gated))
+ * ```
+ */
+import { Condense, type ModelRef, Pipeline } from "@edgeline/core"
+import { Effect } from "effect"
+import { MODEL_RATE, toPcm16 } from "../audio/Audio.js"
+import * as Frames from "../audio/Frames.js"
+import * as Resample from "../audio/Resample.js"
+import * as WavDecode from "../audio/WavDecode.js"
+import * as Segmenter from "./Segmenter.js"
+import * as SileroVad from "./SileroVad.js"
+
+export interface Options extends Segmenter.Options {
+  /** Another Silero v5 file (e.g. from a fleet registry). */
+  readonly model?: ModelRef.ModelRef | undefined
+}
+
+export interface Gated {
+  /** Speech segments, in seconds from the start. */
+  readonly segments: ReadonlyArray<{ readonly start: number; readonly end: number }>
+  /** The speech audio, segments back to back, 16 kHz PCM16: all that leaves the device. */
+  readonly speech: Int16Array
+  /** Speech probability of each 512-sample frame. */
+  readonly probabilities: Float32Array
+  readonly firstFrame: number
+  /** 16 kHz samples examined. */
+  readonly samples: number
+  /** 16 kHz PCM16 bytes examined and bytes kept. */
+  readonly bytesIn: number
+  readonly bytesOut: number
+}
+
+const toSpeech = Condense.condense({
+  name: "speech-pcm16",
+  run: (segmented: Segmenter.Segmented) =>
+    Effect.sync((): Gated => {
+      const length = segmented.segments.reduce((n, s) => n + s.audio.length, 0)
+      const speech = new Int16Array(length)
+      let offset = 0
+      for (const segment of segmented.segments) {
+        speech.set(toPcm16(segment.audio), offset)
+        offset += segment.audio.length
+      }
+      return {
+        segments: segmented.segments.map(({ start, end }) => ({ start, end })),
+        speech,
+        probabilities: segmented.probabilities,
+        firstFrame: segmented.firstFrame,
+        samples: segmented.samples,
+        bytesIn: segmented.samples * 2,
+        bytesOut: speech.byteLength,
+      }
+    }),
+  measure: (_, gated) => ({ unit: "bytes", before: gated.bytesIn, after: gated.bytesOut }),
+})
+
+/** The gate for live audio: push `AudioChunk`s of any size; segments come out as they close. */
+export const live = (options: Options = {}) =>
+  Pipeline.make(
+    "voice-gate-live",
+    Resample.stage,
+    Frames.make(SileroVad.FRAME),
+    SileroVad.make(options),
+    Segmenter.make(options),
+    toSpeech,
+  )
+
+/** The gate for a whole WAV file (bytes in). */
+export const fromWav = (options: Options = {}) =>
+  Pipeline.make(
+    "voice-gate",
+    WavDecode.stage,
+    Resample.stage,
+    Frames.make(SileroVad.FRAME),
+    SileroVad.make(options),
+    Segmenter.make(options),
+    toSpeech,
+  )
+
+/** Default-configured pipelines. */
+export const file = fromWav()
+export const stream = live()
+
+/** Share of the examined audio that was kept as speech, 0..1. */
+export const speechRatio = (gated: Pick<Gated, "bytesIn" | "bytesOut">): number =>
+  gated.bytesIn === 0 ? 0 : gated.bytesOut / gated.bytesIn
+
+/** Joins the outputs of a live stream into one result. */
+export const merge = (outputs: ReadonlyArray<Gated>): Gated => {
+  const speech = new Int16Array(outputs.reduce((n, o) => n + o.speech.length, 0))
+  const probabilities = new Float32Array(outputs.reduce((n, o) => n + o.probabilities.length, 0))
+  let s = 0
+  let p = 0
+  for (const o of outputs) {
+    speech.set(o.speech, s)
+    s += o.speech.length
+    probabilities.set(o.probabilities, p)
+    p += o.probabilities.length
+  }
+  return {
+    segments: outputs.flatMap((o) => o.segments),
+    speech,
+    probabilities,
+    firstFrame: outputs[0]?.firstFrame ?? 0,
+    samples: outputs.reduce((n, o) => n + o.samples, 0),
+    bytesIn: outputs.reduce((n, o) => n + o.bytesIn, 0),
+    bytesOut: outputs.reduce((n, o) => n + o.bytesOut, 0),
+  }
+}
+
+export const SAMPLE_RATE = MODEL_RATE

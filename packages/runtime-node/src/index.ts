@@ -1,0 +1,8 @@
+/**
+ * @edgeline/runtime-node — run Edgeline pipelines on Node with
+ * onnxruntime-node, in-process or in a worker thread.
+ */
+export * as ModelSources from "./ModelSources.js"
+export * as NodeRuntime from "./NodeRuntime.js"
+export * as OnnxBackend from "./OnnxBackend.js"
+export { connectWorker, serveWorker } from "./NodeWorker.js"
