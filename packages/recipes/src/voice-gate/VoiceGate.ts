@@ -18,6 +18,7 @@
  */
 import { Condense, type ModelRef, Pipeline } from "@edgeline/core"
 import { Effect } from "effect"
+import wavefile from "wavefile"
 import { MODEL_RATE, toPcm16 } from "../audio/Audio.js"
 import * as Frames from "../audio/Frames.js"
 import * as Resample from "../audio/Resample.js"
@@ -123,4 +124,12 @@ export const merge = (outputs: ReadonlyArray<Gated>): Gated => {
   }
 }
 
+/** The rate of everything the gate outputs. */
 export const SAMPLE_RATE = MODEL_RATE
+
+/** The gate's speech output as a 16 kHz mono PCM16 WAV file. */
+export const toWav = (speech: Int16Array): Uint8Array => {
+  const wav = new wavefile.WaveFile()
+  wav.fromScratch(1, MODEL_RATE, "16", speech)
+  return wav.toBuffer()
+}
