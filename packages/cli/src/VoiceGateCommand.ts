@@ -9,8 +9,8 @@ import { basename } from "node:path"
 import { createRunner, type Pipeline, type Progress } from "@edgeline/core"
 import { VoiceGate } from "@edgeline/recipes"
 import { NodeRuntime } from "@edgeline/runtime-node"
-import { InputFileError } from "./UsageError.js"
 import { progressBar } from "./ProgressBar.js"
+import { InputFileError } from "./UsageError.js"
 
 export interface Flags {
   readonly json: boolean
@@ -88,7 +88,9 @@ export const format = (report: Report): string => {
   const lines = [`voice gate: ${report.file} (${seconds(report.durationSec)} of audio)`, ""]
   lines.push(`segments (${report.segments.length}):`)
   for (const s of report.segments) {
-    lines.push(`  ${s.start.toFixed(2).padStart(8)} → ${s.end.toFixed(2).padEnd(8)} ${seconds(s.end - s.start)}`)
+    lines.push(
+      `  ${s.start.toFixed(2).padStart(8)} → ${s.end.toFixed(2).padEnd(8)} ${seconds(s.end - s.start)}`,
+    )
   }
   lines.push("")
   lines.push(`speech ratio: ${(report.speechRatio * 100).toFixed(1)} %`)
@@ -98,7 +100,9 @@ export const format = (report: Report): string => {
   lines.push("")
   lines.push("per-stage timing:")
   for (const t of report.timings) {
-    lines.push(`  ${t.stage.padEnd(16)} ${t.kind.padEnd(11)} ${t.totalMs.toFixed(1).padStart(8)} ms`)
+    lines.push(
+      `  ${t.stage.padEnd(16)} ${t.kind.padEnd(11)} ${t.totalMs.toFixed(1).padStart(8)} ms`,
+    )
   }
   return lines.join("\n")
 }

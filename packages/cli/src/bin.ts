@@ -4,8 +4,8 @@
  * (one line on stderr, no stack trace), 1 anything unexpected.
  */
 import { parseArgs } from "node:util"
-import * as VoiceGateCommand from "./VoiceGateCommand.js"
 import { UsageError } from "./UsageError.js"
+import * as VoiceGateCommand from "./VoiceGateCommand.js"
 
 const USAGE = `usage: edgeline voice-gate <file.wav> [--json] [--threshold 0..1] [--min-speech-ms n]
                    [--min-silence-ms n] [--pad-ms n] [--out speech.wav] [--progress | --no-progress]`

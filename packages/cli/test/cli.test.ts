@@ -4,8 +4,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
-import wavefile from "wavefile"
 import { beforeAll, describe, expect, it } from "vitest"
+import wavefile from "wavefile"
 
 const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url))
 const sample = fileURLToPath(
@@ -46,7 +46,13 @@ describe("edgeline voice-gate", () => {
     expect(stdout).toMatch(/segments \(\d+\):/)
     expect(stdout).toMatch(/speech ratio: \d+\.\d %/)
     expect(stdout).toMatch(/bytes: 384,000 in/)
-    for (const stage of ["wav-decode", "resample-16k", "silero-vad", "speech-segments", "speech-pcm16"]) {
+    for (const stage of [
+      "wav-decode",
+      "resample-16k",
+      "silero-vad",
+      "speech-segments",
+      "speech-pcm16",
+    ]) {
       expect(stdout).toContain(stage)
     }
   })
@@ -64,8 +70,12 @@ describe("edgeline voice-gate", () => {
   })
 
   it("--threshold changes what is kept", async () => {
-    const low = JSON.parse((await edgeline("voice-gate", sample, "--json", "--threshold", "0.05")).stdout)
-    const high = JSON.parse((await edgeline("voice-gate", sample, "--json", "--threshold", "0.95")).stdout)
+    const low = JSON.parse(
+      (await edgeline("voice-gate", sample, "--json", "--threshold", "0.05")).stdout,
+    )
+    const high = JSON.parse(
+      (await edgeline("voice-gate", sample, "--json", "--threshold", "0.95")).stdout,
+    )
     expect(low.bytesOut).toBeGreaterThan(high.bytesOut)
   })
 
@@ -111,7 +121,9 @@ describe("bad input: one line, exit code 2, no stack trace", () => {
       "NaN samples",
       async () => {
         const path = join(dir, "nan.wav")
-        const samples = Float32Array.from({ length: 16000 }, (_, i) => (i === 700 ? Number.NaN : 0.1))
+        const samples = Float32Array.from({ length: 16000 }, (_, i) =>
+          i === 700 ? Number.NaN : 0.1,
+        )
         await writeFile(path, wav("32f", samples))
         return path
       },

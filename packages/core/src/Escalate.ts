@@ -39,7 +39,11 @@ export const escalate = <In, A, E = never, R = never>(
     name: options.name,
     run: (input: In): Effect.Effect<Escalated<A>, never, R> => {
       if (!options.shouldEscalate(input)) {
-        const local: Escalated<A> = { value: options.local(input), source: "local", degraded: false }
+        const local: Escalated<A> = {
+          value: options.local(input),
+          source: "local",
+          degraded: false,
+        }
         return Effect.as(count(options.name, "local"), local)
       }
       const ask =

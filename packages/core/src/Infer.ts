@@ -8,7 +8,12 @@
  *   hidden state) and gets the session to drive frame by frame.
  */
 import { Duration, Effect, Exit, Request, RequestResolver, type Schema } from "effect"
-import type { InferenceError, ModelLoadError, ModelNotFoundError, TensorShapeError } from "./Errors.js"
+import type {
+  InferenceError,
+  ModelLoadError,
+  ModelNotFoundError,
+  TensorShapeError,
+} from "./Errors.js"
 import type { InferenceBackend, Session, SessionOptions } from "./InferenceBackend.js"
 import * as Model from "./Model.js"
 import type { ModelRef } from "./ModelRef.js"
@@ -68,7 +73,9 @@ const runBatch = (entries: ReadonlyArray<Request.Entry<BatchedRun>>) =>
         perEntry[i]![name] = part
       })
     }
-    entries.forEach((entry, i) => entry.completeUnsafe(Exit.succeed(perEntry[i]!)))
+    entries.forEach((entry, i) => {
+      entry.completeUnsafe(Exit.succeed(perEntry[i]!))
+    })
   }).pipe(
     Effect.catch((error) =>
       Effect.sync(() => {

@@ -5,7 +5,12 @@
  */
 import { Deferred, Effect, Exit } from "effect"
 import type { ModelLoadError, ModelNotFoundError } from "./Errors.js"
-import { InferenceBackend, type Session, type SessionOptions, type Shape } from "./InferenceBackend.js"
+import {
+  InferenceBackend,
+  type Session,
+  type SessionOptions,
+  type Shape,
+} from "./InferenceBackend.js"
 import * as ModelRef from "./ModelRef.js"
 import { ModelSource } from "./ModelSource.js"
 

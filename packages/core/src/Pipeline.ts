@@ -88,7 +88,30 @@ export function make<A, B, C, D, F, G, H, E1, R1, E2, R2, E3, R3, E4, R4, E5, R5
   s5: S<F, G, E5, R5>,
   s6: S<G, H, E6, R6>,
 ): Pipeline<A, H, E1 | E2 | E3 | E4 | E5 | E6, R1 | R2 | R3 | R4 | R5 | R6>
-export function make<A, B, C, D, F, G, H, I, E1, R1, E2, R2, E3, R3, E4, R4, E5, R5, E6, R6, E7, R7>(
+export function make<
+  A,
+  B,
+  C,
+  D,
+  F,
+  G,
+  H,
+  I,
+  E1,
+  R1,
+  E2,
+  R2,
+  E3,
+  R3,
+  E4,
+  R4,
+  E5,
+  R5,
+  E6,
+  R6,
+  E7,
+  R7,
+>(
   name: string,
   s1: S<A, B, E1, R1>,
   s2: S<B, C, E2, R2>,
@@ -197,8 +220,13 @@ export const open = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Session<In, 
  * with the stage's `concat`.
  */
 export const run: {
-  <In>(input: In): <Out, E, R>(self: Pipeline<In, Out, E, R>) => Effect.Effect<Out, E | InputValidationError, R>
-  <In, Out, E, R>(self: Pipeline<In, Out, E, R>, input: In): Effect.Effect<Out, E | InputValidationError, R>
+  <In>(
+    input: In,
+  ): <Out, E, R>(self: Pipeline<In, Out, E, R>) => Effect.Effect<Out, E | InputValidationError, R>
+  <In, Out, E, R>(
+    self: Pipeline<In, Out, E, R>,
+    input: In,
+  ): Effect.Effect<Out, E | InputValidationError, R>
 } = dual(2, <In, Out, E, R>(self: Pipeline<In, Out, E, R>, input: In) => runOnce(self, input))
 
 const runOnce = <In, Out, E, R>(self: Pipeline<In, Out, E, R>, input: In) =>
@@ -228,7 +256,9 @@ const runOnce = <In, Out, E, R>(self: Pipeline<In, Out, E, R>, input: In) =>
 /** Runs a stream through one opened session; outputs flushed at the end follow the last one. */
 export const stream =
   <In, Out, E, R>(self: Pipeline<In, Out, E, R>) =>
-  <E2, R2>(inputs: Stream.Stream<In, E2, R2>): Stream.Stream<Out, E | E2 | InputValidationError, R | R2> =>
+  <E2, R2>(
+    inputs: Stream.Stream<In, E2, R2>,
+  ): Stream.Stream<Out, E | E2 | InputValidationError, R | R2> =>
     Stream.suspend(() => {
       const session = open(self)
       return inputs.pipe(

@@ -30,8 +30,6 @@ export const withListener: {
     listener: Listener | undefined,
   ): <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(effect: Effect.Effect<A, E, R>, listener: Listener | undefined): Effect.Effect<A, E, R>
-} = dual(
-  2,
-  <A, E, R>(effect: Effect.Effect<A, E, R>, listener: Listener | undefined) =>
-    Effect.provideService(effect, Reporter, listener),
+} = dual(2, <A, E, R>(effect: Effect.Effect<A, E, R>, listener: Listener | undefined) =>
+  Effect.provideService(effect, Reporter, listener),
 )

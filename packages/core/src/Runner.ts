@@ -52,7 +52,8 @@ export const toError = (cause: Cause.Cause<unknown>): Error => {
     const e = failure.value
     return e instanceof Error ? e : new UnexpectedError({ message: String(e) })
   }
-  if (Cause.hasInterruptsOnly(cause)) return new CancelledError({ message: "the run was cancelled" })
+  if (Cause.hasInterruptsOnly(cause))
+    return new CancelledError({ message: "the run was cancelled" })
   const defect = Cause.squash(cause)
   return new UnexpectedError({
     message: defect instanceof Error ? defect.message : Cause.pretty(cause),

@@ -14,7 +14,9 @@ export interface Options<A, E, R> {
   readonly sampleRate?: number | undefined
 }
 
-export const tap = <A, E = never, R = never>(options: Options<A, E, R>): Stage.Stage<A, A, never, R> => {
+export const tap = <A, E = never, R = never>(
+  options: Options<A, E, R>,
+): Stage.Stage<A, A, never, R> => {
   const rate = options.sampleRate ?? 1
   return Stage.make("sync", {
     name: options.name,

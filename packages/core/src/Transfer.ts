@@ -4,7 +4,10 @@
  * whole are moved: a view into a larger buffer may share it with state the
  * sender still uses, so it is copied instead.
  */
-export const buffersOf = (value: unknown, found: Set<ArrayBuffer> = new Set()): Array<ArrayBuffer> => {
+export const buffersOf = (
+  value: unknown,
+  found: Set<ArrayBuffer> = new Set(),
+): Array<ArrayBuffer> => {
   collect(value, found, 0)
   return [...found]
 }

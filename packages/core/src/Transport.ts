@@ -21,7 +21,9 @@ interface SerializedError {
   readonly fields: Record<string, unknown>
 }
 
-type Wire = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: SerializedError }
+type Wire =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: SerializedError }
 
 /** What a served worker exposes; internal to the transport. */
 export interface WorkerApi {
@@ -53,7 +55,11 @@ export const serve = <In, Out, E, R, ER>(
   const fibers = new Map<number, Fiber.Fiber<unknown, unknown>>()
   const sessions = new Map<number, Pipeline.Session<In, Out, E, R>>()
 
-  const exec = (call: number, effect: Effect.Effect<unknown, unknown, R>, onProgress?: Progress.Listener) =>
+  const exec = (
+    call: number,
+    effect: Effect.Effect<unknown, unknown, R>,
+    onProgress?: Progress.Listener,
+  ) =>
     new Promise<Wire>((resolve) => {
       const listener = onProgress && ((event: Progress.Event) => void onProgress(event))
       const fiber = runtime.runFork(Progress.withListener(effect, listener))
@@ -71,7 +77,8 @@ export const serve = <In, Out, E, R, ER>(
 
   const sessionFor = (id: number) => {
     const session = sessions.get(id)
-    if (session === undefined) throw new WorkerError({ message: `no open stream ${id} in the worker` })
+    if (session === undefined)
+      throw new WorkerError({ message: `no open stream ${id} in the worker` })
     return session
   }
 
@@ -81,11 +88,17 @@ export const serve = <In, Out, E, R, ER>(
       sessions.set(id, Pipeline.open(pipeline))
     },
     push: (call, id, input, onProgress) =>
-      exec(call, Effect.suspend(() => sessionFor(id).push(input as In)), onProgress),
+      exec(
+        call,
+        Effect.suspend(() => sessionFor(id).push(input as In)),
+        onProgress,
+      ),
     end: (call, id) =>
       exec(
         call,
-        Effect.suspend(() => sessionFor(id).end()).pipe(Effect.ensuring(Effect.sync(() => sessions.delete(id)))),
+        Effect.suspend(() => sessionFor(id).end()).pipe(
+          Effect.ensuring(Effect.sync(() => sessions.delete(id))),
+        ),
       ),
     cancel: (call) => fibers.get(call)?.interruptUnsafe(),
     timings: () => runtime.runPromise(Pipeline.timings(pipeline)),
@@ -137,13 +150,21 @@ export const connect = <P extends Pipeline.Any>(
   const rebuild = (error: SerializedError): Error => {
     const cls = classes.get(error._tag)
     if (cls !== undefined) return new cls({ ...error.fields, message: error.message })
-    return Object.assign(new Error(error.message), { ...error.fields, _tag: error._tag, name: error._tag })
+    return Object.assign(new Error(error.message), {
+      ...error.fields,
+      _tag: error._tag,
+      name: error._tag,
+    })
   }
 
-  const call = async <A>(send: (id: number, onProgress?: Progress.Listener) => Promise<Wire>, opts: CallOptions = {}) => {
+  const call = async <A>(
+    send: (id: number, onProgress?: Progress.Listener) => Promise<Wire>,
+    opts: CallOptions = {},
+  ) => {
     if (dead) throw dead
     if (closed) throw new CancelledError({ message: "the runner is closed" })
-    if (opts.signal?.aborted) throw new CancelledError({ message: "the signal was already aborted" })
+    if (opts.signal?.aborted)
+      throw new CancelledError({ message: "the signal was already aborted" })
     const id = nextId++
     const abort = () => void remote.cancel(id)
     opts.signal?.addEventListener("abort", abort, { once: true })

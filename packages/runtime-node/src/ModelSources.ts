@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto"
 import { readFile } from "node:fs/promises"
 import { createRequire } from "node:module"
-import { join } from "node:path"
+import { join, resolve as resolvePath } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { ModelNotFoundError, type ModelRef, ModelSource } from "@edgeline/core"
 import { Effect, Layer } from "effect"
@@ -40,19 +40,31 @@ const read = (ref: ModelRef.ModelRef, options: Options): Promise<Uint8Array> => 
     const spec = uri.slice(4)
     const path = resolveNpm(spec, options.packageRoots ?? [process.cwd()])
     if (path === undefined) {
-      throw notFound(ref, `package file "${spec}" is not installed; add its package to your dependencies`)
+      throw notFound(
+        ref,
+        `package file "${spec}" is not installed; add its package to your dependencies`,
+      )
     }
     return readFile(path)
   }
   if (uri.startsWith("http://") || uri.startsWith("https://")) {
     return fetch(uri, { signal: AbortSignal.timeout(options.fetchTimeoutMs ?? 30_000) }).then(
       async (response) => {
-        if (!response.ok) throw notFound(ref, `HTTP ${response.status} ${response.statusText}`)
+        if (!response.ok) {
+          throw notFound(ref, `HTTP ${response.status} ${response.statusText}; check the URL`)
+        }
         return new Uint8Array(await response.arrayBuffer())
       },
     )
   }
-  return readFile(uri.startsWith("file:") ? fileURLToPath(uri) : uri)
+  const path = uri.startsWith("file:") ? fileURLToPath(uri) : uri
+  return readFile(path).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== "ENOENT") throw e
+    throw notFound(
+      ref,
+      `no file at ${resolvePath(path)}; check the path (relative paths resolve from the working directory, ${process.cwd()})`,
+    )
+  })
 }
 
 /** Resolves files, `npm:` package files and URLs. */
@@ -65,7 +77,10 @@ export const layer = (options: Options = {}): Layer.Layer<ModelSource.ModelSourc
           if (ref.sha256 !== undefined) {
             const actual = createHash("sha256").update(bytes).digest("hex")
             if (actual !== ref.sha256) {
-              throw notFound(ref, `sha256 is ${actual}, expected ${ref.sha256}; the file is not the model the ref names`)
+              throw notFound(
+                ref,
+                `sha256 is ${actual}, expected ${ref.sha256}; the file is not the model the ref names`,
+              )
             }
           }
           return { ref, bytes }

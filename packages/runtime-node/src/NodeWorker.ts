@@ -21,7 +21,9 @@ export const serveWorker = <In, Out, E, R, ER>(
   layer: Layer.Layer<R, ER>,
 ): void => {
   if (parentPort === null) {
-    throw new Error("serveWorker must be called inside a worker_threads Worker (parentPort is null)")
+    throw new Error(
+      "serveWorker must be called inside a worker_threads Worker (parentPort is null)",
+    )
   }
   Transport.serve(pipeline, layer, nodeEndpoint(parentPort))
 }

@@ -34,6 +34,9 @@ const zerosFor = (meta: ort.InferenceSession.ValueMetadata): Tensor.Tensor => {
   return Tensor.zeros(meta.type as Tensor.DType, dims)
 }
 
+/** The model loaded but its warm-up run failed. */
+class WarmupError extends Error {}
+
 const hashOf = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")
 
 const makeSession = (
@@ -92,11 +95,20 @@ export const layer = (options: Options = {}): Layer.Layer<InferenceBackend.Infer
         opened.push(ortSession)
         const ready = makeSession(model.ref, ortSession)
         if (session.warmup) {
-          const feeds =
-            session.warmup === true
+          const zeros = session.warmup === true
+          try {
+            const feeds = zeros
               ? Object.fromEntries(ortSession.inputMetadata.map((m) => [m.name, zerosFor(m)]))
-              : session.warmup
-          await Effect.runPromise(ready.run(feeds))
+              : (session.warmup as Tensor.Feeds)
+            await Effect.runPromise(ready.run(feeds))
+          } catch (e) {
+            // The bytes loaded fine; release the session rather than keep it until the scope closes.
+            opened.splice(opened.indexOf(ortSession), 1)
+            await ortSession.release()
+            throw new WarmupError(
+              `${e instanceof Error ? e.message : String(e)}${zeros ? "; `warmup: true` feeds zeros with symbolic dims as 1, which this model rejects: pass the warm-up feeds instead" : ""}`,
+            )
+          }
         }
         return ready
       }
@@ -118,7 +130,10 @@ export const layer = (options: Options = {}): Layer.Layer<InferenceBackend.Infer
             catch: (e) =>
               new ModelLoadError({
                 model: model.ref.name,
-                message: `loading "${model.ref.name}" (${model.ref.uri}) into onnxruntime failed: ${e instanceof Error ? e.message : String(e)}; is it a valid ONNX file?`,
+                message:
+                  e instanceof WarmupError
+                    ? `warming up "${model.ref.name}" (${model.ref.uri}) failed: ${e.message}`
+                    : `loading "${model.ref.name}" (${model.ref.uri}) into onnxruntime failed: ${e instanceof Error ? e.message : String(e)}; is it a valid ONNX file?`,
               }),
           }),
       })

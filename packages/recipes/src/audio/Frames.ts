@@ -58,7 +58,8 @@ export const make = (size: number) =>
     flush: (state) =>
       Effect.sync((): Frames => {
         const valid = state.pending.length
-        if (valid === 0) return { first: state.next, samples: new Float32Array(0), count: 0, size, valid }
+        if (valid === 0)
+          return { first: state.next, samples: new Float32Array(0), count: 0, size, valid }
         const last = new Float32Array(size)
         last.set(state.pending)
         state.pending = new Float32Array(0)

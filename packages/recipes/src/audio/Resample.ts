@@ -8,7 +8,9 @@ import { Stage } from "@edgeline/core"
 import { Data, Effect } from "effect"
 import { type AudioChunk, concatFloat32, MODEL_RATE } from "./Audio.js"
 
-export class ResampleError extends Data.TaggedError("ResampleError")<{ readonly message: string }> {}
+export class ResampleError extends Data.TaggedError("ResampleError")<{
+  readonly message: string
+}> {}
 
 type Converter = Awaited<ReturnType<typeof LibSampleRate.create>>
 
@@ -17,7 +19,10 @@ interface State {
   converter: Converter | undefined
 }
 
-const converterFor = (state: State, rate: number): Effect.Effect<Converter | undefined, ResampleError> => {
+const converterFor = (
+  state: State,
+  rate: number,
+): Effect.Effect<Converter | undefined, ResampleError> => {
   if (state.rate !== undefined && state.rate !== rate) {
     return Effect.fail(
       new ResampleError({

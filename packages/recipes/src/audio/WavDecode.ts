@@ -48,7 +48,10 @@ const decodeSync = (bytes: Uint8Array): AudioChunk => {
     )
   }
   if (fmt.numChannels < 1 || fmt.sampleRate < 1) {
-    throw fail("unsupported-format", `WAV header says ${fmt.numChannels} channels at ${fmt.sampleRate} Hz`)
+    throw fail(
+      "unsupported-format",
+      `WAV header says ${fmt.numChannels} channels at ${fmt.sampleRate} Hz`,
+    )
   }
   if (data.samples.length < data.chunkSize) {
     throw fail(
@@ -60,7 +63,10 @@ const decodeSync = (bytes: Uint8Array): AudioChunk => {
   const channels = fmt.numChannels
   const scale = fullScale[wav.bitDepth]
   if (scale === undefined) {
-    throw fail("unsupported-format", `WAV bit depth ${wav.bitDepth} is not supported; use 8/16/24/32-bit PCM or float`)
+    throw fail(
+      "unsupported-format",
+      `WAV bit depth ${wav.bitDepth} is not supported; use 8/16/24/32-bit PCM or float`,
+    )
   }
   const raw = wav.getSamples(true, Float32Array) as unknown as Float32Array
   // 8-bit WAV is unsigned, centred on 128; the others are signed.

@@ -12,7 +12,10 @@ export const FRAME = 512
 export const CONTEXT = 64
 
 /** The v5 model file shipped inside `@ricky0123/vad-web`. */
-export const model = ModelRef.make("silero_vad_v5", "npm:@ricky0123/vad-web/dist/silero_vad_v5.onnx")
+export const model = ModelRef.make(
+  "silero_vad_v5",
+  "npm:@ricky0123/vad-web/dist/silero_vad_v5.onnx",
+)
 
 export interface Scored extends Frames {
   /** Speech probability of each frame. */
