@@ -15,10 +15,11 @@ export interface Saving {
 
 export type Measure<In, Out> = (input: In, output: Out) => Saving
 
-const before = Metric.counter("edgeline_condense_before_total", {
+/** Totals of what condense stages took in and let out, tagged `{ stage, unit }`. */
+export const before = Metric.counter("edgeline_condense_before_total", {
   description: "Size of condense stage inputs, by unit",
 })
-const after = Metric.counter("edgeline_condense_after_total", {
+export const after = Metric.counter("edgeline_condense_after_total", {
   description: "Size of condense stage outputs, by unit",
 })
 

@@ -3,7 +3,7 @@
  * the cloud cannot be reached (error or timeout) the local answer is
  * returned marked `degraded`: the pipeline keeps working offline.
  */
-import { Duration, Effect, Metric } from "effect"
+import { Cause, Duration, Effect, Metric } from "effect"
 import * as Stage from "./Stage.js"
 
 export interface Escalated<A> {
@@ -46,14 +46,18 @@ export const escalate = <In, A, E = never, R = never>(
         }
         return Effect.as(count(options.name, "local"), local)
       }
+      // A throwing client is a failed escalation too: the device keeps its answer.
+      const asked = Effect.suspend(() => options.ask(input))
       const ask =
         options.timeoutMs === undefined
-          ? options.ask(input)
-          : Effect.timeout(options.ask(input), Duration.millis(options.timeoutMs))
+          ? asked
+          : Effect.timeout(asked, Duration.millis(options.timeoutMs))
       return ask.pipe(
         Effect.map((value): Escalated<A> => ({ value, source: "cloud", degraded: false })),
         Effect.tap(() => count(options.name, "cloud")),
-        Effect.catch((error: unknown) => {
+        Effect.catchCause((cause) => {
+          if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+          const error = Cause.squash(cause)
           const degraded: Escalated<A> = {
             value: options.local(input),
             source: "local",

@@ -8,10 +8,10 @@
  *   hidden state) and gets the session to drive frame by frame.
  */
 import { Duration, Effect, Exit, Request, RequestResolver, type Schema } from "effect"
-import type {
-  InferenceError,
-  ModelLoadError,
-  ModelNotFoundError,
+import {
+  type InferenceError,
+  type ModelLoadError,
+  type ModelNotFoundError,
   TensorShapeError,
 } from "./Errors.js"
 import type { InferenceBackend, Session, SessionOptions } from "./InferenceBackend.js"
@@ -92,6 +92,16 @@ const batchResolver = (options: BatchOptions) =>
     runAll: (entries) => runBatch(entries),
   })
 
+/** Shape errors from `encode` are typed failures; anything else it throws is a bug (a defect). */
+const encodeWith = <In>(encode: (input: In) => Tensor.Feeds, input: In) =>
+  Effect.suspend(() => {
+    try {
+      return Effect.succeed(encode(input))
+    } catch (e) {
+      return e instanceof TensorShapeError ? Effect.fail(e) : Effect.die(e)
+    }
+  })
+
 /** A stateless infer stage, optionally micro-batched. */
 export const infer = <In, Out>(
   options: Options<In, Out>,
@@ -108,10 +118,7 @@ export const infer = <In, Out>(
     run: (input: In) =>
       Effect.gen(function* () {
         const session = yield* getSession
-        const feeds = yield* Effect.try({
-          try: () => options.encode(input),
-          catch: (e) => e as TensorShapeError,
-        })
+        const feeds = yield* encodeWith(options.encode, input)
         const outputs = yield* runFeeds(session, feeds)
         return options.decode(outputs, input)
       }),

@@ -61,26 +61,40 @@ export const serve = <In, Out, E, R, ER>(
     onProgress?: Progress.Listener,
   ) =>
     new Promise<Wire>((resolve) => {
-      const listener = onProgress && ((event: Progress.Event) => void onProgress(event))
+      // Progress travels on a port of its own, so the result could overtake it.
+      // The caller handles progress calls in order: once the last one has been
+      // answered, every event has been delivered, and the result may follow.
+      let delivered: PromiseLike<unknown> = Promise.resolve()
+      const listener =
+        onProgress &&
+        ((event: Progress.Event) => {
+          delivered = onProgress(event) as unknown as PromiseLike<unknown>
+        })
       const fiber = runtime.runFork(Progress.withListener(effect, listener))
       fibers.set(call, fiber)
       fiber.addObserver((exit) => {
         fibers.delete(call)
-        if (onProgress) (onProgress as unknown as Comlink.ProxyMethods)[Comlink.releaseProxy]?.()
-        if (Exit.isSuccess(exit)) {
-          resolve(Comlink.transfer({ ok: true, value: exit.value }, buffersOf(exit.value)))
-        } else {
-          resolve({ ok: false, error: serialize(toError(exit.cause)) })
+        const settle = () => {
+          if (onProgress) (onProgress as unknown as Comlink.ProxyMethods)[Comlink.releaseProxy]?.()
+          if (Exit.isSuccess(exit)) {
+            resolve(Comlink.transfer({ ok: true, value: exit.value }, buffersOf(exit.value)))
+          } else {
+            resolve({ ok: false, error: serialize(toError(exit.cause)) })
+          }
         }
+        Promise.resolve(delivered).then(settle, settle)
       })
     })
 
-  const sessionFor = (id: number) => {
-    const session = sessions.get(id)
-    if (session === undefined)
-      throw new WorkerError({ message: `no open stream ${id} in the worker` })
-    return session
-  }
+  // A typed failure, not a throw: a throw inside an Effect is a defect and
+  // would reach the caller as UnexpectedError instead of WorkerError.
+  const sessionFor = (id: number) =>
+    Effect.suspend(() => {
+      const session = sessions.get(id)
+      return session === undefined
+        ? Effect.fail(new WorkerError({ message: `no open stream ${id} in the worker` }))
+        : Effect.succeed(session)
+    })
 
   const api: WorkerApi = {
     run: (call, input, onProgress) => exec(call, Pipeline.run(pipeline, input as In), onProgress),
@@ -90,13 +104,13 @@ export const serve = <In, Out, E, R, ER>(
     push: (call, id, input, onProgress) =>
       exec(
         call,
-        Effect.suspend(() => sessionFor(id).push(input as In)),
+        Effect.flatMap(sessionFor(id), (session) => session.push(input as In)),
         onProgress,
       ),
     end: (call, id) =>
       exec(
         call,
-        Effect.suspend(() => sessionFor(id).end()).pipe(
+        Effect.flatMap(sessionFor(id), (session) => session.end()).pipe(
           Effect.ensuring(Effect.sync(() => sessions.delete(id))),
         ),
       ),
@@ -157,39 +171,51 @@ export const connect = <P extends Pipeline.Any>(
     })
   }
 
-  const call = async <A>(
-    send: (id: number, onProgress?: Progress.Listener) => Promise<Wire>,
-    opts: CallOptions = {},
-  ) => {
+  /** `request`'s answer, or WorkerError if the worker is or goes dead first (it would never answer). */
+  const guard = async <A>(request: () => Promise<A>): Promise<A> => {
     if (dead) throw dead
-    if (closed) throw new CancelledError({ message: "the runner is closed" })
-    if (opts.signal?.aborted)
-      throw new CancelledError({ message: "the signal was already aborted" })
-    const id = nextId++
-    const abort = () => void remote.cancel(id)
-    opts.signal?.addEventListener("abort", abort, { once: true })
     let fail: (error: Error) => void = () => {}
     const died = new Promise<never>((_, reject) => {
       fail = reject
       pending.add(fail)
     })
     try {
+      return await Promise.race([request(), died])
+    } finally {
+      pending.delete(fail)
+    }
+  }
+
+  const call = async <A>(
+    send: (id: number, onProgress?: Progress.Listener) => Promise<Wire>,
+    opts: CallOptions = {},
+  ) => {
+    if (closed) throw new CancelledError({ message: "the runner is closed" })
+    if (opts.signal?.aborted) {
+      throw new CancelledError({ message: "the signal was already aborted" })
+    }
+    const id = nextId++
+    const abort = () => void remote.cancel(id)
+    opts.signal?.addEventListener("abort", abort, { once: true })
+    try {
       const progress = opts.onProgress ? Comlink.proxy(opts.onProgress) : undefined
-      const wire = await Promise.race([send(id, progress), died])
+      const wire = await guard(() => send(id, progress))
       if (!wire.ok) throw rebuild(wire.error)
       return wire.value as A
     } finally {
-      pending.delete(fail)
       opts.signal?.removeEventListener("abort", abort)
     }
   }
 
+  // Comlink.transfer keys a WeakMap by the value: only objects can carry transfers.
   const outbound = (input: unknown) =>
-    options.transferInput === false ? input : Comlink.transfer(input, buffersOf(input))
+    options.transferInput === false || typeof input !== "object" || input === null
+      ? input
+      : Comlink.transfer(input, buffersOf(input))
 
   const open = async (): Promise<StreamSession<In, Out>> => {
     const session = nextId++
-    await remote.open(session)
+    await guard(() => remote.open(session))
     return {
       push: (input, opts) => call((id, p) => remote.push(id, session, outbound(input), p), opts),
       end: (opts) => call<Array<Out>>((id) => remote.end(id, session), opts),
@@ -203,7 +229,7 @@ export const connect = <P extends Pipeline.Any>(
       (async function* () {
         yield* streamFrom(await open(), inputs, opts)
       })(),
-    timings: () => remote.timings(),
+    timings: () => guard(() => remote.timings()),
     close: async () => {
       if (closed) return
       closed = true

@@ -25,7 +25,10 @@ const runAll = <A>(effects: ReadonlyArray<Effect.Effect<A, unknown, never>>) =>
 describe("Infer.infer with batch", () => {
   it("stacks concurrent Effect callers into fewer backend calls, each caller getting its own rows", async () => {
     const runtime = memoryRuntime()
-    const pipeline = Pipeline.make("batched", sumStage("sum-batched", { maxSize: 8, maxWaitMs: 20 }))
+    const pipeline = Pipeline.make(
+      "batched",
+      sumStage("sum-batched", { maxSize: 8, maxWaitMs: 20 }),
+    )
     const results = await runAll(
       inputs(5).map((input) => Effect.provide(Pipeline.run(pipeline, input), runtime.layer)),
     )
@@ -62,7 +65,10 @@ describe("Infer.infer with batch", () => {
 
   it("splits outputs by each caller's own row count when callers send several rows", async () => {
     const runtime = memoryRuntime()
-    const pipeline = Pipeline.make("multi-row", sumStage("sum-multi-row", { maxSize: 8, maxWaitMs: 20 }))
+    const pipeline = Pipeline.make(
+      "multi-row",
+      sumStage("sum-multi-row", { maxSize: 8, maxWaitMs: 20 }),
+    )
     const callers = [
       [
         [1, 1],
@@ -85,7 +91,10 @@ describe("Infer.infer with batch", () => {
 
   it("batches concurrent runner.run Promise calls too", async () => {
     const runtime = memoryRuntime()
-    const pipeline = Pipeline.make("runner-batched", sumStage("sum-runner", { maxSize: 4, maxWaitMs: 20 }))
+    const pipeline = Pipeline.make(
+      "runner-batched",
+      sumStage("sum-runner", { maxSize: 4, maxWaitMs: 20 }),
+    )
     const runner = await createRunner(pipeline, { layer: runtime.layer })
     try {
       // Warm the model so the concurrent calls below share one cached session.
@@ -104,7 +113,9 @@ describe("Infer.infer with batch", () => {
     const runtime = memoryRuntime()
     const pipeline = Pipeline.make("lone", sumStage("sum-lone", { maxSize: 64, maxWaitMs: 30 }))
     const started = Date.now()
-    const result = await Effect.runPromise(Effect.provide(Pipeline.run(pipeline, [[4, 4]]), runtime.layer))
+    const result = await Effect.runPromise(
+      Effect.provide(Pipeline.run(pipeline, [[4, 4]]), runtime.layer),
+    )
     expect(result).toEqual([8])
     expect(Date.now() - started).toBeGreaterThanOrEqual(25)
     expect(runtime.session("sum").calls()).toBe(1)
@@ -121,9 +132,15 @@ describe("Infer.infer with batch", () => {
     })
     const pipeline = Pipeline.make("broken", broken)
     const errors = await runAll(
-      inputs(3).map((input) => Effect.provide(Effect.flip(Pipeline.run(pipeline, input)), runtime.layer)),
+      inputs(3).map((input) =>
+        Effect.provide(Effect.flip(Pipeline.run(pipeline, input)), runtime.layer),
+      ),
     )
-    expect(errors.map((e) => e._tag)).toEqual(["InferenceError", "InferenceError", "InferenceError"])
+    expect(errors.map((e) => e._tag)).toEqual([
+      "InferenceError",
+      "InferenceError",
+      "InferenceError",
+    ])
     expect(runtime.session("broken").calls()).toBe(1)
   })
 })
@@ -150,7 +167,9 @@ describe("model sessions", () => {
       Effect.provide(Effect.flip(Pipeline.run(pipeline, [[1]])), runtime.layer),
     )
     expect(first._tag).toBe("ModelNotFoundError")
-    const second = await Effect.runPromise(Effect.provide(Pipeline.run(pipeline, [[1, 2]]), runtime.layer))
+    const second = await Effect.runPromise(
+      Effect.provide(Pipeline.run(pipeline, [[1, 2]]), runtime.layer),
+    )
     expect(second).toEqual([3])
     expect(runtime.loads()).toBe(1)
   })

@@ -7,6 +7,9 @@ import { createRunner } from "../src/Runner.js"
 import * as Stage from "../src/Stage.js"
 import { memoryRuntime, rowsFeeds, sumModel, sums } from "./support/memoryRuntime.js"
 
+// Upper time bounds are far below the 10 s the slow stages sleep, yet loose
+// enough for a loaded 2-core CI machine.
+
 /**
  * quick -> slow (sleeps 10 s) -> after. `events` records "started",
  * "interrupted" (onInterrupt), "finalized" (ensuring) and "after".
@@ -26,7 +29,11 @@ const makeSlowPipeline = () => {
   })
   const after = Stage.preprocess({
     name: "after",
-    run: (n: number) => Effect.sync(() => (events.push("after"), n)),
+    run: (n: number) =>
+      Effect.as(
+        Effect.sync(() => events.push("after")),
+        n,
+      ),
   })
   const started = (count = 1) =>
     vi.waitFor(
@@ -57,7 +64,7 @@ describe("cancelling a Promise run with an AbortSignal", () => {
       const abortedAt = Date.now()
       controller.abort()
       const error = await result
-      expect(Date.now() - abortedAt).toBeLessThan(500)
+      expect(Date.now() - abortedAt).toBeLessThan(2000)
       expect(error).toBeInstanceOf(CancelledError)
       expect((error as CancelledError)._tag).toBe("CancelledError")
       expect(events).toEqual(["started", "interrupted", "finalized"])
@@ -120,7 +127,7 @@ describe("runner.close()", () => {
     const closedAt = Date.now()
     await runner.close()
     const [e1, e2] = await Promise.all([first, second])
-    expect(Date.now() - closedAt).toBeLessThan(500)
+    expect(Date.now() - closedAt).toBeLessThan(2000)
     expect(e1).toBeInstanceOf(CancelledError)
     expect(e2).toBeInstanceOf(CancelledError)
     expect(events.filter((e) => e === "finalized")).toHaveLength(2)
@@ -161,7 +168,9 @@ describe("Effect interruption of Pipeline.run", () => {
   it("Effect.runPromise's own signal option interrupts it", async () => {
     const { events, started, pipeline } = makeSlowPipeline()
     const controller = new AbortController()
-    const result = rejection(Effect.runPromise(Pipeline.run(pipeline, 1), { signal: controller.signal }))
+    const result = rejection(
+      Effect.runPromise(Pipeline.run(pipeline, 1), { signal: controller.signal }),
+    )
     await started()
     controller.abort()
     await result
@@ -171,8 +180,10 @@ describe("Effect interruption of Pipeline.run", () => {
   it("Effect.timeout around Pipeline.run interrupts the slow stage", async () => {
     const { events, pipeline } = makeSlowPipeline()
     const startedAt = Date.now()
-    const error = await Effect.runPromise(Effect.flip(Effect.timeout(Pipeline.run(pipeline, 1), "30 millis")))
-    expect(Date.now() - startedAt).toBeLessThan(1000)
+    const error = await Effect.runPromise(
+      Effect.flip(Effect.timeout(Pipeline.run(pipeline, 1), "30 millis")),
+    )
+    expect(Date.now() - startedAt).toBeLessThan(2000)
     expect(error._tag).toBe("TimeoutError")
     expect(events).toEqual(["started", "interrupted", "finalized"])
   })

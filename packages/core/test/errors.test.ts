@@ -34,7 +34,11 @@ const makePipeline = (failWith?: () => Effect.Effect<never, unknown>) => {
   const ran: Array<string> = []
   const check = Stage.preprocess({
     name: "check",
-    run: (celsius: number) => Effect.sync(() => (ran.push("check"), celsius)),
+    run: (celsius: number) =>
+      Effect.as(
+        Effect.sync(() => ran.push("check")),
+        celsius,
+      ),
   })
   const heat = Stage.preprocess({
     name: "heat",
@@ -49,7 +53,11 @@ const makePipeline = (failWith?: () => Effect.Effect<never, unknown>) => {
   })
   const report = Stage.preprocess({
     name: "report",
-    run: (celsius: number) => Effect.sync(() => (ran.push("report"), `${celsius}°C`)),
+    run: (celsius: number) =>
+      Effect.as(
+        Effect.sync(() => ran.push("report")),
+        `${celsius}°C`,
+      ),
   })
   return { ran, pipeline: Pipeline.make("thermal", check, heat, report) }
 }
@@ -86,7 +94,9 @@ describe("typed errors through Pipeline.run", () => {
   it("leaves other tags to a later handler", async () => {
     const { ran, pipeline } = makePipeline()
     const result = await Effect.runPromise(
-      Pipeline.run(pipeline, 20).pipe(Effect.catchTag("Overheated", () => Effect.succeed("caught"))),
+      Pipeline.run(pipeline, 20).pipe(
+        Effect.catchTag("Overheated", () => Effect.succeed("caught")),
+      ),
     )
     expect(result).toBe("21°C")
     expect(ran).toEqual(["check", "heat", "report"])
@@ -219,6 +229,28 @@ describe("infer stage errors", () => {
     )
     expect(error).toBeInstanceOf(TensorShapeError)
     expect(error._tag).toBe("TensorShapeError")
+    expect(runtime.session("sum").calls()).toBe(0)
+  })
+
+  it("a bug in encode (not a shape error) is a defect, not a typed failure", async () => {
+    const runtime = memoryRuntime()
+    const pipeline = Pipeline.make(
+      "buggy-encode",
+      Infer.infer({
+        name: "buggy-encode",
+        model: sumModel,
+        encode: (_: Array<number>): Tensor.Feeds => {
+          throw new TypeError("cannot read properties of undefined")
+        },
+        decode: sums,
+      }),
+    )
+    const exit = await Effect.runPromiseExit(Effect.provide(Pipeline.run(pipeline, [1]), runtime.layer))
+    expect(exit._tag).toBe("Failure")
+    if (exit._tag === "Failure") {
+      expect(Cause.hasFails(exit.cause)).toBe(false)
+      expect(Cause.squash(exit.cause)).toBeInstanceOf(TypeError)
+    }
     expect(runtime.session("sum").calls()).toBe(0)
   })
 })

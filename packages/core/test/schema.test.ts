@@ -79,7 +79,9 @@ describe("input schema at pipeline entry", () => {
   it("validates every push of an opened stream too", async () => {
     const { ran, pipeline } = makePipeline()
     const session = Pipeline.open(pipeline)
-    const error = await Effect.runPromise(Effect.flip(session.push(bad({ text: null, sampleRate: 1 }))))
+    const error = await Effect.runPromise(
+      Effect.flip(session.push(bad({ text: null, sampleRate: 1 }))),
+    )
     expect(error._tag).toBe("InputValidationError")
     expect(ran).toEqual([])
     expect(await Effect.runPromise(session.push({ text: "a", sampleRate: 1 }))).toBe(3)

@@ -32,8 +32,12 @@ describe("Tensor.make", () => {
   })
 
   it("rejects negative and fractional dims", () => {
-    expect(thrown(() => Tensor.float32(new Float32Array(0), [-1, 0]))).toBeInstanceOf(TensorShapeError)
-    expect(thrown(() => Tensor.float32(new Float32Array(3), [1.5, 2]))).toBeInstanceOf(TensorShapeError)
+    expect(thrown(() => Tensor.float32(new Float32Array(0), [-1, 0]))).toBeInstanceOf(
+      TensorShapeError,
+    )
+    expect(thrown(() => Tensor.float32(new Float32Array(3), [1.5, 2]))).toBeInstanceOf(
+      TensorShapeError,
+    )
   })
 
   it("copies dims, so the caller mutating its array does not reshape the tensor", () => {

@@ -16,7 +16,10 @@ import * as Stage from "../src/Stage.js"
 import * as Tensor from "../src/Tensor.js"
 import { memoryRuntime, sumModel } from "./support/memoryRuntime.js"
 
-class TooLoud extends Data.TaggedError("TooLoud")<{ readonly message: string; readonly level: number }> {}
+class TooLoud extends Data.TaggedError("TooLoud")<{
+  readonly message: string
+  readonly level: number
+}> {}
 
 class Units extends Context.Service<Units, { readonly suffix: string }>()("test/Units") {}
 
@@ -30,7 +33,9 @@ const parse = Stage.preprocess({
 const total = Infer.infer({
   name: "total",
   model: sumModel,
-  encode: (xs: ReadonlyArray<number>) => ({ x: Tensor.float32(Float32Array.from(xs), [1, xs.length]) }),
+  encode: (xs: ReadonlyArray<number>) => ({
+    x: Tensor.float32(Float32Array.from(xs), [1, xs.length]),
+  }),
   decode: (outputs) => outputs.y!.data[0] as number,
 })
 
@@ -45,7 +50,10 @@ const label = Stage.preprocess({
     }),
 })
 
-const shout = Stage.preprocess({ name: "shout", run: (s: string) => Effect.succeed(s.toUpperCase()) })
+const shout = Stage.preprocess({
+  name: "shout",
+  run: (s: string) => Effect.succeed(s.toUpperCase()),
+})
 
 const pipeline = Pipeline.make("types", parse, total, label)
 
@@ -53,18 +61,26 @@ type InferServices = InferenceBackend | ModelSource
 
 describe("Pipeline.make type inference", () => {
   it("infers In, Out, E and R from three stages including an infer stage", () => {
-    expectTypeOf(total).toEqualTypeOf<Stage.Stage<ReadonlyArray<number>, number, Infer.InferError, InferServices>>()
+    expectTypeOf(total).toEqualTypeOf<
+      Stage.Stage<ReadonlyArray<number>, number, Infer.InferError, InferServices>
+    >()
     expectTypeOf<Pipeline.Input<typeof pipeline>>().toEqualTypeOf<string>()
     expectTypeOf<Pipeline.Output<typeof pipeline>>().toEqualTypeOf<string>()
     expectTypeOf<Pipeline.Error<typeof pipeline>>().toEqualTypeOf<Infer.InferError | TooLoud>()
     expectTypeOf<Pipeline.Services<typeof pipeline>>().toEqualTypeOf<InferServices | Units>()
-    expectTypeOf(pipeline).toEqualTypeOf<Pipeline.Pipeline<string, string, Infer.InferError | TooLoud, InferServices | Units>>()
+    expectTypeOf(pipeline).toEqualTypeOf<
+      Pipeline.Pipeline<string, string, Infer.InferError | TooLoud, InferServices | Units>
+    >()
   })
 
   it("types Pipeline.run with the input-validation error added", () => {
     const run = Pipeline.run(pipeline, "1,2")
     expectTypeOf(run).toEqualTypeOf<
-      Effect.Effect<string, Infer.InferError | TooLoud | InputValidationError, InferServices | Units>
+      Effect.Effect<
+        string,
+        Infer.InferError | TooLoud | InputValidationError,
+        InferServices | Units
+      >
     >()
     // Data-last form gives the same type.
     expectTypeOf(pipeline.pipe(Pipeline.run("1,2"))).toEqualTypeOf(run)
@@ -88,7 +104,9 @@ describe("Pipeline.make type inference", () => {
     expectTypeOf<Pipeline.Output<typeof escalated>>().toEqualTypeOf<Escalate.Escalated<number>>()
     // Escalate swallows the cloud's error, so it adds none.
     expectTypeOf<Pipeline.Error<typeof escalated>>().toEqualTypeOf<Infer.InferError>()
-    const joined = Pipeline.make("head", parse).pipe(Pipeline.concat(Pipeline.make("tail", total, label)))
+    const joined = Pipeline.make("head", parse).pipe(
+      Pipeline.concat(Pipeline.make("tail", total, label)),
+    )
     expectTypeOf(joined).toEqualTypeOf(pipeline)
   })
 
@@ -120,7 +138,9 @@ describe("Pipeline.make type inference", () => {
     const layer = Layer.mergeAll(runtime.layer, Layer.succeed(Units, { suffix: " dB" }))
     const out = await Effect.runPromise(Effect.provide(Pipeline.run(pipeline, "1,2,3.5"), layer))
     expect(out).toBe("6.5 dB")
-    const tooLoud = await Effect.runPromise(Effect.provide(Effect.flip(Pipeline.run(pipeline, "99,2")), layer))
+    const tooLoud = await Effect.runPromise(
+      Effect.provide(Effect.flip(Pipeline.run(pipeline, "99,2")), layer),
+    )
     expect(tooLoud).toBeInstanceOf(TooLoud)
     expect(tooLoud._tag).toBe("TooLoud")
   })

@@ -81,31 +81,37 @@ const need = (feeds: Tensor.Feeds, name: string, model: string): Tensor.Tensor =
   return t
 }
 
-const models: Record<string, { inputs: Array<string>; outputs: Array<string>; compute: Compute }> = {
-  sum: {
-    inputs: ["x"],
-    outputs: ["y"],
-    compute: (feeds) => ({ y: rowSums(need(feeds, "x", "sum")) }),
-  },
-  accumulate: {
-    inputs: ["x", "h"],
-    outputs: ["y", "h"],
-    compute: (feeds) => {
-      const total = rowSums(need(feeds, "x", "accumulate")).data[0]! + Number(need(feeds, "h", "accumulate").data[0])
-      return {
-        y: Tensor.float32(Float32Array.of(total), [1, 1]),
-        h: Tensor.float32(Float32Array.of(total), [1, 1]),
-      }
+const models: Record<string, { inputs: Array<string>; outputs: Array<string>; compute: Compute }> =
+  {
+    sum: {
+      inputs: ["x"],
+      outputs: ["y"],
+      compute: (feeds) => ({ y: rowSums(need(feeds, "x", "sum")) }),
     },
-  },
-  broken: {
-    inputs: ["x"],
-    outputs: ["y"],
-    compute: () => {
-      throw new InferenceError({ model: "broken", message: 'model "broken" failed: node 3 (MatMul) exploded' })
+    accumulate: {
+      inputs: ["x", "h"],
+      outputs: ["y", "h"],
+      compute: (feeds) => {
+        const total =
+          rowSums(need(feeds, "x", "accumulate")).data[0]! +
+          Number(need(feeds, "h", "accumulate").data[0])
+        return {
+          y: Tensor.float32(Float32Array.of(total), [1, 1]),
+          h: Tensor.float32(Float32Array.of(total), [1, 1]),
+        }
+      },
     },
-  },
-}
+    broken: {
+      inputs: ["x"],
+      outputs: ["y"],
+      compute: () => {
+        throw new InferenceError({
+          model: "broken",
+          message: 'model "broken" failed: node 3 (MatMul) exploded',
+        })
+      },
+    },
+  }
 
 const pause = (ms: number) => (ms > 0 ? Effect.sleep(Duration.millis(ms)) : Effect.yieldNow)
 
@@ -125,8 +131,13 @@ export const memoryRuntime = (options: MemoryRuntimeOptions = {}): MemoryRuntime
           )
         }
         return ref.uri.startsWith("mem:")
-          ? Effect.as(pause(1), { ref, bytes: new TextEncoder().encode(ref.uri.slice("mem:".length)) })
-          : Effect.fail(new ModelNotFoundError({ model: ref.name, message: `no model at "${ref.uri}"` }))
+          ? Effect.as(pause(1), {
+              ref,
+              bytes: new TextEncoder().encode(ref.uri.slice("mem:".length)),
+            })
+          : Effect.fail(
+              new ModelNotFoundError({ model: ref.name, message: `no model at "${ref.uri}"` }),
+            )
       }),
   })
 
@@ -172,7 +183,10 @@ export const memoryRuntime = (options: MemoryRuntimeOptions = {}): MemoryRuntime
   })
 
   return {
-    layer: Layer.mergeAll(Layer.succeed(InferenceBackend, backend), Layer.succeed(ModelSource, source)),
+    layer: Layer.mergeAll(
+      Layer.succeed(InferenceBackend, backend),
+      Layer.succeed(ModelSource, source),
+    ),
     sessions,
     loads: () => loads,
     session: (model) => {
@@ -192,4 +206,5 @@ export const rowsFeeds = (rows: ReadonlyArray<ReadonlyArray<number>>): Tensor.Fe
 }
 
 /** The `y` output of the `sum` model as plain numbers. */
-export const sums = (outputs: Tensor.Feeds): Array<number> => Array.from(outputs.y!.data as Float32Array)
+export const sums = (outputs: Tensor.Feeds): Array<number> =>
+  Array.from(outputs.y!.data as Float32Array)
