@@ -174,6 +174,7 @@ export const connect = <P extends Pipeline.Any>(
   /** `request`'s answer, or WorkerError if the worker is or goes dead first (it would never answer). */
   const guard = async <A>(request: () => Promise<A>): Promise<A> => {
     if (dead) throw dead
+    if (closed) throw new CancelledError({ message: "the runner is closed" })
     let fail: (error: Error) => void = () => {}
     const died = new Promise<never>((_, reject) => {
       fail = reject
@@ -190,7 +191,6 @@ export const connect = <P extends Pipeline.Any>(
     send: (id: number, onProgress?: Progress.Listener) => Promise<Wire>,
     opts: CallOptions = {},
   ) => {
-    if (closed) throw new CancelledError({ message: "the runner is closed" })
     if (opts.signal?.aborted) {
       throw new CancelledError({ message: "the signal was already aborted" })
     }

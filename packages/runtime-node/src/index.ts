@@ -4,5 +4,5 @@
  */
 export * as ModelSources from "./ModelSources.js"
 export * as NodeRuntime from "./NodeRuntime.js"
-export { connectWorker, serveWorker } from "./NodeWorker.js"
+export { type ConnectOptions, connectWorker, serveWorker } from "./NodeWorker.js"
 export * as OnnxBackend from "./OnnxBackend.js"
