@@ -12,7 +12,10 @@ import { promisify } from "node:util"
 import { describe, expect, it } from "vitest"
 
 const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url))
-const sha256 = async (path: string) => createHash("sha256").update(await readFile(path)).digest("hex")
+const sha256 = async (path: string) =>
+  createHash("sha256")
+    .update(await readFile(path))
+    .digest("hex")
 
 describe("speech fixtures", () => {
   it("are reproduced byte for byte by make-fixtures.mjs", { timeout: 60_000 }, async () => {

@@ -17,6 +17,9 @@ type Converter = Awaited<ReturnType<typeof LibSampleRate.create>>
 interface State {
   rate: number | undefined
   converter: Converter | undefined
+  /** Samples fed to and got from the converter, to drain what it holds back at the end. */
+  samplesIn: number
+  samplesOut: number
 }
 
 const converterFor = (
@@ -44,16 +47,29 @@ const converterFor = (
 /** Preprocess stage: mono audio at any rate in, 16 kHz samples out. */
 export const stage = Stage.preprocess({
   name: "resample-16k",
-  initial: (): State => ({ rate: undefined, converter: undefined }),
+  initial: (): State => ({ rate: undefined, converter: undefined, samplesIn: 0, samplesOut: 0 }),
   step: (state, chunk: AudioChunk) =>
-    Effect.map(converterFor(state, chunk.sampleRate), (converter) =>
-      converter === undefined ? chunk.samples : converter.full(chunk.samples),
-    ),
+    Effect.map(converterFor(state, chunk.sampleRate), (converter) => {
+      if (converter === undefined) return chunk.samples
+      const out = converter.full(chunk.samples)
+      state.samplesIn += chunk.samples.length
+      state.samplesOut += out.length
+      return out
+    }),
   flush: (state) =>
     Effect.sync(() => {
-      state.converter?.destroy()
+      const { converter, rate } = state
       state.converter = undefined
-      return new Float32Array(0)
+      if (converter === undefined || rate === undefined) return new Float32Array(0)
+      // The converter holds back its last outputs (its filter's delay) until more input
+      // comes; 20 ms of silence pushes them out, as libsamplerate's end_of_input would.
+      const missing = Math.round((state.samplesIn * MODEL_RATE) / rate) - state.samplesOut
+      const tail =
+        missing > 0
+          ? converter.full(new Float32Array(Math.ceil(rate / 50))).slice(0, missing)
+          : new Float32Array(0)
+      converter.destroy()
+      return tail
     }),
   concat: concatFloat32,
 })

@@ -1,7 +1,7 @@
 /**
  * Frame probabilities to speech segments, with Silero's hangover rules:
  * speech starts at a frame above `threshold`; it ends only after
- * `minSilenceMs` below `threshold - 0.15`; segments shorter than
+ * `minSilenceMs` (or `padMs`, if longer) below `threshold - 0.15`; segments shorter than
  * `minSpeechMs` are dropped; each kept segment is widened by `padMs` on both
  * sides (never overlapping the previous one). Works frame by frame, so a live
  * stream gets each segment, with its audio, as soon as it closes.
@@ -65,8 +65,10 @@ export const make = (options: Options = {}) => {
   const threshold = options.threshold ?? 0.5
   const negThreshold = Math.max(threshold - 0.15, 0.01)
   const minSpeech = ms(options.minSpeechMs ?? 250)
-  const minSilence = ms(options.minSilenceMs ?? 100)
   const pad = ms(options.padMs ?? 30)
+  // A segment closes only once its trailing pad has arrived, so that a live stream cuts
+  // the same segments, with the same padding, as one whole input.
+  const minSilence = Math.max(ms(options.minSilenceMs ?? 100), pad)
 
   const close = (state: State, end: number, into: Array<Segment>) => {
     if (end - state.start >= minSpeech) {
