@@ -245,7 +245,9 @@ describe("infer stage errors", () => {
         decode: sums,
       }),
     )
-    const exit = await Effect.runPromiseExit(Effect.provide(Pipeline.run(pipeline, [1]), runtime.layer))
+    const exit = await Effect.runPromiseExit(
+      Effect.provide(Pipeline.run(pipeline, [1]), runtime.layer),
+    )
     expect(exit._tag).toBe("Failure")
     if (exit._tag === "Failure") {
       expect(Cause.hasFails(exit.cause)).toBe(false)
