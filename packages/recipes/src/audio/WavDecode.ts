@@ -5,8 +5,8 @@
  */
 import { Stage } from "@edgeline/core"
 import { Data, Effect, Schema } from "effect"
-import wavefile from "wavefile"
 import type { AudioChunk } from "./Audio.js"
+import { WaveFile } from "./WaveFile.js"
 
 export type WavProblem =
   | "not-wav"
@@ -33,9 +33,9 @@ const fullScale: Record<string, number> = {
 const fail = (problem: WavProblem, message: string) => new WavDecodeError({ problem, message })
 
 const decodeSync = (bytes: Uint8Array): AudioChunk => {
-  let wav: InstanceType<typeof wavefile.WaveFile>
+  let wav: InstanceType<typeof WaveFile>
   try {
-    wav = new wavefile.WaveFile(bytes)
+    wav = new WaveFile(bytes)
   } catch (e) {
     throw fail("not-wav", `not a WAV file (${e instanceof Error ? e.message : String(e)})`)
   }

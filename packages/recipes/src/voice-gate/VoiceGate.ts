@@ -18,11 +18,11 @@
  */
 import { Condense, type ModelRef, Pipeline } from "@edgeline/core"
 import { Effect } from "effect"
-import wavefile from "wavefile"
 import { MODEL_RATE, toPcm16 } from "../audio/Audio.js"
 import * as Frames from "../audio/Frames.js"
 import * as Resample from "../audio/Resample.js"
 import * as WavDecode from "../audio/WavDecode.js"
+import { WaveFile } from "../audio/WaveFile.js"
 import * as Segmenter from "./Segmenter.js"
 import * as SileroVad from "./SileroVad.js"
 
@@ -129,7 +129,7 @@ export const SAMPLE_RATE = MODEL_RATE
 
 /** The gate's speech output as a 16 kHz mono PCM16 WAV file. */
 export const toWav = (speech: Int16Array): Uint8Array => {
-  const wav = new wavefile.WaveFile()
+  const wav = new WaveFile()
   wav.fromScratch(1, MODEL_RATE, "16", speech)
   return wav.toBuffer()
 }

@@ -1,0 +1,171 @@
+/**
+ * What every onnxruntime backend shares, whatever the platform: tensors
+ * wrapped without copying, sessions whose failures are typed, warm-up, a
+ * session cache keyed by the model's hash, every session released when the
+ * Layer's scope closes. onnxruntime-node and onnxruntime-web expose the same
+ * onnxruntime-common API, so a runtime is this plus how it creates a session.
+ * Only structural types here: core depends on no ORT package.
+ */
+import { Effect, type Scope } from "effect"
+import { InferenceError, ModelLoadError } from "./Errors.js"
+import type { Session, SessionOptions, Shape } from "./InferenceBackend.js"
+import type { ModelBytes, ModelRef } from "./ModelRef.js"
+import * as Tensor from "./Tensor.js"
+
+export interface OrtTensor {
+  readonly type: string
+  readonly dims: ReadonlyArray<number>
+  readonly data: unknown
+}
+
+export type OrtTensorConstructor = new (
+  type: any,
+  data: any,
+  dims: ReadonlyArray<number>,
+) => OrtTensor
+
+export interface OrtValueMetadata {
+  readonly name: string
+  readonly isTensor: boolean
+  readonly type?: string
+  readonly shape?: ReadonlyArray<number | string>
+}
+
+export interface OrtSession {
+  readonly inputNames: ReadonlyArray<string>
+  readonly outputNames: ReadonlyArray<string>
+  readonly inputMetadata?: ReadonlyArray<OrtValueMetadata>
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>
+  release(): Promise<void>
+}
+
+export interface Created {
+  readonly session: OrtSession
+  /** The execution provider the session got. */
+  readonly provider: string
+}
+
+export interface Options {
+  readonly name: string
+  readonly Tensor: OrtTensorConstructor
+  readonly hash: (bytes: Uint8Array) => string | Promise<string>
+  /** Creates a session for the bytes (trying providers in order, if the platform has several). */
+  readonly create: (model: ModelBytes, options: SessionOptions) => Promise<Created>
+}
+
+/** Zeros shaped from an input's metadata, symbolic dims taken as 1. */
+export const zerosFor = (meta: OrtValueMetadata): Tensor.Tensor => {
+  if (!meta.isTensor || meta.type === undefined || meta.shape === undefined) {
+    throw new TypeError(`input ${meta.name} is not a tensor`)
+  }
+  const dims = meta.shape.map((d) => (typeof d === "number" ? d : 1))
+  return Tensor.zeros(meta.type as Tensor.DType, dims)
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
+
+const wrap = (
+  TensorCtor: OrtTensorConstructor,
+  model: ModelRef,
+  { session, provider }: Created,
+): Session => ({
+  model: model.name,
+  inputNames: session.inputNames,
+  outputNames: session.outputNames,
+  provider,
+  run: (feeds) =>
+    Effect.tryPromise({
+      try: async () => {
+        const ortFeeds: Record<string, OrtTensor> = {}
+        for (const name in feeds) {
+          const t = feeds[name]!
+          ortFeeds[name] = new TensorCtor(t.dtype, t.data, t.dims)
+        }
+        const outputs = await session.run(ortFeeds)
+        const result: Record<string, Tensor.Tensor> = {}
+        for (const name in outputs) {
+          const t = outputs[name]!
+          result[name] = { dtype: t.type as Tensor.DType, dims: t.dims, data: t.data as never }
+        }
+        return result
+      },
+      catch: (e) =>
+        new InferenceError({
+          model: model.name,
+          message: `running "${model.name}" on ${provider} failed: ${message(e)}; check the input names, dims and dtypes (inputs: ${session.inputNames.join(", ")})`,
+        }),
+    }),
+})
+
+/** The model loaded but its warm-up run failed. */
+class WarmupError extends Error {}
+
+const warmUp = async (session: Session, created: Created, warmup: SessionOptions["warmup"]) => {
+  if (!warmup) return
+  const zeros = warmup === true
+  try {
+    const feeds = zeros
+      ? Object.fromEntries((created.session.inputMetadata ?? []).map((m) => [m.name, zerosFor(m)]))
+      : (warmup as Tensor.Feeds)
+    await Effect.runPromise(session.run(feeds))
+  } catch (e) {
+    throw new WarmupError(
+      `${message(e)}${zeros ? "; `warmup: true` feeds zeros with symbolic dims as 1, which this model rejects: pass the warm-up feeds instead" : ""}`,
+    )
+  }
+}
+
+/** Builds the backend; the sessions it creates live until the enclosing scope closes. */
+export const make = (options: Options): Effect.Effect<Shape, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const cache = new Map<string, Promise<Session>>()
+    const opened = new Set<OrtSession>()
+    yield* Effect.addFinalizer(() =>
+      Effect.promise(async () => {
+        await Promise.allSettled([...opened].map((s) => s.release()))
+        opened.clear()
+        cache.clear()
+      }),
+    )
+
+    const create = async (model: ModelBytes, sessionOptions: SessionOptions): Promise<Session> => {
+      const created = await options.create(model, sessionOptions)
+      opened.add(created.session)
+      const session = wrap(options.Tensor, model.ref, created)
+      try {
+        await warmUp(session, created, sessionOptions.warmup)
+      } catch (e) {
+        // The bytes loaded fine; release the session now rather than when the scope closes.
+        opened.delete(created.session)
+        await created.session.release()
+        throw e
+      }
+      return session
+    }
+
+    return {
+      name: options.name,
+      load: (model, sessionOptions = {}) =>
+        Effect.tryPromise({
+          try: async () => {
+            const settings = JSON.stringify({ ...sessionOptions, warmup: !!sessionOptions.warmup })
+            const key = `${await options.hash(model.bytes)}|${settings}`
+            let pending = cache.get(key)
+            if (pending === undefined) {
+              pending = create(model, sessionOptions)
+              cache.set(key, pending)
+              pending.catch(() => cache.delete(key))
+            }
+            return pending
+          },
+          catch: (e) =>
+            new ModelLoadError({
+              model: model.ref.name,
+              message:
+                e instanceof WarmupError
+                  ? `warming up "${model.ref.name}" (${model.ref.uri}) failed: ${e.message}`
+                  : `loading "${model.ref.name}" (${model.ref.uri}) into ${options.name} failed: ${message(e)}; is it a valid ONNX file?`,
+            }),
+        }),
+    }
+  })

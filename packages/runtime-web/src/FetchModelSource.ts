@@ -1,0 +1,84 @@
+/**
+ * A `ModelSource` over `fetch`, kept in Cache Storage so a model loaded once
+ * is there offline. Refs whose `uri` is not a URL (e.g. `npm:` specs) are
+ * mapped to URLs by the `models` option — with Vite, `?url` imports.
+ *
+ * With a `sha256` the ref names immutable bytes: the cache answers first and
+ * the network is asked only on a miss. Without one, the network answers first
+ * and the cache is the fallback when offline.
+ */
+import { ModelNotFoundError, type ModelRef, ModelSource } from "@edgeline/core"
+import { Effect, Layer } from "effect"
+
+export interface Options {
+  /** URL for a ref, by its `uri` or its `name`. */
+  readonly models?: Readonly<Record<string, string>> | undefined
+  /** Cache Storage name, or false for no cache (default "edgeline-models"). */
+  readonly cacheName?: string | false | undefined
+}
+
+const notFound = (ref: ModelRef.ModelRef, why: string) =>
+  new ModelNotFoundError({ model: ref.name, message: `model "${ref.name}" (${ref.uri}): ${why}` })
+
+const hex = async (bytes: ArrayBuffer) =>
+  [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("")
+
+const urlFor = (ref: ModelRef.ModelRef, options: Options): string | undefined => {
+  const mapped = options.models?.[ref.uri] ?? options.models?.[ref.name]
+  if (mapped !== undefined) return mapped
+  return /^(https?:|blob:|data:|\/|\.\.?\/)/.test(ref.uri) ? ref.uri : undefined
+}
+
+const openCache = async (name: string | false | undefined): Promise<Cache | undefined> => {
+  if (name === false || typeof caches === "undefined") return undefined
+  try {
+    return await caches.open(name ?? "edgeline-models")
+  } catch {
+    return undefined
+  }
+}
+
+const download = async (ref: ModelRef.ModelRef, url: string, cache: Cache | undefined) => {
+  let response: Response
+  try {
+    response = await fetch(url)
+  } catch (e) {
+    const cached = await cache?.match(url)
+    if (cached) return cached.arrayBuffer()
+    throw notFound(ref, `cannot fetch ${url} (${String(e)}) and it is not cached yet`)
+  }
+  if (!response.ok) throw notFound(ref, `HTTP ${response.status} for ${url}; check the URL`)
+  const bytes = await response.arrayBuffer()
+  await cache?.put(url, new Response(bytes.slice(0), { headers: response.headers }))
+  return bytes
+}
+
+export const layer = (options: Options = {}): Layer.Layer<ModelSource.ModelSource> =>
+  Layer.succeed(ModelSource.ModelSource)({
+    resolve: (ref) =>
+      Effect.tryPromise({
+        try: async () => {
+          const url = urlFor(ref, options)
+          if (url === undefined) {
+            throw notFound(
+              ref,
+              `no URL for it: pass { models: { "${ref.uri}": url } } to the web runtime`,
+            )
+          }
+          const cache = await openCache(options.cacheName)
+          const hit = ref.sha256 === undefined ? undefined : await cache?.match(url)
+          const bytes = hit ? await hit.arrayBuffer() : await download(ref, url, cache)
+          if (ref.sha256 !== undefined) {
+            const actual = await hex(bytes)
+            if (actual !== ref.sha256) {
+              await cache?.delete(url)
+              throw notFound(ref, `sha256 is ${actual}, expected ${ref.sha256}`)
+            }
+          }
+          return { ref, bytes: new Uint8Array(bytes) }
+        },
+        catch: (e) => (e instanceof ModelNotFoundError ? e : notFound(ref, String(e))),
+      }),
+  })

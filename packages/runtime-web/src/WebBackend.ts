@@ -1,0 +1,98 @@
+/**
+ * `InferenceBackend` over onnxruntime-web. WebGPU is tried first where
+ * `navigator.gpu` offers an adapter, then wasm; each session reports the
+ * provider it got. ORT's `.wasm` comes from `wasmPaths` — your own server,
+ * never a CDN. Threads are used when the page is cross-origin isolated
+ * (COOP/COEP); otherwise ORT runs on one.
+ */
+import { InferenceBackend, OrtBackend } from "@edgeline/core"
+import { Effect, Layer } from "effect"
+import * as ort from "onnxruntime-web"
+
+export interface Options {
+  /** Where ORT's files are served: a folder URL ending in "/", or `{ wasm, mjs }` file URLs. */
+  readonly wasmPaths: ort.Env.WasmPrefixOrFilePaths
+  /** Execution providers in order of preference (default ["webgpu", "wasm"]). */
+  readonly executionProviders?: ReadonlyArray<"webgpu" | "wasm"> | undefined
+  /** wasm threads when cross-origin isolated (default: the machine's cores, at most 4). */
+  readonly threads?: number | undefined
+}
+
+/** What the environment gave ORT: read back after configuring, not assumed. */
+export interface Environment {
+  readonly crossOriginIsolated: boolean
+  readonly threads: number
+  readonly webgpu: boolean
+}
+
+interface GpuNavigator {
+  readonly gpu?: { requestAdapter(): Promise<unknown | null> }
+}
+
+const isolated = (): boolean =>
+  (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true
+
+const configure = (options: Options): void => {
+  ort.env.wasm.wasmPaths = options.wasmPaths
+  const cores = (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency ?? 1
+  // Without isolation there is no SharedArrayBuffer: ORT would fall back to 1 anyway.
+  ort.env.wasm.numThreads = isolated() ? Math.max(1, Math.min(options.threads ?? cores, 4)) : 1
+  ort.env.logLevel = "error"
+}
+
+export const environment = (): Environment => ({
+  crossOriginIsolated: isolated(),
+  threads: ort.env.wasm.numThreads ?? 1,
+  webgpu: (globalThis.navigator as GpuNavigator | undefined)?.gpu !== undefined,
+})
+
+const gpuAdapter = async (): Promise<boolean> => {
+  const gpu = (globalThis.navigator as GpuNavigator | undefined)?.gpu
+  if (gpu === undefined) return false
+  try {
+    return (await gpu.requestAdapter()) !== null
+  } catch {
+    return false
+  }
+}
+
+const sha256 = async (bytes: Uint8Array): Promise<string> => {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>)
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")
+}
+
+/** The backend as a scoped Layer: closing the scope releases every session. */
+export const layer = (options: Options): Layer.Layer<InferenceBackend.InferenceBackend> =>
+  Layer.effect(
+    InferenceBackend.InferenceBackend,
+    Effect.suspend(() => {
+      configure(options)
+      const providers = async (): Promise<Array<"webgpu" | "wasm">> => {
+        const wanted = options.executionProviders ?? ["webgpu", "wasm"]
+        const gpu = wanted.includes("webgpu") && (await gpuAdapter())
+        return wanted.filter((p) => p === "wasm" || gpu)
+      }
+      return OrtBackend.make({
+        name: "onnxruntime-web",
+        Tensor: ort.Tensor,
+        hash: sha256,
+        create: async (model) => {
+          const failures: Array<string> = []
+          for (const provider of await providers()) {
+            try {
+              const session = await ort.InferenceSession.create(model.bytes, {
+                executionProviders: [provider],
+                graphOptimizationLevel: "all",
+              })
+              return { session, provider }
+            } catch (e) {
+              failures.push(`${provider}: ${e instanceof Error ? e.message : String(e)}`)
+            }
+          }
+          throw new Error(
+            `${failures.join("; ") || "no execution provider is available"}; are ORT's wasm files served at wasmPaths?`,
+          )
+        },
+      })
+    }),
+  )
