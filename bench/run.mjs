@@ -76,12 +76,16 @@ const machine = async () => {
   }
 }
 
-const benchmarks = [
+const allBenchmarks = [
   { id: "pipeline-overhead", title: "(a) Pipeline overhead", module: pipelineOverhead },
   { id: "realtime-factor", title: "(b) Real-time factor", module: realtimeFactor },
   { id: "worker", title: "(c) Worker thread vs in-process", module: worker },
   { id: "peer-vad-node", title: "(d) Peer: @ricky0123/vad-node", module: peerVadNode },
 ]
+
+// `node bench/run.mjs <id> …` runs only those, prints their tables and writes no files.
+const only = process.argv.slice(2)
+const benchmarks = only.length ? allBenchmarks.filter((b) => only.includes(b.id)) : allBenchmarks
 
 const started = performance.now()
 const info = await machine()
@@ -139,8 +143,10 @@ const json = {
 }
 const markdown = report(info, results)
 
-await mkdir(resultsDir, { recursive: true })
-await writeFile(new URL("voice-gate.json", resultsDir), `${JSON.stringify(json, null, 2)}\n`)
-await writeFile(new URL("voice-gate.md", resultsDir), markdown)
 process.stdout.write(markdown)
-log(`done in ${(info.totalMs / 1000).toFixed(1)} s; wrote bench/results/voice-gate.{json,md}`)
+if (only.length === 0) {
+  await mkdir(resultsDir, { recursive: true })
+  await writeFile(new URL("voice-gate.json", resultsDir), `${JSON.stringify(json, null, 2)}\n`)
+  await writeFile(new URL("voice-gate.md", resultsDir), markdown)
+  log(`done in ${(info.totalMs / 1000).toFixed(1)} s; wrote bench/results/voice-gate.{json,md}`)
+}

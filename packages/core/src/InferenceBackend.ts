@@ -28,6 +28,12 @@ export interface Session {
   /** The execution provider the session actually got (e.g. "cpu", "wasm", "webgpu"). */
   readonly provider: string
   readonly run: (feeds: Feeds) => Effect.Effect<Feeds, InferenceError>
+  /**
+   * The same run as a Promise (rejecting with `InferenceError`), for hot
+   * loops that drive many runs per Effect step — e.g. a recurrent model over
+   * hundreds of frames — without one fiber suspension per run.
+   */
+  readonly runPromise: (feeds: Feeds) => Promise<Feeds>
 }
 
 export interface Shape {

@@ -68,34 +68,52 @@ const wrap = (
   TensorCtor: OrtTensorConstructor,
   model: ModelRef,
   { session, provider }: Created,
-): Session => ({
-  model: model.name,
-  inputNames: session.inputNames,
-  outputNames: session.outputNames,
-  provider,
-  run: (feeds) =>
-    Effect.tryPromise({
-      try: async () => {
-        const ortFeeds: Record<string, OrtTensor> = {}
-        for (const name in feeds) {
-          const t = feeds[name]!
-          ortFeeds[name] = new TensorCtor(t.dtype, t.data, t.dims)
-        }
-        const outputs = await session.run(ortFeeds)
-        const result: Record<string, Tensor.Tensor> = {}
-        for (const name in outputs) {
-          const t = outputs[name]!
-          result[name] = { dtype: t.type as Tensor.DType, dims: t.dims, data: t.data as never }
-        }
-        return result
-      },
-      catch: (e) =>
-        new InferenceError({
-          model: model.name,
-          message: `running "${model.name}" on ${provider} failed: ${message(e)}; check the input names, dims and dtypes (inputs: ${session.inputNames.join(", ")})`,
-        }),
-    }),
-})
+  ortOf: symbol,
+): Session => {
+  // A tensor remembers its ORT twin under `ortOf`, so one fed to many runs
+  // (a reused input window, a recurrent state passed back in) is wrapped once.
+  const toOrt = (t: Tensor.Tensor): OrtTensor => {
+    const memo = t as Tensor.Tensor & { [key: symbol]: OrtTensor | undefined }
+    const known = memo[ortOf]
+    if (known !== undefined) return known
+    const wrapped = new TensorCtor(t.dtype, t.data, t.dims)
+    memo[ortOf] = wrapped
+    return wrapped
+  }
+  const runPromise = async (feeds: Tensor.Feeds): Promise<Tensor.Feeds> => {
+    const ortFeeds: Record<string, OrtTensor> = {}
+    for (const name in feeds) ortFeeds[name] = toOrt(feeds[name]!)
+    let outputs: Record<string, OrtTensor>
+    try {
+      outputs = await session.run(ortFeeds)
+    } catch (e) {
+      throw new InferenceError({
+        model: model.name,
+        message: `running "${model.name}" on ${provider} failed: ${message(e)}; check the input names, dims and dtypes (inputs: ${session.inputNames.join(", ")})`,
+      })
+    }
+    const result: Record<string, Tensor.Tensor> = {}
+    for (const name in outputs) {
+      const t = outputs[name]!
+      result[name] = {
+        dtype: t.type as Tensor.DType,
+        dims: t.dims,
+        data: t.data as never,
+        [ortOf]: t,
+      }
+    }
+    return result
+  }
+  return {
+    model: model.name,
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    provider,
+    runPromise,
+    run: (feeds) =>
+      Effect.tryPromise({ try: () => runPromise(feeds), catch: (e) => e as InferenceError }),
+  }
+}
 
 /** The model loaded but its warm-up run failed. */
 class WarmupError extends Error {}
@@ -120,6 +138,7 @@ export const make = (options: Options): Effect.Effect<Shape, never, Scope.Scope>
   Effect.gen(function* () {
     const cache = new Map<string, Promise<Session>>()
     const opened = new Set<OrtSession>()
+    const ortOf = Symbol(`${options.name} tensor`)
     yield* Effect.addFinalizer(() =>
       Effect.promise(async () => {
         await Promise.allSettled([...opened].map((s) => s.release()))
@@ -131,7 +150,7 @@ export const make = (options: Options): Effect.Effect<Shape, never, Scope.Scope>
     const create = async (model: ModelBytes, sessionOptions: SessionOptions): Promise<Session> => {
       const created = await options.create(model, sessionOptions)
       opened.add(created.session)
-      const session = wrap(options.Tensor, model.ref, created)
+      const session = wrap(options.Tensor, model.ref, created, ortOf)
       try {
         await warmUp(session, created, sessionOptions.warmup)
       } catch (e) {

@@ -83,6 +83,7 @@ export const layer = (options: Options): Layer.Layer<InferenceBackend.InferenceB
               const session = await ort.InferenceSession.create(model.bytes, {
                 executionProviders: [provider],
                 graphOptimizationLevel: "all",
+                logSeverityLevel: 3,
               })
               return { session, provider }
             } catch (e) {

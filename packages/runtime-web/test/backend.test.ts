@@ -1,22 +1,32 @@
 import { Model, ModelRef, Tensor } from "@edgeline/core"
 import sileroUrl from "@ricky0123/vad-web/dist/silero_vad_v5.onnx?url"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import wasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url"
-import { describe, expect, it } from "vitest"
+import { afterEach, describe, expect, it } from "vitest"
 import { WebBackend, WebRuntime } from "../src/index.js"
 
 const silero = ModelRef.make("silero_vad_v5", "npm:@ricky0123/vad-web/dist/silero_vad_v5.onnx")
-const frame = {
-  input: Tensor.zeros("float32", [1, 576]),
-  state: Tensor.zeros("float32", [2, 1, 128]),
-  sr: Tensor.int64(BigInt64Array.from([16000n]), []),
+
+/** A 512-sample 440 Hz tone with 64 samples of context: a frame that is not all zeros. */
+const tone = () => {
+  const input = new Float32Array(576)
+  for (let i = 0; i < input.length; i++) input[i] = 0.3 * Math.sin((2 * Math.PI * 440 * i) / 16000)
+  return {
+    input: Tensor.float32(input, [1, 576]),
+    state: Tensor.zeros("float32", [2, 1, 128]),
+    sr: Tensor.int64(BigInt64Array.from([16000n]), []),
+  }
 }
 
 const runOnce = (options: Partial<WebRuntime.Options> = {}) =>
   Effect.gen(function* () {
     const session = yield* Model.session(silero)
-    const out = yield* session.run(frame)
-    return { provider: session.provider, output: out.output!, stateN: out.stateN! }
+    const out = yield* session.run(tone())
+    return {
+      provider: session.provider,
+      probability: (out.output!.data as Float32Array)[0]!,
+      stateN: out.stateN!,
+    }
   }).pipe(
     Effect.provide(
       WebRuntime.layer({
@@ -30,17 +40,52 @@ const runOnce = (options: Partial<WebRuntime.Options> = {}) =>
   )
 
 describe("onnxruntime-web backend", () => {
-  it("runs Silero on wasm", async () => {
-    const { provider, output, stateN } = await runOnce({ executionProviders: ["wasm"] })
+  afterEach(() => {
+    // Undo the "no WebGPU" shadowing below.
+    delete (navigator as { gpu?: unknown }).gpu
+  })
+
+  it("runs Silero on wasm and reports it", async () => {
+    const { provider, probability, stateN } = await runOnce({ executionProviders: ["wasm"] })
     expect(provider).toBe("wasm")
-    expect(output.dims).toEqual([1, 1])
+    expect(probability).toBeGreaterThanOrEqual(0)
+    expect(probability).toBeLessThanOrEqual(1)
     expect(stateN.dims).toEqual([2, 1, 128])
   })
 
-  it("uses threads when the page is cross-origin isolated", async () => {
+  it("uses threads when the page is cross-origin isolated, and reads the count back", async () => {
     await runOnce({ executionProviders: ["wasm"] })
     const env = WebBackend.environment()
     expect(env.crossOriginIsolated).toBe(true)
     expect(env.threads).toBe(Math.min(navigator.hardwareConcurrency, 4))
+    expect(env.threads).toBeGreaterThan(1)
+  })
+
+  it("tries WebGPU first where navigator.gpu has an adapter, with the same answer as wasm", async () => {
+    expect(WebBackend.environment().webgpu).toBe(true)
+    const gpu = await runOnce()
+    const wasm = await runOnce({ executionProviders: ["wasm"] })
+    expect(gpu.provider).toBe("webgpu")
+    expect(Math.abs(gpu.probability - wasm.probability)).toBeLessThan(1e-3)
+  })
+
+  it("falls back to wasm where there is no WebGPU", async () => {
+    Object.defineProperty(navigator, "gpu", { value: undefined, configurable: true })
+    expect(WebBackend.environment().webgpu).toBe(false)
+    const { provider } = await runOnce()
+    expect(provider).toBe("wasm")
+  })
+
+  it("fails with a typed ModelLoadError for bytes that are not a model", async () => {
+    const garbage = ModelRef.make("garbage", "data:application/octet-stream;base64,AAECAwQFBgc=")
+    const error = await Effect.gen(function* () {
+      return yield* Model.session(garbage)
+    }).pipe(
+      Effect.provide(WebRuntime.layer({ wasmPaths: { wasm: wasmUrl }, cacheName: false })),
+      Effect.flip,
+      Effect.runPromise,
+    )
+    expect(error._tag).toBe("ModelLoadError")
+    expect(error.message).toMatch(/valid ONNX/)
   })
 })

@@ -163,6 +163,7 @@ export const memoryRuntime = (options: MemoryRuntimeOptions = {}): MemoryRuntime
           provider: "memory",
           calls: () => calls,
           rowsPerCall,
+          runPromise: (feeds) => Effect.runPromise(session.run(feeds)),
           run: (feeds) =>
             Effect.gen(function* () {
               calls++

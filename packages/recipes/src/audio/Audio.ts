@@ -16,12 +16,16 @@ export const concatFloat32 = (a: Float32Array, b: Float32Array): Float32Array =>
   return out
 }
 
-/** Float samples to 16-bit PCM, clipped. */
-export const toPcm16 = (samples: Float32Array): Int16Array => {
-  const out = new Int16Array(samples.length)
+/** Float samples to 16-bit PCM, clipped and rounded; written into `out` when given. */
+export const toPcm16 = (
+  samples: Float32Array,
+  out: Int16Array = new Int16Array(samples.length),
+): Int16Array => {
+  // Branches and `| 0` instead of Math.min/max/round: this runs on every kept sample.
   for (let i = 0; i < samples.length; i++) {
-    const s = Math.max(-1, Math.min(1, samples[i]!))
-    out[i] = s < 0 ? Math.round(s * 32768) : Math.round(s * 32767)
+    const s = samples[i]!
+    out[i] =
+      s >= 0 ? (s >= 1 ? 32767 : (s * 32767 + 0.5) | 0) : s <= -1 ? -32768 : (s * 32768 - 0.5) | 0
   }
   return out
 }

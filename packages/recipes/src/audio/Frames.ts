@@ -44,9 +44,10 @@ export const make = (size: number) =>
       Effect.sync((): Frames => {
         const all = concatFloat32(state.pending, samples)
         const count = Math.floor(all.length / size)
+        // A view, not a copy: stages copy whatever they keep beyond their step.
         const frames: Frames = {
           first: state.next,
-          samples: all.slice(0, count * size),
+          samples: all.subarray(0, count * size),
           count,
           size,
           valid: count * size,

@@ -9,6 +9,7 @@
 import { Condense } from "@edgeline/core"
 import { Effect } from "effect"
 import { MODEL_RATE } from "../audio/Audio.js"
+import { History } from "../audio/History.js"
 import type { Scored } from "./SileroVad.js"
 
 export interface Options {
@@ -41,10 +42,8 @@ interface State {
   start: number
   silenceFrom: number | undefined
   lastEnd: number
-  /** Audio kept for segments still open or about to open, from sample `bufferStart`. */
-  buffer: Float32Array
-  bufferStart: number
-  total: number
+  /** Audio still needed by segments open or about to open. */
+  readonly history: History
 }
 
 const ms = (value: number) => Math.round((value * MODEL_RATE) / 1000)
@@ -73,11 +72,11 @@ export const make = (options: Options = {}) => {
   const close = (state: State, end: number, into: Array<Segment>) => {
     if (end - state.start >= minSpeech) {
       const from = Math.max(state.lastEnd, state.start - pad, 0)
-      const to = Math.min(end + pad, state.total)
+      const to = Math.min(end + pad, state.history.total)
       into.push({
         start: from / MODEL_RATE,
         end: to / MODEL_RATE,
-        audio: state.buffer.slice(from - state.bufferStart, to - state.bufferStart),
+        audio: state.history.copy(from, to),
       })
       state.lastEnd = to
     }
@@ -85,17 +84,15 @@ export const make = (options: Options = {}) => {
     state.silenceFrom = undefined
   }
 
-  const append = (state: State, samples: Float32Array) => {
-    const keepFrom = state.triggered
-      ? Math.max(state.lastEnd, state.start - pad, 0)
-      : Math.max(state.lastEnd, state.total - pad, 0)
-    const kept = state.buffer.subarray(Math.max(0, keepFrom - state.bufferStart))
-    const buffer = new Float32Array(kept.length + samples.length)
-    buffer.set(kept)
-    buffer.set(samples, kept.length)
-    state.bufferStart = state.total - kept.length
-    state.buffer = buffer
-    state.total += samples.length
+  /** Keeps only audio that a segment may still need: from the open segment's start, or the last pad. */
+  const forgetOld = (state: State) => {
+    state.history.forget(
+      state.triggered
+        ? Math.max(state.lastEnd, state.start - pad, 0)
+        : Math.max(state.lastEnd, state.history.total - pad, 0),
+    )
+    // The input may be a view of the caller's buffer: keep our own copy of what we keep.
+    state.history.own()
   }
 
   return Condense.condense({
@@ -105,19 +102,17 @@ export const make = (options: Options = {}) => {
       start: 0,
       silenceFrom: undefined,
       lastEnd: 0,
-      buffer: new Float32Array(0),
-      bufferStart: 0,
-      total: 0,
+      history: new History(),
     }),
     step: (state, scored: Scored) =>
       Effect.sync((): Segmented => {
         const segments: Array<Segment> = []
-        const frameStart0 = state.total
-        append(state, scored.samples.subarray(0, scored.valid))
+        const frameStart0 = state.history.total
+        state.history.append(scored.samples.subarray(0, scored.valid))
         for (let i = 0; i < scored.count; i++) {
           const p = scored.probabilities[i]!
           const start = frameStart0 + i * scored.size
-          const end = Math.min(start + scored.size, state.total)
+          const end = Math.min(start + scored.size, state.history.total)
           if (p >= threshold) {
             state.silenceFrom = undefined
             if (!state.triggered) {
@@ -129,6 +124,7 @@ export const make = (options: Options = {}) => {
             if (end - state.silenceFrom >= minSilence) close(state, state.silenceFrom, segments)
           }
         }
+        forgetOld(state)
         return {
           segments,
           firstFrame: scored.first,
@@ -139,7 +135,7 @@ export const make = (options: Options = {}) => {
     flush: (state) =>
       Effect.sync((): Segmented => {
         const segments: Array<Segment> = []
-        if (state.triggered) close(state, state.total, segments)
+        if (state.triggered) close(state, state.history.total, segments)
         return { segments, firstFrame: -1, probabilities: new Float32Array(0), samples: 0 }
       }),
     concat: concatSegmented,

@@ -4,7 +4,14 @@
  * samples (input [1, 576]), and the recurrent state [2, 1, 128] is carried
  * from frame to frame and from chunk to chunk of a stream.
  */
-import { Infer, ModelRef, Progress, Tensor } from "@edgeline/core"
+import {
+  Infer,
+  type InferenceBackend,
+  type InferenceError,
+  ModelRef,
+  Progress,
+  Tensor,
+} from "@edgeline/core"
 import { Effect } from "effect"
 import type { Frames } from "../audio/Frames.js"
 
@@ -29,7 +36,33 @@ interface State {
 }
 
 const sampleRate = Tensor.int64(BigInt64Array.from([16000n]), [])
-const PROGRESS_EVERY = 256
+
+/**
+ * Frames scored per Effect step. Within a block the runs are awaited in a
+ * plain async loop: one fiber suspension per block instead of per frame, which
+ * is most of the pipeline's overhead over a raw onnxruntime loop. Between
+ * blocks come progress and the chance to be cancelled.
+ */
+const BLOCK = 256
+
+/** Scores frames [first, last), carrying the context and the recurrent state. */
+const scoreFrames = async (
+  session: InferenceBackend.Session,
+  state: State,
+  samples: Float32Array,
+  first: number,
+  last: number,
+  probabilities: Float32Array,
+): Promise<void> => {
+  const input = Tensor.float32(state.window, [1, FRAME + CONTEXT])
+  for (let i = first; i < last; i++) {
+    state.window.set(samples.subarray(i * FRAME, (i + 1) * FRAME), CONTEXT)
+    const out = await session.runPromise({ input, state: state.rnn, sr: sampleRate })
+    probabilities[i] = (out.output!.data as Float32Array)[0]!
+    state.rnn = out.stateN as Tensor.Tensor<"float32">
+    state.window.copyWithin(0, FRAME)
+  }
+}
 
 const warmup: Tensor.Feeds = {
   input: Tensor.zeros("float32", [1, FRAME + CONTEXT]),
@@ -49,19 +82,18 @@ export const make = (options: { readonly model?: ModelRef.ModelRef | undefined }
     step: (session, state, frames: Frames) =>
       Effect.gen(function* () {
         const probabilities = new Float32Array(frames.count)
-        const input = Tensor.float32(state.window, [1, FRAME + CONTEXT])
-        for (let i = 0; i < frames.count; i++) {
-          const frame = frames.samples.subarray(i * FRAME, (i + 1) * FRAME)
-          state.window.set(frame, CONTEXT)
-          const out = yield* session.run({ input, state: state.rnn, sr: sampleRate })
-          probabilities[i] = (out.output!.data as Float32Array)[0]!
-          state.rnn = out.stateN as Tensor.Tensor<"float32">
-          state.window.copyWithin(0, FRAME)
-          if ((i + 1) % PROGRESS_EVERY === 0) {
-            yield* Progress.report({ stage: "silero-vad", done: i + 1, total: frames.count })
-          }
+        const listener = yield* Progress.Reporter
+        for (let first = 0; first < frames.count; first += BLOCK) {
+          const last = Math.min(first + BLOCK, frames.count)
+          yield* Effect.tryPromise({
+            try: () => scoreFrames(session, state, frames.samples, first, last, probabilities),
+            catch: (e) => e as InferenceError,
+          })
+          listener?.({ stage: "silero-vad", done: last, total: frames.count })
+          // Let the event loop in: onnxruntime-web settles runs as microtasks,
+          // so without this a worker would not see a cancel until the end.
+          yield* Effect.yieldNow
         }
-        yield* Progress.report({ stage: "silero-vad", done: frames.count, total: frames.count })
         return { ...frames, probabilities }
       }),
   })

@@ -54,7 +54,7 @@ const toSpeech = Condense.condense({
       const speech = new Int16Array(length)
       let offset = 0
       for (const segment of segmented.segments) {
-        speech.set(toPcm16(segment.audio), offset)
+        toPcm16(segment.audio, speech.subarray(offset))
         offset += segment.audio.length
       }
       return {

@@ -1,0 +1,79 @@
+/**
+ * The Web Worker transport: the same core code as Node's worker_threads
+ * offload, here over a real browser Worker.
+ */
+import { CancelledError, WorkerError } from "@edgeline/core"
+import { VoiceGate, WavDecodeError } from "@edgeline/recipes"
+import { afterAll, describe, expect, it } from "vitest"
+import conversationUrl from "../../recipes/test/fixtures/conversation-16k-mono.wav?url"
+import { connectWorker } from "../src/index.js"
+
+const gateWorker = () =>
+  new Worker(new URL("./gate.worker.ts", import.meta.url), { type: "module" })
+const recording = async () => new Uint8Array(await (await fetch(conversationUrl)).arrayBuffer())
+
+/** Two minutes of speech: the 12 s recording (16 kHz PCM16 after its 44-byte header) ten times. */
+const longRecording = async () => {
+  const pcm = new Int16Array((await recording()).slice(44).buffer)
+  const long = new Int16Array(pcm.length * 10)
+  for (let i = 0; i < 10; i++) long.set(pcm, i * pcm.length)
+  return VoiceGate.toWav(long)
+}
+
+describe("connectWorker / serveWorker in Chromium", () => {
+  const runner = connectWorker<typeof VoiceGate.file>(gateWorker(), { errors: [WavDecodeError] })
+  afterAll(() => runner.close())
+
+  it("delivers progress from the worker before the result", async () => {
+    const events: Array<{ stage: string; done: number; total: number }> = []
+    const gated = await runner.run(await recording(), { onProgress: (e) => events.push(e) })
+    expect(gated.segments.length).toBeGreaterThan(0)
+    const vad = events.filter((e) => e.stage === "silero-vad")
+    expect(vad.at(-1)).toEqual({ stage: "silero-vad", done: 375, total: 375 })
+    expect(events.filter((e) => e.stage === "pipeline:voice-gate").at(-1)?.done).toBe(6)
+  })
+
+  it("an AbortSignal cancels a run in the worker, which stays usable", async () => {
+    const controller = new AbortController()
+    const events: Array<number> = []
+    const run = runner.run(await longRecording(), {
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.stage !== "silero-vad") return
+        events.push(e.done)
+        controller.abort()
+      },
+    })
+    await expect(run).rejects.toBeInstanceOf(CancelledError)
+    // Stopped long before the 3750 frames were done.
+    expect(Math.max(...events)).toBeLessThan(3750)
+    const again = await runner.run(await recording())
+    expect(again.segments.length).toBeGreaterThan(0)
+  })
+
+  it("a typed error arrives as its class, with its fields", async () => {
+    const error = await runner.run(new TextEncoder().encode("not audio at all")).catch((e) => e)
+    expect(error).toBeInstanceOf(WavDecodeError)
+    expect(error._tag).toBe("WavDecodeError")
+    expect(error.problem).toBe("not-wav")
+  })
+
+  it("an unregistered typed error still arrives with its _tag", async () => {
+    const bare = connectWorker<typeof VoiceGate.file>(gateWorker())
+    try {
+      const error = await bare.run(new Uint8Array([1, 2, 3])).catch((e) => e)
+      expect(error).toBeInstanceOf(Error)
+      expect(error._tag).toBe("WavDecodeError")
+    } finally {
+      await bare.close()
+    }
+  })
+
+  it("a worker whose script fails to load rejects calls with WorkerError", async () => {
+    const broken = connectWorker<typeof VoiceGate.file>(
+      new Worker(new URL("./no-such-worker.ts", import.meta.url), { type: "module" }),
+    )
+    await expect(broken.run(new Uint8Array(8))).rejects.toBeInstanceOf(WorkerError)
+    await broken.close()
+  })
+})
