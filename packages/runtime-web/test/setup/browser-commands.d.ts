@@ -1,4 +1,5 @@
-import "vitest/browser"
+// Types of the browser commands in commands.ts, as the tests see them.
+export {}
 
 declare module "vitest/browser" {
   interface BrowserCommands {
