@@ -281,6 +281,39 @@ describe("Tap.tap", () => {
   })
 })
 
+describe("a span per stage run", () => {
+  it("gives every stage of every run its own timed span under the pipeline's", async () => {
+    const { spans, tracer } = recordingTracer()
+    const double = Stage.preprocess({
+      name: "span-double",
+      run: (x: number) => Effect.succeed(x * 2),
+    })
+    const slow = Stage.preprocess({
+      name: "span-slow",
+      run: (x: number) => Effect.as(Effect.sleep("20 millis"), x + 1),
+    })
+    const pipeline = Pipeline.make("spans", double, slow)
+    await Effect.runPromise(
+      Effect.all([Pipeline.run(pipeline, 1), Pipeline.run(pipeline, 2)]).pipe(
+        Effect.withTracer(tracer),
+      ),
+    )
+    const named = (name: string) => spans.filter((s) => s.name === name)
+    expect(named("edgeline.pipeline.spans")).toHaveLength(2)
+    expect(named("edgeline.preprocess.span-double")).toHaveLength(2)
+    const slowSpans = named("edgeline.preprocess.span-slow")
+    expect(slowSpans).toHaveLength(2)
+    for (const span of slowSpans) {
+      expect(span.status._tag).toBe("Ended")
+      if (span.status._tag === "Ended") {
+        const ms = Number(span.status.endTime - span.status.startTime) / 1e6
+        expect(ms).toBeGreaterThanOrEqual(15)
+      }
+      expect(Object.fromEntries(span.attributes)).toMatchObject({ "edgeline.kind": "preprocess" })
+    }
+  })
+})
+
 describe("Pipeline.timings", () => {
   it("counts every run of every stage and their wall time", async () => {
     const fast = Stage.preprocess({ name: "timed-fast", run: (n: number) => Effect.succeed(n + 1) })
