@@ -11,6 +11,8 @@ import { buildRecording } from "./lib/recording.mjs"
 import * as peerVadNode from "./peer-vad-node.mjs"
 import * as pipelineOverhead from "./pipeline-overhead.mjs"
 import * as realtimeFactor from "./realtime-factor.mjs"
+import * as webWasm from "./web/wasm-vs-native.mjs"
+import * as webWorker from "./web/worker-round-trip.mjs"
 import * as worker from "./worker.mjs"
 
 const require = createRequire(import.meta.url)
@@ -72,6 +74,10 @@ const machine = async () => {
       "@edgeline/core": await versionOrMissing("@edgeline/core"),
       "@edgeline/recipes": await versionOrMissing("@edgeline/recipes"),
       "@edgeline/runtime-node": await versionOrMissing("@edgeline/runtime-node"),
+      "onnxruntime-web": await versionOrMissing("onnxruntime-web"),
+      "@edgeline/runtime-web": await versionOrMissing("@edgeline/runtime-web"),
+      vite: await versionOrMissing("vite"),
+      playwright: await versionOrMissing("playwright"),
     },
   }
 }
@@ -81,6 +87,13 @@ const allBenchmarks = [
   { id: "realtime-factor", title: "(b) Real-time factor", module: realtimeFactor },
   { id: "worker", title: "(c) Worker thread vs in-process", module: worker },
   { id: "peer-vad-node", title: "(d) Peer: @ricky0123/vad-node", module: peerVadNode },
+  // In Debian's Chromium (bench/web): each starts and closes its own Vite server and browser.
+  {
+    id: "web-worker",
+    title: "(e) Browser: worker round trip vs inside the worker",
+    module: webWorker,
+  },
+  { id: "web-wasm", title: "(f) Browser: wasm vs Node native, per frame", module: webWasm },
 ]
 
 // `node bench/run.mjs <id> …` runs only those, prints their tables and writes no files.

@@ -101,3 +101,34 @@ export const interleave = async (a, b, { warmup, reps }) => {
 
 /** Drops the `out` fields (large arrays) before results go to JSON. */
 export const forJson = ({ out: _out, ...rest }) => rest
+
+/**
+ * `interleave` for cases clocked elsewhere (in a browser page or worker):
+ * each case is `() => Promise<{ ms, out }>`, and there may be more than two.
+ * Warm-up rounds first, then `reps` rounds whose order alternates forwards
+ * and backwards (A B, B A, … or A B C, C B A, …). Wall time only: the
+ * browser's CPU time is not ours to read. Returns each case's summary, keyed
+ * like `cases`, with its last `out`.
+ */
+export const interleaveTimed = async (cases, { warmup, reps }) => {
+  const keys = Object.keys(cases)
+  const times = Object.fromEntries(keys.map((k) => [k, []]))
+  const outs = {}
+  for (let i = 0; i < warmup; i++) {
+    for (const k of keys) outs[k] = (await cases[k]()).out
+  }
+  for (let i = 0; i < reps; i++) {
+    for (const k of i % 2 === 0 ? keys : [...keys].reverse()) {
+      const r = await cases[k]()
+      times[k].push(r.ms)
+      outs[k] = r.out
+    }
+  }
+  return Object.fromEntries(keys.map((k) => [k, { ...summarize(times[k]), out: outs[k] }]))
+}
+
+/** A/B of two summaries from the same rounds: median of per-round ratios, and ratio of medians. */
+export const ratios = (a, b) => {
+  const pairRatios = a.samples.map((t, i) => t / b.samples[i])
+  return { pairRatios, ratio: median(pairRatios), ratioOfMedians: a.median / b.median }
+}

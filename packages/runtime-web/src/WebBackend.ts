@@ -14,7 +14,11 @@ export interface Options {
   readonly wasmPaths: ort.Env.WasmPrefixOrFilePaths
   /** Execution providers in order of preference (default ["webgpu", "wasm"]). */
   readonly executionProviders?: ReadonlyArray<"webgpu" | "wasm"> | undefined
-  /** wasm threads when cross-origin isolated (default: the machine's cores, at most 4). */
+  /**
+   * wasm threads when cross-origin isolated (default: the machine's cores, at
+   * most 4). onnxruntime-web has one thread pool for the page or worker, so
+   * this applies to every session; a stage's `intraOpThreads` has no effect here.
+   */
   readonly threads?: number | undefined
 }
 
@@ -22,6 +26,7 @@ export interface Options {
 export interface Environment {
   readonly crossOriginIsolated: boolean
   readonly threads: number
+  /** `navigator.gpu` exists; whether it yields an adapter shows in a session's `provider`. */
   readonly webgpu: boolean
 }
 
