@@ -23,15 +23,25 @@ export const after = Metric.counter("edgeline_condense_after_total", {
   description: "Size of condense stage outputs, by unit",
 })
 
-const measured =
-  <In, Out, E, R>(name: string, measure: Measure<In, Out>) =>
-  (input: In, effect: Effect.Effect<Out, E, R>): Effect.Effect<Out, E, R> =>
+const measured = <In, Out, E, R>(name: string, measure: Measure<In, Out>) => {
+  // The tagged counters, made once per unit rather than on every run.
+  const counters = new Map<string, readonly [typeof before, typeof after]>()
+  const countersFor = (unit: string) => {
+    let pair = counters.get(unit)
+    if (pair === undefined) {
+      const attributes = { stage: name, unit }
+      pair = [Metric.withAttributes(before, attributes), Metric.withAttributes(after, attributes)]
+      counters.set(unit, pair)
+    }
+    return pair
+  }
+  return (input: In, effect: Effect.Effect<Out, E, R>): Effect.Effect<Out, E, R> =>
     Effect.tap(effect, (output) => {
       const saving = measure(input, output)
-      const attributes = { stage: name, unit: saving.unit }
+      const [beforeCounter, afterCounter] = countersFor(saving.unit)
       return Effect.all([
-        Metric.update(Metric.withAttributes(before, attributes), saving.before),
-        Metric.update(Metric.withAttributes(after, attributes), saving.after),
+        Metric.update(beforeCounter, saving.before),
+        Metric.update(afterCounter, saving.after),
         Effect.annotateCurrentSpan({
           "edgeline.condense.unit": saving.unit,
           "edgeline.condense.before": saving.before,
@@ -39,6 +49,7 @@ const measured =
         }),
       ])
     })
+}
 
 interface Measured<In, Out> {
   readonly measure: Measure<In, Out>

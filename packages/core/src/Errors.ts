@@ -39,6 +39,11 @@ export class CancelledError extends Data.TaggedError("CancelledError")<{
   readonly message: string
 }> {}
 
+/** A stream was pushed to after `end()`; open a new one. */
+export class StreamEndedError extends Data.TaggedError("StreamEndedError")<{
+  readonly message: string
+}> {}
+
 /** The worker transport failed: the worker died, or a value could not cross the boundary. */
 export class WorkerError extends Data.TaggedError("WorkerError")<{
   readonly message: string
@@ -57,6 +62,7 @@ export const coreErrors = [
   ModelLoadError,
   InferenceError,
   CancelledError,
+  StreamEndedError,
   WorkerError,
   UnexpectedError,
 ] as const

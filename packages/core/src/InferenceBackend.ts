@@ -17,7 +17,10 @@ export interface SessionOptions {
    * feeds to use when the model needs particular shapes.
    */
   readonly warmup?: boolean | Feeds | undefined
-  /** Preferred execution providers in order, e.g. ["webgpu", "wasm"]. */
+  /**
+   * Preferred execution providers in order, e.g. ["webgpu", "wasm"] (the web
+   * runtime tries them in turn; the Node runtime runs on the CPU).
+   */
   readonly executionProviders?: ReadonlyArray<string> | undefined
 }
 

@@ -21,15 +21,16 @@ const sessions = new WeakMap<Shape, Map<string, Loading>>()
 export const session = (
   ref: ModelRef.ModelRef,
   options: SessionOptions = {},
-): Effect.Effect<Session, ModelNotFoundError | ModelLoadError, InferenceBackend | ModelSource> =>
-  Effect.gen(function* () {
+): Effect.Effect<Session, ModelNotFoundError | ModelLoadError, InferenceBackend | ModelSource> => {
+  // Computed once per stage, not per run: stages call this on every element.
+  const key = `${ModelRef.key(ref)}|${JSON.stringify({ ...options, warmup: !!options.warmup })}`
+  return Effect.gen(function* () {
     const backend = yield* InferenceBackend
     let byKey = sessions.get(backend)
     if (byKey === undefined) {
       byKey = new Map()
       sessions.set(backend, byKey)
     }
-    const key = `${ModelRef.key(ref)}|${JSON.stringify({ ...options, warmup: !!options.warmup })}`
     const cached = byKey.get(key)
     if (cached !== undefined) return yield* Deferred.await(cached)
     // Remember the load before it starts, so callers arriving while it runs
@@ -48,3 +49,4 @@ export const session = (
     )
     return yield* Deferred.await(loading)
   })
+}

@@ -69,6 +69,7 @@ const wrap = (
   model: ModelRef,
   { session, provider }: Created,
   ortOf: symbol,
+  track: <A>(work: Promise<A>) => Promise<A>,
 ): Session => {
   // A tensor remembers its ORT twin under `ortOf`, so one fed to many runs
   // (a reused input window, a recurrent state passed back in) is wrapped once.
@@ -81,10 +82,10 @@ const wrap = (
     return wrapped
   }
   const runPromise = async (feeds: Tensor.Feeds): Promise<Tensor.Feeds> => {
-    const ortFeeds: Record<string, OrtTensor> = {}
-    for (const name in feeds) ortFeeds[name] = toOrt(feeds[name]!)
     let outputs: Record<string, OrtTensor>
     try {
+      const ortFeeds: Record<string, OrtTensor> = {}
+      for (const name in feeds) ortFeeds[name] = toOrt(feeds[name]!)
       outputs = await session.run(ortFeeds)
     } catch (e) {
       throw new InferenceError({
@@ -109,14 +110,17 @@ const wrap = (
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     provider,
-    runPromise,
+    runPromise: (feeds) => track(runPromise(feeds)),
     run: (feeds) =>
-      Effect.tryPromise({ try: () => runPromise(feeds), catch: (e) => e as InferenceError }),
+      Effect.tryPromise({ try: () => track(runPromise(feeds)), catch: (e) => e as InferenceError }),
   }
 }
 
 /** The model loaded but its warm-up run failed. */
 class WarmupError extends Error {}
+
+/** The backend's scope closed before or while the model loaded. */
+class ClosedError extends Error {}
 
 const warmUp = async (session: Session, created: Created, warmup: SessionOptions["warmup"]) => {
   if (!warmup) return
@@ -139,8 +143,22 @@ export const make = (options: Options): Effect.Effect<Shape, never, Scope.Scope>
     const cache = new Map<string, Promise<Session>>()
     const opened = new Set<OrtSession>()
     const ortOf = Symbol(`${options.name} tensor`)
+    // Work that must finish before sessions are released: loads and runs in flight.
+    const busy = new Set<Promise<unknown>>()
+    const track = <A>(work: Promise<A>): Promise<A> => {
+      busy.add(work)
+      work.then(
+        () => busy.delete(work),
+        () => busy.delete(work),
+      )
+      return work
+    }
+    let closed = false
     yield* Effect.addFinalizer(() =>
       Effect.promise(async () => {
+        closed = true
+        // A run or load cut short by interruption may still be inside ORT.
+        while (busy.size > 0) await Promise.allSettled([...busy])
         await Promise.allSettled([...opened].map((s) => s.release()))
         opened.clear()
         cache.clear()
@@ -149,8 +167,12 @@ export const make = (options: Options): Effect.Effect<Shape, never, Scope.Scope>
 
     const create = async (model: ModelBytes, sessionOptions: SessionOptions): Promise<Session> => {
       const created = await options.create(model, sessionOptions)
+      if (closed) {
+        await created.session.release()
+        throw new ClosedError("the runtime was closed while the model was loading")
+      }
       opened.add(created.session)
-      const session = wrap(options.Tensor, model.ref, created, ortOf)
+      const session = wrap(options.Tensor, model.ref, created, ortOf, track)
       try {
         await warmUp(session, created, sessionOptions.warmup)
       } catch (e) {
@@ -167,11 +189,12 @@ export const make = (options: Options): Effect.Effect<Shape, never, Scope.Scope>
       load: (model, sessionOptions = {}) =>
         Effect.tryPromise({
           try: async () => {
+            if (closed) throw new ClosedError("the runtime is closed")
             const settings = JSON.stringify({ ...sessionOptions, warmup: !!sessionOptions.warmup })
             const key = `${await options.hash(model.bytes)}|${settings}`
             let pending = cache.get(key)
             if (pending === undefined) {
-              pending = create(model, sessionOptions)
+              pending = track(create(model, sessionOptions))
               cache.set(key, pending)
               pending.catch(() => cache.delete(key))
             }
@@ -183,7 +206,9 @@ export const make = (options: Options): Effect.Effect<Shape, never, Scope.Scope>
               message:
                 e instanceof WarmupError
                   ? `warming up "${model.ref.name}" (${model.ref.uri}) failed: ${e.message}`
-                  : `loading "${model.ref.name}" (${model.ref.uri}) into ${options.name} failed: ${message(e)}; is it a valid ONNX file?`,
+                  : e instanceof ClosedError
+                    ? `loading "${model.ref.name}" stopped: ${e.message}`
+                    : `loading "${model.ref.name}" (${model.ref.uri}) into ${options.name} failed: ${message(e)}; is it a valid ONNX file?`,
             }),
         }),
     }

@@ -17,10 +17,10 @@
  * Effect.runPromise(Pipeline.run(words, "on the edge")) // 3
  * ```
  */
-import { Effect, Metric, Schema, Stream } from "effect"
+import { Effect, Metric, Schema, Semaphore, Stream } from "effect"
 import { dual } from "effect/Function"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
-import { InputValidationError } from "./Errors.js"
+import { InputValidationError, StreamEndedError } from "./Errors.js"
 import * as Progress from "./Progress.js"
 import * as Stage from "./Stage.js"
 
@@ -165,7 +165,8 @@ export const validate = <In, Out, E, R>(
  * stages carry their state from one `push` to the next; `end` flushes.
  */
 export interface Session<In, Out, E, R> {
-  readonly push: (input: In) => Effect.Effect<Out, E | InputValidationError, R>
+  /** Fails with `StreamEndedError` after `end()`; concurrent pushes run one after another. */
+  readonly push: (input: In) => Effect.Effect<Out, E | InputValidationError | StreamEndedError, R>
   /** Flushes every stage in order; each flushed value runs through the stages after it. */
   readonly end: () => Effect.Effect<Array<Out>, E, R>
 }
@@ -192,11 +193,24 @@ const runFrom = (
 /** Opens every stage once (fresh state) for a stream of inputs. */
 export const open = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Session<In, Out, E, R> => {
   const instances = self.stages.map((stage) => stage.open())
+  // One element at a time: stateful stages must see pushes in order, never interleaved.
+  const turn = Semaphore.makeUnsafe(1)
   let ended = false
+  const notEnded = Effect.suspend(() =>
+    ended
+      ? Effect.fail(
+          new StreamEndedError({
+            message: `the "${self.name}" stream has ended; open a new one to push more`,
+          }),
+        )
+      : Effect.void,
+  )
   return {
     push: (input) =>
-      Effect.flatMap(validate(self, input), (valid) =>
-        runFrom(self.name, self.stages, instances, 0, valid),
+      notEnded.pipe(
+        Effect.andThen(validate(self, input)),
+        Effect.flatMap((valid) => runFrom(self.name, self.stages, instances, 0, valid)),
+        Semaphore.withPermits(turn, 1),
       ),
     end: () =>
       Effect.gen(function* () {
@@ -210,7 +224,7 @@ export const open = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Session<In, 
           outputs.push(yield* runFrom(self.name, self.stages, instances, i + 1, held))
         }
         return outputs
-      }),
+      }).pipe(Semaphore.withPermits(turn, 1)),
   }
 }
 
@@ -262,7 +276,10 @@ export const stream =
     Stream.suspend(() => {
       const session = open(self)
       return inputs.pipe(
-        Stream.mapEffect(session.push),
+        // This session is private to the stream: it cannot have ended early.
+        Stream.mapEffect((input: In) =>
+          Effect.catchTag(session.push(input), "StreamEndedError", Effect.die),
+        ),
         Stream.concat(Stream.fromIterableEffect(Effect.suspend(() => session.end()))),
       )
     })

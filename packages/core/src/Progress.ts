@@ -7,7 +7,7 @@ import { Context, Effect } from "effect"
 import { dual } from "effect/Function"
 
 export interface Event {
-  /** The stage reporting, or "pipeline" for stage-to-stage progress. */
+  /** The stage reporting, or "pipeline:<name>" for stage-to-stage progress. */
   readonly stage: string
   readonly done: number
   readonly total: number
@@ -19,9 +19,22 @@ export const Reporter = Context.Reference<Listener | undefined>("@edgeline/core/
   defaultValue: () => undefined,
 })
 
+/** Calls a listener; a listener that throws is the caller's bug, logged, never the run's failure. */
+export const notify = (listener: Listener | undefined, event: Event): void => {
+  if (listener === undefined) return
+  try {
+    listener(event)
+  } catch (error) {
+    ;(globalThis as { console?: { error(...args: Array<unknown>): void } }).console?.error(
+      "edgeline: an onProgress listener threw",
+      error,
+    )
+  }
+}
+
 export const report = (event: Event): Effect.Effect<void> =>
   Effect.flatMap(Reporter, (listener) =>
-    listener === undefined ? Effect.void : Effect.sync(() => listener(event)),
+    listener === undefined ? Effect.void : Effect.sync(() => notify(listener, event)),
   )
 
 /** Runs `effect` with `listener` receiving its progress events. */

@@ -10,7 +10,7 @@
  * Failures reject with the pipeline's tagged errors (plain `Error`s with a
  * `_tag`); cancellation rejects with `CancelledError`.
  */
-import { Cause, Effect, Exit, type Fiber, type Layer, ManagedRuntime } from "effect"
+import { Cause, Effect, Exit, type Fiber, Layer, ManagedRuntime, Metric } from "effect"
 import { CancelledError, UnexpectedError } from "./Errors.js"
 import * as Pipeline from "./Pipeline.js"
 import * as Progress from "./Progress.js"
@@ -60,15 +60,26 @@ export const toError = (cause: Cause.Cause<unknown>): Error => {
   })
 }
 
-/** Builds the `stream` method from `open`, shared by in-process and worker runners. */
-export const streamFrom = async function* <In, Out>(
-  session: StreamSession<In, Out>,
-  inputs: AsyncIterable<In> | Iterable<In>,
-  options?: CallOptions,
-): AsyncGenerator<Out> {
-  for await (const input of inputs) yield await session.push(input, options)
-  for (const out of await session.end(options)) yield out
-}
+/**
+ * The `stream` method, from `open`, shared by in-process and worker runners.
+ * A consumer that stops early (break, throw) still ends the session, so the
+ * stages (and a worker's copy of the session) are released.
+ */
+export const streamWith = <In, Out>(open: () => Promise<StreamSession<In, Out>>) =>
+  async function* (
+    inputs: AsyncIterable<In> | Iterable<In>,
+    options?: CallOptions,
+  ): AsyncGenerator<Out> {
+    const session = await open()
+    let ended = false
+    try {
+      for await (const input of inputs) yield await session.push(input, options)
+      ended = true
+      for (const out of await session.end(options)) yield out
+    } finally {
+      if (!ended) await session.end().catch(() => undefined)
+    }
+  }
 
 export interface RunnerOptions<R, ER> {
   /** Provides every service the pipeline needs, e.g. `NodeRuntime.layer()`. */
@@ -79,9 +90,15 @@ export const createRunner = async <In, Out, E, R, ER>(
   pipeline: Pipeline.Pipeline<In, Out, E, R>,
   options: RunnerOptions<R, ER>,
 ): Promise<Runner<In, Out>> => {
-  const runtime = ManagedRuntime.make(options.layer)
+  // Each runner counts its own stage timings, not every runner's in the process.
+  const runtime = ManagedRuntime.make(
+    Layer.merge(options.layer, Layer.succeed(Metric.MetricRegistry, new Map())),
+  )
   const built = await runtime.runPromiseExit(Effect.void)
-  if (Exit.isFailure(built)) throw toError(built.cause)
+  if (Exit.isFailure(built)) {
+    await runtime.dispose()
+    throw toError(built.cause)
+  }
 
   const running = new Set<Fiber.Fiber<unknown, unknown>>()
   let closed = false
@@ -116,15 +133,21 @@ export const createRunner = async <In, Out, E, R, ER>(
   return {
     run: (input, call) => exec(Pipeline.run(pipeline, input), call),
     open,
-    stream: (inputs, call) =>
-      (async function* () {
-        yield* streamFrom(await open(), inputs, call)
-      })(),
+    stream: streamWith(open),
     timings: () => runtime.runPromise(Pipeline.timings(pipeline)),
     close: async () => {
       if (closed) return
       closed = true
-      for (const fiber of running) fiber.interruptUnsafe()
+      // Interrupt what runs and wait for it to stop before models are released.
+      await Promise.allSettled(
+        [...running].map(
+          (fiber) =>
+            new Promise<void>((done) => {
+              fiber.addObserver(() => done())
+              fiber.interruptUnsafe()
+            }),
+        ),
+      )
       await runtime.dispose()
     },
   }

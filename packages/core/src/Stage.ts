@@ -125,15 +125,6 @@ export interface Constructor {
 export const preprocess: Constructor = (body: Body<any, any, any, any, any>) =>
   make("preprocess", body)
 
-/**
- * Runs a stage body with a stateful or stateless shape under any kind; used by
- * the kind-specific constructors in sibling modules (Infer, Condense, …).
- */
-export const withKind =
-  (kind: Kind): Constructor =>
-  (body: Body<any, any, any, any, any>) =>
-    make(kind, body)
-
 /** Runs one step under the stage's span and duration metric. */
 export const instrument = <In, Out, E, R>(
   stage: Stage<In, Out, E, R>,
@@ -142,7 +133,10 @@ export const instrument = <In, Out, E, R>(
   effect.pipe(
     Effect.timed,
     Effect.flatMap(([elapsed, out]) => Effect.as(Metric.update(stage.duration, elapsed), out)),
-    Effect.withSpan(`edgeline.${stage.kind}.${stage.name}`, {
-      attributes: { "edgeline.stage": stage.name, "edgeline.kind": stage.kind },
-    }),
+    Effect.withSpan(
+      `edgeline.${stage.kind}.${stage.name}`,
+      { attributes: { "edgeline.stage": stage.name, "edgeline.kind": stage.kind } },
+      // A stack trace per span costs more than many stages' own work on a small chunk.
+      { captureStackTrace: false },
+    ),
   )

@@ -17,12 +17,16 @@ const isWholeView = (view: ArrayBufferView): boolean =>
 
 const collect = (value: unknown, found: Set<ArrayBuffer>, depth: number): void => {
   if (value === null || typeof value !== "object" || depth > 8) return
+  // An empty buffer may be one already transferred (detached): listing it
+  // again would make postMessage drop the whole message on some platforms.
   if (value instanceof ArrayBuffer) {
-    found.add(value)
+    if (value.byteLength > 0) found.add(value)
     return
   }
   if (ArrayBuffer.isView(value)) {
-    if (value.buffer instanceof ArrayBuffer && isWholeView(value)) found.add(value.buffer)
+    const buffer = value.buffer
+    if (buffer instanceof ArrayBuffer && buffer.byteLength > 0 && isWholeView(value))
+      found.add(buffer)
     return
   }
   const items = Array.isArray(value) ? value : Object.values(value)

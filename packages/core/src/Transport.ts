@@ -6,11 +6,11 @@
  * (and as its own class when that class is registered).
  */
 import * as Comlink from "comlink"
-import { Effect, Exit, type Fiber, type Layer, ManagedRuntime } from "effect"
+import { Effect, Exit, type Fiber, Layer, ManagedRuntime, Metric } from "effect"
 import { CancelledError, coreErrors, WorkerError } from "./Errors.js"
 import * as Pipeline from "./Pipeline.js"
 import * as Progress from "./Progress.js"
-import { type CallOptions, type Runner, type StreamSession, streamFrom, toError } from "./Runner.js"
+import { type CallOptions, type Runner, type StreamSession, streamWith, toError } from "./Runner.js"
 import { buffersOf } from "./Transfer.js"
 
 export type Endpoint = Comlink.Endpoint
@@ -51,7 +51,10 @@ export const serve = <In, Out, E, R, ER>(
   layer: Layer.Layer<R, ER>,
   endpoint: Endpoint,
 ): void => {
-  const runtime = ManagedRuntime.make(layer)
+  // The worker's own stage timings, like a runner's.
+  const runtime = ManagedRuntime.make(
+    Layer.merge(layer, Layer.succeed(Metric.MetricRegistry, new Map())),
+  )
   const fibers = new Map<number, Fiber.Fiber<unknown, unknown>>()
   const sessions = new Map<number, Pipeline.Session<In, Out, E, R>>()
 
@@ -68,7 +71,8 @@ export const serve = <In, Out, E, R, ER>(
       const listener =
         onProgress &&
         ((event: Progress.Event) => {
-          delivered = onProgress(event) as unknown as PromiseLike<unknown>
+          // A listener that throws on the caller's side must not take the worker down.
+          delivered = (onProgress(event) as unknown as Promise<unknown>).catch(() => undefined)
         })
       const fiber = runtime.runFork(Progress.withListener(effect, listener))
       fibers.set(call, fiber)
@@ -146,10 +150,7 @@ export const connect = <P extends Pipeline.Any>(
   type In = Pipeline.Input<P>
   type Out = Pipeline.Output<P>
   const remote = Comlink.wrap<WorkerApi>(endpoint)
-  const classes = new Map<string, ErrorClass>()
-  for (const cls of [...coreErrors, ...(options.errors ?? [])]) {
-    classes.set((new cls({ message: "" }) as { _tag: string })._tag, cls)
-  }
+  const classes: ReadonlyArray<ErrorClass> = [...coreErrors, ...(options.errors ?? [])]
   const pending = new Set<(error: Error) => void>()
   let dead: Error | undefined
   let closed = false
@@ -161,13 +162,27 @@ export const connect = <P extends Pipeline.Any>(
     pending.clear()
   })
 
+  /** The error as its own class when one registered class builds it with this tag, else a tagged Error. */
   const rebuild = (error: SerializedError): Error => {
-    const cls = classes.get(error._tag)
-    if (cls !== undefined) return new cls({ ...error.fields, message: error.message })
+    for (const cls of classes) {
+      try {
+        const rebuilt = new cls({ ...error.fields, message: error.message })
+        if (rebuilt._tag === error._tag) return rebuilt
+      } catch {
+        // A class whose constructor rejects these fields is not this error's class.
+      }
+    }
     return Object.assign(new Error(error.message), {
       ...error.fields,
       _tag: error._tag,
       name: error._tag,
+    })
+  }
+
+  /** Comlink's own failures (a value that cannot be structured-cloned) as WorkerError. */
+  const uncloneable = (e: unknown): never => {
+    throw new WorkerError({
+      message: `a value could not cross to or from the worker (${e instanceof Error ? e.message : String(e)}); inputs and outputs must be structured-cloneable: typed arrays, plain objects, arrays, strings, numbers`,
     })
   }
 
@@ -199,7 +214,7 @@ export const connect = <P extends Pipeline.Any>(
     opts.signal?.addEventListener("abort", abort, { once: true })
     try {
       const progress = opts.onProgress ? Comlink.proxy(opts.onProgress) : undefined
-      const wire = await guard(() => send(id, progress))
+      const wire = await guard(() => send(id, progress).catch(uncloneable))
       if (!wire.ok) throw rebuild(wire.error)
       return wire.value as A
     } finally {
@@ -225,10 +240,7 @@ export const connect = <P extends Pipeline.Any>(
   return {
     run: (input, opts) => call<Out>((id, p) => remote.run(id, outbound(input), p), opts),
     open,
-    stream: (inputs, opts) =>
-      (async function* () {
-        yield* streamFrom(await open(), inputs, opts)
-      })(),
+    stream: streamWith(open),
     timings: () => guard(() => remote.timings()),
     close: async () => {
       if (closed) return

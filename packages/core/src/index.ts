@@ -12,6 +12,7 @@ export {
   InputValidationError,
   ModelLoadError,
   ModelNotFoundError,
+  StreamEndedError,
   TensorShapeError,
   UnexpectedError,
   WorkerError,

@@ -9,6 +9,7 @@
  */
 import { ModelNotFoundError, type ModelRef, ModelSource } from "@edgeline/core"
 import { Effect, Layer } from "effect"
+import { sha256Hex } from "./Sha256.js"
 
 export interface Options {
   /** URL for a ref, by its `uri` or its `name`. */
@@ -19,11 +20,6 @@ export interface Options {
 
 const notFound = (ref: ModelRef.ModelRef, why: string) =>
   new ModelNotFoundError({ model: ref.name, message: `model "${ref.name}" (${ref.uri}): ${why}` })
-
-const hex = async (bytes: ArrayBuffer) =>
-  [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
-    .map((b) => b.toString(16).padStart(2, "0"))
-    .join("")
 
 const urlFor = (ref: ModelRef.ModelRef, options: Options): string | undefined => {
   const mapped = options.models?.[ref.uri] ?? options.models?.[ref.name]
@@ -51,7 +47,10 @@ const download = async (ref: ModelRef.ModelRef, url: string, cache: Cache | unde
   }
   if (!response.ok) throw notFound(ref, `HTTP ${response.status} for ${url}; check the URL`)
   const bytes = await response.arrayBuffer()
-  await cache?.put(url, new Response(bytes.slice(0), { headers: response.headers }))
+  // A full quota or a private window may refuse to cache: the model still loads.
+  await cache
+    ?.put(url, new Response(bytes.slice(0), { headers: response.headers }))
+    .catch(() => undefined)
   return bytes
 }
 
@@ -71,7 +70,7 @@ export const layer = (options: Options = {}): Layer.Layer<ModelSource.ModelSourc
           const hit = ref.sha256 === undefined ? undefined : await cache?.match(url)
           const bytes = hit ? await hit.arrayBuffer() : await download(ref, url, cache)
           if (ref.sha256 !== undefined) {
-            const actual = await hex(bytes)
+            const actual = await sha256Hex(bytes)
             if (actual !== ref.sha256) {
               await cache?.delete(url)
               throw notFound(ref, `sha256 is ${actual}, expected ${ref.sha256}`)

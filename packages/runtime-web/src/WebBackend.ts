@@ -8,6 +8,7 @@
 import { InferenceBackend, OrtBackend } from "@edgeline/core"
 import { Effect, Layer } from "effect"
 import * as ort from "onnxruntime-web"
+import { sha256Hex } from "./Sha256.js"
 
 export interface Options {
   /** Where ORT's files are served: a folder URL ending in "/", or `{ wasm, mjs }` file URLs. */
@@ -61,29 +62,27 @@ const gpuAdapter = async (): Promise<boolean> => {
   }
 }
 
-const sha256 = async (bytes: Uint8Array): Promise<string> => {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>)
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")
-}
-
 /** The backend as a scoped Layer: closing the scope releases every session. */
 export const layer = (options: Options): Layer.Layer<InferenceBackend.InferenceBackend> =>
   Layer.effect(
     InferenceBackend.InferenceBackend,
     Effect.suspend(() => {
       configure(options)
-      const providers = async (): Promise<Array<"webgpu" | "wasm">> => {
-        const wanted = options.executionProviders ?? ["webgpu", "wasm"]
+      // A session's own preference wins over the runtime's; unknown names are ignored.
+      const providers = async (preferred: ReadonlyArray<string> | undefined) => {
+        const wanted = (preferred ?? options.executionProviders ?? ["webgpu", "wasm"]).filter(
+          (p): p is "webgpu" | "wasm" => p === "webgpu" || p === "wasm",
+        )
         const gpu = wanted.includes("webgpu") && (await gpuAdapter())
         return wanted.filter((p) => p === "wasm" || gpu)
       }
       return OrtBackend.make({
         name: "onnxruntime-web",
         Tensor: ort.Tensor,
-        hash: sha256,
-        create: async (model) => {
+        hash: sha256Hex,
+        create: async (model, session) => {
           const failures: Array<string> = []
-          for (const provider of await providers()) {
+          for (const provider of await providers(session.executionProviders)) {
             try {
               const session = await ort.InferenceSession.create(model.bytes, {
                 executionProviders: [provider],

@@ -4,7 +4,8 @@ import sileroUrl from "@ricky0123/vad-web/dist/silero_vad_v5.onnx?url"
 import wasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url"
 import { serveWorker, WebRuntime } from "../src/index.js"
 
-const provider = new URL(self.location.href).searchParams.get("provider")
+// The worker's name picks the execution provider: "webgpu", or wasm otherwise.
+const provider = self.name
 
 serveWorker(
   VoiceGate.file,

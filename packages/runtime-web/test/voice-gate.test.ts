@@ -60,6 +60,30 @@ describe("the voice gate in a Chromium Web Worker", () => {
     })
   }
 
+  it("on WebGPU too (SwiftShader here): the same probabilities and segments as Node", async () => {
+    const gpu = connectWorker<typeof VoiceGate.file>(
+      new Worker(new URL("./gate.worker.ts", import.meta.url), { type: "module", name: "webgpu" }),
+    )
+    try {
+      const [path, url] = Object.entries(fixtures)[0]!
+      const node = reference[path.split("/").pop()!]!
+      const gated = await gpu.run(new Uint8Array(await (await fetch(url)).arrayBuffer()))
+      let worst = 0
+      gated.probabilities.forEach((p, i) => {
+        worst = Math.max(worst, Math.abs(p - node.probabilities[i]!))
+      })
+      console.log(`webgpu: max |p(web) - p(node)| = ${worst.toExponential(2)}`)
+      expect(worst).toBeLessThan(1e-3)
+      expect(gated.segments.length).toBe(node.segments.length)
+      gated.segments.forEach((s, i) => {
+        expect(Math.abs(s.start - node.segments[i]!.start)).toBeLessThanOrEqual(FRAME_SECONDS)
+        expect(Math.abs(s.end - node.segments[i]!.end)).toBeLessThanOrEqual(FRAME_SECONDS)
+      })
+    } finally {
+      await gpu.close()
+    }
+  })
+
   it("transfers the input to the worker instead of copying it", async () => {
     const url = Object.values(fixtures)[0]!
     const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer())

@@ -5,7 +5,7 @@
  */
 import LibSampleRate from "@alexanderolsen/libsamplerate-js"
 import { Stage } from "@edgeline/core"
-import { Data, Effect } from "effect"
+import { Data, Effect, Schema } from "effect"
 import { type AudioChunk, concatFloat32, MODEL_RATE } from "./Audio.js"
 
 export class ResampleError extends Data.TaggedError("ResampleError")<{
@@ -45,8 +45,15 @@ const converterFor = (
 }
 
 /** Preprocess stage: mono audio at any rate in, 16 kHz samples out. */
+/** What a live chunk must be: mono float samples and a positive whole sample rate. */
+export const AudioChunkSchema = Schema.Struct({
+  samples: Schema.instanceOf(Float32Array, { expected: "mono samples in a Float32Array" }),
+  sampleRate: Schema.Int.check(Schema.isGreaterThan(0)),
+})
+
 export const stage = Stage.preprocess({
   name: "resample-16k",
+  input: AudioChunkSchema,
   initial: (): State => ({ rate: undefined, converter: undefined, samplesIn: 0, samplesOut: 0 }),
   step: (state, chunk: AudioChunk) =>
     Effect.map(converterFor(state, chunk.sampleRate), (converter) => {

@@ -98,6 +98,6 @@ export const decode = (bytes: Uint8Array): Effect.Effect<AudioChunk, WavDecodeEr
 /** Preprocess stage: WAV file bytes in, mono float audio out. */
 export const stage = Stage.preprocess({
   name: "wav-decode",
-  input: Schema.instanceOf(Uint8Array),
+  input: Schema.instanceOf(Uint8Array, { expected: "the WAV file's bytes in a Uint8Array" }),
   run: decode,
 })

@@ -7,7 +7,7 @@
 import {
   Infer,
   type InferenceBackend,
-  type InferenceError,
+  InferenceError,
   ModelRef,
   Progress,
   Tensor,
@@ -35,6 +35,11 @@ interface State {
   readonly window: Float32Array
 }
 
+/** The part of AbortSignal the loop reads (core and recipes compile without DOM types). */
+interface AbortSignalLike {
+  readonly aborted: boolean
+}
+
 const sampleRate = Tensor.int64(BigInt64Array.from([16000n]), [])
 
 /**
@@ -53,9 +58,11 @@ const scoreFrames = async (
   first: number,
   last: number,
   probabilities: Float32Array,
+  signal: AbortSignalLike,
 ): Promise<void> => {
   const input = Tensor.float32(state.window, [1, FRAME + CONTEXT])
-  for (let i = first; i < last; i++) {
+  // Stop at the next frame once interrupted: the runtime may be closing.
+  for (let i = first; i < last && !signal.aborted; i++) {
     state.window.set(samples.subarray(i * FRAME, (i + 1) * FRAME), CONTEXT)
     const out = await session.runPromise({ input, state: state.rnn, sr: sampleRate })
     probabilities[i] = (out.output!.data as Float32Array)[0]!
@@ -86,13 +93,20 @@ export const make = (options: { readonly model?: ModelRef.ModelRef | undefined }
         for (let first = 0; first < frames.count; first += BLOCK) {
           const last = Math.min(first + BLOCK, frames.count)
           yield* Effect.tryPromise({
-            try: () => scoreFrames(session, state, frames.samples, first, last, probabilities),
-            catch: (e) => e as InferenceError,
+            try: (signal) =>
+              scoreFrames(session, state, frames.samples, first, last, probabilities, signal),
+            catch: (e) =>
+              e instanceof InferenceError
+                ? e
+                : new InferenceError({
+                    model: session.model,
+                    message: `scoring frames failed: ${String(e)}`,
+                  }),
           })
-          listener?.({ stage: "silero-vad", done: last, total: frames.count })
+          Progress.notify(listener, { stage: "silero-vad", done: last, total: frames.count })
           // Let the event loop in: onnxruntime-web settles runs as microtasks,
           // so without this a worker would not see a cancel until the end.
-          yield* Effect.yieldNow
+          if (last < frames.count) yield* Effect.yieldNow
         }
         return { ...frames, probabilities }
       }),

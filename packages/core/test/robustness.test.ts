@@ -1,0 +1,173 @@
+/**
+ * What goes wrong in real use: overlapping pushes, pushes after the end,
+ * listeners that throw, consumers that stop early, several runners in one
+ * process, error classes with required fields.
+ */
+import { MessageChannel } from "node:worker_threads"
+import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs"
+import { Effect, Layer, Schema } from "effect"
+import { afterEach, describe, expect, it } from "vitest"
+import { StreamEndedError } from "../src/Errors.js"
+import * as Pipeline from "../src/Pipeline.js"
+import { createRunner } from "../src/Runner.js"
+import * as Stage from "../src/Stage.js"
+import { connect, serve } from "../src/Transport.js"
+
+const cleanups: Array<() => Promise<void> | void> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+/** A running total that takes a moment per element: interleaving would corrupt it. */
+const slowTotal = (name: string) =>
+  Stage.preprocess({
+    name,
+    initial: () => ({ total: 0 }),
+    step: (state, x: number) =>
+      Effect.gen(function* () {
+        const before = state.total
+        yield* Effect.sleep("5 millis")
+        state.total = before + x
+        return state.total
+      }),
+  })
+
+describe("a stream session", () => {
+  it("runs overlapping pushes one after another, in order", async () => {
+    const runner = await createRunner(Pipeline.make("overlap", slowTotal("overlap-total")), {
+      layer: Layer.empty,
+    })
+    cleanups.push(() => runner.close())
+    const session = await runner.open()
+    const outputs = await Promise.all([1, 2, 3, 4].map((x) => session.push(x)))
+    expect(outputs).toEqual([1, 3, 6, 10])
+  })
+
+  it("refuses a push after end() with a typed StreamEndedError", async () => {
+    const runner = await createRunner(Pipeline.make("ended", slowTotal("ended-total")), {
+      layer: Layer.empty,
+    })
+    cleanups.push(() => runner.close())
+    const session = await runner.open()
+    await session.push(1)
+    await session.end()
+    const error = await session.push(2).catch((e) => e)
+    expect(error).toBeInstanceOf(StreamEndedError)
+    expect(error.message).toMatch(/open a new one/)
+  })
+
+  it("is ended when a consumer of runner.stream stops early", async () => {
+    const flushed: Array<number> = []
+    const counting = Stage.preprocess({
+      name: "early-stop",
+      initial: () => ({ seen: 0 }),
+      step: (state, x: number) => Effect.sync(() => (state.seen += x)),
+      flush: (state) =>
+        Effect.sync(() => {
+          flushed.push(state.seen)
+          return 0
+        }),
+      concat: (a: number, b: number) => a + b,
+    })
+    const runner = await createRunner(Pipeline.make("early", counting), { layer: Layer.empty })
+    cleanups.push(() => runner.close())
+    for await (const out of runner.stream([1, 2, 3, 4])) if (out >= 3) break
+    expect(flushed).toEqual([3])
+  })
+})
+
+describe("progress listeners", () => {
+  const reporting = Pipeline.make(
+    "listener",
+    Stage.preprocess({ name: "listener-a", run: (x: number) => Effect.succeed(x + 1) }),
+    Stage.preprocess({ name: "listener-b", run: (x: number) => Effect.succeed(x * 2) }),
+  )
+  const throwing = () => {
+    throw new Error("a bug in the caller's progress bar")
+  }
+
+  it("a listener that throws does not fail an in-process run", async () => {
+    const runner = await createRunner(reporting, { layer: Layer.empty })
+    cleanups.push(() => runner.close())
+    expect(await runner.run(1, { onProgress: throwing })).toBe(4)
+  })
+
+  it("a listener that throws does not break the worker transport", async () => {
+    const { port1, port2 } = new MessageChannel()
+    serve(reporting, Layer.empty, nodeEndpoint(port1))
+    const runner = connect<typeof reporting>(nodeEndpoint(port2))
+    cleanups.push(async () => {
+      await runner.close()
+      port1.close()
+      port2.close()
+    })
+    expect(await runner.run(1, { onProgress: throwing })).toBe(4)
+    expect(await runner.run(2)).toBe(6)
+  })
+})
+
+describe("runners in one process", () => {
+  it("each count their own stage timings", async () => {
+    const pipeline = Pipeline.make(
+      "shared-timings",
+      Stage.preprocess({ name: "shared-timings-stage", run: (x: number) => Effect.succeed(x) }),
+    )
+    const a = await createRunner(pipeline, { layer: Layer.empty })
+    const b = await createRunner(pipeline, { layer: Layer.empty })
+    cleanups.push(
+      () => a.close(),
+      () => b.close(),
+    )
+    await a.run(1)
+    await a.run(2)
+    await b.run(3)
+    expect((await a.timings())[0]!.count).toBe(2)
+    expect((await b.timings())[0]!.count).toBe(1)
+  })
+})
+
+class Overloaded extends Schema.TaggedError<Overloaded>()("Overloaded", {
+  message: Schema.String,
+  queue: Schema.Number,
+}) {}
+
+describe("the worker transport and error classes", () => {
+  it("rebuilds a registered class whose constructor needs fields", async () => {
+    const failing = Pipeline.make(
+      "overloaded",
+      Stage.preprocess({
+        name: "overloaded",
+        run: (_: number) => Effect.fail(new Overloaded({ message: "queue full", queue: 42 })),
+      }),
+    )
+    const { port1, port2 } = new MessageChannel()
+    serve(failing, Layer.empty, nodeEndpoint(port1))
+    const runner = connect<typeof failing>(nodeEndpoint(port2), { errors: [Overloaded] })
+    cleanups.push(async () => {
+      await runner.close()
+      port1.close()
+      port2.close()
+    })
+    const error = await runner.run(1).catch((e) => e)
+    expect(error).toBeInstanceOf(Overloaded)
+    expect(error.queue).toBe(42)
+  })
+
+  it("an output that cannot be structured-cloned is a WorkerError saying so", async () => {
+    const unclonable = Pipeline.make(
+      "unclonable",
+      Stage.preprocess({ name: "unclonable", run: (_: number) => Effect.succeed({ f: () => 1 }) }),
+    )
+    const { port1, port2 } = new MessageChannel()
+    serve(unclonable, Layer.empty, nodeEndpoint(port1))
+    const runner = connect<typeof unclonable>(nodeEndpoint(port2))
+    cleanups.push(async () => {
+      await runner.close()
+      port1.close()
+      port2.close()
+    })
+    const error = await runner.run(1).catch((e) => e)
+    expect(error._tag).toBe("WorkerError")
+    expect(error.message).toMatch(/structured-cloneable/)
+  })
+})
