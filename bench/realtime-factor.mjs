@@ -11,10 +11,9 @@ import { forJson, repeat } from "./lib/stats.mjs"
 export const TARGET = 1
 
 /**
- * Per-stage mean time over the runs between two `timings()` snapshots. The
- * stage metrics are process-wide and keyed by stage name, so other pipelines
- * with a stage of the same name (the stream gate, the recording's resampler)
- * count there too: only the difference belongs to these runs.
+ * Per-stage mean time over the runs between two `timings()` snapshots: the
+ * runner counts from its start, warm-up included, so only the difference
+ * belongs to the timed runs.
  */
 const stageTimes = (before, after) =>
   after.map((t) => {

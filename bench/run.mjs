@@ -8,6 +8,7 @@ import { createRequire } from "node:module"
 import os from "node:os"
 import { report } from "./lib/markdown.mjs"
 import { buildRecording } from "./lib/recording.mjs"
+import * as liveChunks from "./live-chunks.mjs"
 import * as peerVadNode from "./peer-vad-node.mjs"
 import * as pipelineOverhead from "./pipeline-overhead.mjs"
 import * as realtimeFactor from "./realtime-factor.mjs"
@@ -94,6 +95,7 @@ const allBenchmarks = [
     module: webWorker,
   },
   { id: "web-wasm", title: "(f) Browser: wasm vs Node native, per frame", module: webWasm },
+  { id: "live-chunks", title: "(g) Live gate, 512-sample chunks", module: liveChunks },
 ]
 
 // `node bench/run.mjs <id> …` runs only those, prints their tables and writes no files.

@@ -17,7 +17,7 @@
  * Effect.runPromise(Pipeline.run(words, "on the edge")) // 3
  * ```
  */
-import { Effect, Metric, Schema, Semaphore, Stream } from "effect"
+import { Cause, Effect, Exit, Metric, Schema, Semaphore, Stream } from "effect"
 import { dual } from "effect/Function"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import { InputValidationError, StreamEndedError } from "./Errors.js"
@@ -149,15 +149,29 @@ export const validate = <In, Out, E, R>(
 ): Effect.Effect<In, InputValidationError> => {
   const entry = self.stages[0]!
   if (entry.input === undefined) return Effect.succeed(input as In)
-  return Schema.decodeUnknownEffect(entry.input)(input).pipe(
-    Effect.mapError(
-      (error) =>
-        new InputValidationError({
-          stage: entry.name,
-          message: `input to "${self.name}" (stage "${entry.name}") is invalid: ${error.message}`,
-        }),
-    ),
-  ) as Effect.Effect<In, InputValidationError>
+  // Synchronous decoding: a live stream validates every chunk, and the schema needs no services.
+  const decoded = decoderFor(entry.input)(input)
+  if (Exit.isSuccess(decoded)) return Effect.succeed(decoded.value as In)
+  const issue = Cause.squash(decoded.cause)
+  return Effect.fail(
+    new InputValidationError({
+      stage: entry.name,
+      message: `input to "${self.name}" (stage "${entry.name}") is invalid: ${issue instanceof Error ? issue.message : String(issue)}`,
+    }),
+  )
+}
+
+const decoders = new WeakMap<
+  Schema.Decoder<unknown>,
+  (input: unknown) => Exit.Exit<unknown, unknown>
+>()
+const decoderFor = (schema: Schema.Decoder<unknown>) => {
+  let decode = decoders.get(schema)
+  if (decode === undefined) {
+    decode = Schema.decodeUnknownExit(schema)
+    decoders.set(schema, decode)
+  }
+  return decode
 }
 
 /**

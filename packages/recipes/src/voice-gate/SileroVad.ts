@@ -35,8 +35,8 @@ interface State {
   readonly window: Float32Array
 }
 
-/** The part of AbortSignal the loop reads (core and recipes compile without DOM types). */
-interface AbortSignalLike {
+/** Set when the step is interrupted: the loop stops at the next frame. */
+interface StopFlag {
   readonly aborted: boolean
 }
 
@@ -58,11 +58,11 @@ const scoreFrames = async (
   first: number,
   last: number,
   probabilities: Float32Array,
-  signal: AbortSignalLike,
+  stop: StopFlag,
 ): Promise<void> => {
   const input = Tensor.float32(state.window, [1, FRAME + CONTEXT])
   // Stop at the next frame once interrupted: the runtime may be closing.
-  for (let i = first; i < last && !signal.aborted; i++) {
+  for (let i = first; i < last && !stop.aborted; i++) {
     state.window.set(samples.subarray(i * FRAME, (i + 1) * FRAME), CONTEXT)
     const out = await session.runPromise({ input, state: state.rnn, sr: sampleRate })
     probabilities[i] = (out.output!.data as Float32Array)[0]!
@@ -92,9 +92,12 @@ export const make = (options: { readonly model?: ModelRef.ModelRef | undefined }
         const listener = yield* Progress.Reporter
         for (let first = 0; first < frames.count; first += BLOCK) {
           const last = Math.min(first + BLOCK, frames.count)
+          // A plain flag rather than the AbortSignal tryPromise can make:
+          // creating an AbortController per push costs more than a frame's JS.
+          const stop = { aborted: false }
           yield* Effect.tryPromise({
-            try: (signal) =>
-              scoreFrames(session, state, frames.samples, first, last, probabilities, signal),
+            try: () =>
+              scoreFrames(session, state, frames.samples, first, last, probabilities, stop),
             catch: (e) =>
               e instanceof InferenceError
                 ? e
@@ -102,7 +105,7 @@ export const make = (options: { readonly model?: ModelRef.ModelRef | undefined }
                     model: session.model,
                     message: `scoring frames failed: ${String(e)}`,
                   }),
-          })
+          }).pipe(Effect.onInterrupt(() => Effect.sync(() => (stop.aborted = true))))
           Progress.notify(listener, { stage: "silero-vad", done: last, total: frames.count })
           // Let the event loop in: onnxruntime-web settles runs as microtasks,
           // so without this a worker would not see a cancel until the end.
