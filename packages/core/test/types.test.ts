@@ -110,6 +110,14 @@ describe("Pipeline.make type inference", () => {
     expectTypeOf(joined).toEqualTypeOf(pipeline)
   })
 
+  it("composes up to ten stages", () => {
+    const inc = Stage.preprocess({ name: "inc", run: (x: number) => Effect.succeed(x + 1) })
+    const toText = Stage.preprocess({ name: "text", run: (x: number) => Effect.succeed(`${x}`) })
+    const long = Pipeline.make("long", inc, inc, inc, inc, inc, inc, inc, inc, inc, toText)
+    expectTypeOf(long).toEqualTypeOf<Pipeline.Pipeline<number, string, never, never>>()
+    expect(Effect.runSync(Pipeline.run(long, 0))).toBe("9")
+  })
+
   it("rejects compositions whose types do not line up", () => {
     // Type-checked, never called: these lines are compile-time assertions.
     const compileOnly = () => {
