@@ -64,16 +64,44 @@ export const zerosFor = (meta: OrtValueMetadata): Tensor.Tensor => {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
+/** Counts runs inside ORT, so sessions are released only once none is left. */
+class InFlight {
+  private count = 0
+  private waiting: Array<() => void> = []
+  enter(): void {
+    this.count++
+  }
+  leave(): void {
+    if (--this.count === 0) for (const wake of this.waiting.splice(0)) wake()
+  }
+  /** Resolves once nothing is in flight. */
+  drained(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((wake) => this.waiting.push(wake))
+  }
+}
+
+/** An output tensor that keeps its ORT twin, so feeding it back (a recurrent state) costs nothing. */
+class OrtBacked implements Tensor.Tensor {
+  constructor(
+    readonly dtype: Tensor.DType,
+    readonly dims: ReadonlyArray<number>,
+    readonly data: Tensor.DataTypes[Tensor.DType],
+    readonly ort: OrtTensor,
+    readonly owner: symbol,
+  ) {}
+}
+
 const wrap = (
   TensorCtor: OrtTensorConstructor,
   model: ModelRef,
   { session, provider }: Created,
   ortOf: symbol,
-  track: <A>(work: Promise<A>) => Promise<A>,
+  inFlight: InFlight,
 ): Session => {
-  // A tensor remembers its ORT twin under `ortOf`, so one fed to many runs
-  // (a reused input window, a recurrent state passed back in) is wrapped once.
+  // A tensor remembers its ORT twin, so one fed to many runs (a reused input
+  // window, a recurrent state passed back in) is wrapped once, not per run.
   const toOrt = (t: Tensor.Tensor): OrtTensor => {
+    if (t instanceof OrtBacked && t.owner === ortOf) return t.ort
     const memo = t as Tensor.Tensor & { [key: symbol]: OrtTensor | undefined }
     const known = memo[ortOf]
     if (known !== undefined) return known
@@ -81,38 +109,44 @@ const wrap = (
     memo[ortOf] = wrapped
     return wrapped
   }
-  const runPromise = async (feeds: Tensor.Feeds): Promise<Tensor.Feeds> => {
-    let outputs: Record<string, OrtTensor>
-    try {
-      const ortFeeds: Record<string, OrtTensor> = {}
-      for (const name in feeds) ortFeeds[name] = toOrt(feeds[name]!)
-      outputs = await session.run(ortFeeds)
-    } catch (e) {
-      throw new InferenceError({
-        model: model.name,
-        message: `running "${model.name}" on ${provider} failed: ${message(e)}; check the input names, dims and dtypes (inputs: ${session.inputNames.join(", ")})`,
-      })
-    }
+  const failure = (e: unknown) =>
+    new InferenceError({
+      model: model.name,
+      message: `running "${model.name}" on ${provider} failed: ${message(e)}; check the input names, dims and dtypes (inputs: ${session.inputNames.join(", ")})`,
+    })
+  const failed = (e: unknown): never => {
+    inFlight.leave()
+    throw failure(e)
+  }
+  const done = (outputs: Record<string, OrtTensor>): Tensor.Feeds => {
+    inFlight.leave()
     const result: Record<string, Tensor.Tensor> = {}
     for (const name in outputs) {
       const t = outputs[name]!
-      result[name] = {
-        dtype: t.type as Tensor.DType,
-        dims: t.dims,
-        data: t.data as never,
-        [ortOf]: t,
-      }
+      result[name] = new OrtBacked(t.type as Tensor.DType, t.dims, t.data as never, t, ortOf)
     }
     return result
+  }
+  // No async function and no extra promise: this runs once per frame in a per-frame loop.
+  const runPromise = (feeds: Tensor.Feeds): Promise<Tensor.Feeds> => {
+    inFlight.enter()
+    try {
+      const ortFeeds: Record<string, OrtTensor> = {}
+      for (const name in feeds) ortFeeds[name] = toOrt(feeds[name]!)
+      return session.run(ortFeeds).then(done, failed)
+    } catch (e) {
+      inFlight.leave()
+      return Promise.reject(failure(e))
+    }
   }
   return {
     model: model.name,
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     provider,
-    runPromise: (feeds) => track(runPromise(feeds)),
+    runPromise,
     run: (feeds) =>
-      Effect.tryPromise({ try: () => track(runPromise(feeds)), catch: (e) => e as InferenceError }),
+      Effect.tryPromise({ try: () => runPromise(feeds), catch: (e) => e as InferenceError }),
   }
 }
 
@@ -144,21 +178,15 @@ export const make = (options: Options): Effect.Effect<Shape, never, Scope.Scope>
     const opened = new Set<OrtSession>()
     const ortOf = Symbol(`${options.name} tensor`)
     // Work that must finish before sessions are released: loads and runs in flight.
-    const busy = new Set<Promise<unknown>>()
-    const track = <A>(work: Promise<A>): Promise<A> => {
-      busy.add(work)
-      work.then(
-        () => busy.delete(work),
-        () => busy.delete(work),
-      )
-      return work
-    }
+    const loading = new Set<Promise<Session>>()
+    const inFlight = new InFlight()
     let closed = false
     yield* Effect.addFinalizer(() =>
       Effect.promise(async () => {
         closed = true
-        // A run or load cut short by interruption may still be inside ORT.
-        while (busy.size > 0) await Promise.allSettled([...busy])
+        // A load or a run cut short by interruption may still be inside ORT.
+        await Promise.allSettled([...loading])
+        await inFlight.drained()
         await Promise.allSettled([...opened].map((s) => s.release()))
         opened.clear()
         cache.clear()
@@ -172,7 +200,7 @@ export const make = (options: Options): Effect.Effect<Shape, never, Scope.Scope>
         throw new ClosedError("the runtime was closed while the model was loading")
       }
       opened.add(created.session)
-      const session = wrap(options.Tensor, model.ref, created, ortOf, track)
+      const session = wrap(options.Tensor, model.ref, created, ortOf, inFlight)
       try {
         await warmUp(session, created, sessionOptions.warmup)
       } catch (e) {
@@ -194,9 +222,17 @@ export const make = (options: Options): Effect.Effect<Shape, never, Scope.Scope>
             const key = `${await options.hash(model.bytes)}|${settings}`
             let pending = cache.get(key)
             if (pending === undefined) {
-              pending = track(create(model, sessionOptions))
-              cache.set(key, pending)
-              pending.catch(() => cache.delete(key))
+              const load = create(model, sessionOptions)
+              pending = load
+              loading.add(load)
+              cache.set(key, load)
+              load.then(
+                () => loading.delete(load),
+                () => {
+                  loading.delete(load)
+                  cache.delete(key)
+                },
+              )
             }
             return pending
           },
