@@ -19,7 +19,7 @@ const maxAbsDiff = (a, b) => {
   return max
 }
 
-export const run = async ({ recording, warmup = 2, reps = 16, log }) => {
+export const run = async ({ recording, warmup = 4, reps = 24, log }) => {
   const chunk = { samples: recording.samples, sampleRate: recording.sampleRate }
   const runner = await createRunner(VoiceGate.stream, { layer: NodeRuntime.layer() })
   const raw = await createRawSilero()
