@@ -8,16 +8,9 @@ import { VoiceGate } from "@edgeline/recipes"
 import { NodeRuntime } from "@edgeline/runtime-node"
 import { ms, num, wallCpu } from "./lib/markdown.mjs"
 import { createRawSilero, SESSION_OPTIONS } from "./lib/raw-silero.mjs"
-import { forJson, interleave } from "./lib/stats.mjs"
+import { forJson, interleave, maxAbsDiff } from "./lib/stats.mjs"
 
 export const TARGET = 1.05
-
-const maxAbsDiff = (a, b) => {
-  if (a.length !== b.length) return Number.POSITIVE_INFINITY
-  let max = 0
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]))
-  return max
-}
 
 export const run = async ({ recording, warmup = 4, reps = 24, log }) => {
   const chunk = { samples: recording.samples, sampleRate: recording.sampleRate }

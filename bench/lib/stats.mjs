@@ -132,3 +132,11 @@ export const ratios = (a, b) => {
   const pairRatios = a.samples.map((t, i) => t / b.samples[i])
   return { pairRatios, ratio: median(pairRatios), ratioOfMedians: a.median / b.median }
 }
+
+/** Largest absolute difference between two equally long arrays (Infinity if they differ in length). */
+export const maxAbsDiff = (a, b) => {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY
+  let max = 0
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]))
+  return max
+}

@@ -5,7 +5,7 @@
 // informational; the probabilities must agree.
 import { num, spread } from "../lib/markdown.mjs"
 import { createRawSilero, SESSION_OPTIONS } from "../lib/raw-silero.mjs"
-import { forJson, interleaveTimed, ratios } from "../lib/stats.mjs"
+import { forJson, interleaveTimed, maxAbsDiff, ratios } from "../lib/stats.mjs"
 import { browserUnavailable, offsite, requestsRow, withBenchPage } from "./bench-page.mjs"
 
 export const AGREEMENT = 1e-3
@@ -13,13 +13,6 @@ export const AGREEMENT = 1e-3
 const ID = "web-wasm"
 const TITLE = "(f) Browser: wasm vs Node native, per frame"
 const TARGET = `max |p(web) − p(node)| < ${AGREEMENT}; speed INFO`
-
-const maxAbsDiff = (a, b) => {
-  if (a.length !== b.length) return Number.POSITIVE_INFINITY
-  let max = 0
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]))
-  return max
-}
 
 export const run = async ({ recording, warmup = 3, reps = 8, log }) => {
   const unavailable = browserUnavailable({ id: ID, title: TITLE, target: TARGET })
