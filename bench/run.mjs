@@ -2,19 +2,13 @@
 // writes bench/results/voice-gate.{json,md}; the Markdown also goes to
 // stdout, progress to stderr. Run with `npm run bench` (builds first) or
 // `node bench/run.mjs` after a build.
-import { execFileSync } from "node:child_process"
+import { execFile, execFileSync } from "node:child_process"
 import { mkdir, readFile, writeFile } from "node:fs/promises"
 import { createRequire } from "node:module"
 import os from "node:os"
 import { report } from "./lib/markdown.mjs"
 import { buildRecording } from "./lib/recording.mjs"
-import * as liveChunks from "./live-chunks.mjs"
-import * as peerVadNode from "./peer-vad-node.mjs"
-import * as pipelineOverhead from "./pipeline-overhead.mjs"
-import * as realtimeFactor from "./realtime-factor.mjs"
-import * as webWasm from "./web/wasm-vs-native.mjs"
-import * as webWorker from "./web/worker-round-trip.mjs"
-import * as worker from "./worker.mjs"
+import { benchmarks as allBenchmarks } from "./lib/registry.mjs"
 
 const require = createRequire(import.meta.url)
 const resultsDir = new URL("./results/", import.meta.url)
@@ -83,21 +77,6 @@ const machine = async () => {
   }
 }
 
-const allBenchmarks = [
-  { id: "pipeline-overhead", title: "(a) Pipeline overhead", module: pipelineOverhead },
-  { id: "realtime-factor", title: "(b) Real-time factor", module: realtimeFactor },
-  { id: "worker", title: "(c) Worker thread vs in-process", module: worker },
-  { id: "peer-vad-node", title: "(d) Peer: @ricky0123/vad-node", module: peerVadNode },
-  // In Debian's Chromium (bench/web): each starts and closes its own Vite server and browser.
-  {
-    id: "web-worker",
-    title: "(e) Browser: worker round trip vs inside the worker",
-    module: webWorker,
-  },
-  { id: "web-wasm", title: "(f) Browser: wasm vs Node native, per frame", module: webWasm },
-  { id: "live-chunks", title: "(g) Live gate, 512-sample chunks", module: liveChunks },
-]
-
 // `node bench/run.mjs <id> …` runs only those, prints their tables and writes no files.
 const only = process.argv.slice(2)
 const benchmarks = only.length ? allBenchmarks.filter((b) => only.includes(b.id)) : allBenchmarks
@@ -106,19 +85,32 @@ const started = performance.now()
 const info = await machine()
 log(`${info.cpus} CPUs (${info.cpuModel}), Node ${info.node}`)
 
+// Built here for the report's description; each benchmark process builds its own, identically.
 const recording = await buildRecording({ seconds: 60 })
 log(
   `recording: ${recording.durationSec} s, ${recording.truth.length} truth intervals (${recording.speechSec.toFixed(1)} s speech), ${recording.pieces.length} pieces`,
 )
 
+/** Runs one benchmark in a fresh Node process (bench/lib/one.mjs); its progress passes through. */
+const runIsolated = (id) =>
+  new Promise((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      [new URL("./lib/one.mjs", import.meta.url).pathname, id],
+      { maxBuffer: 256 * 1024 * 1024 },
+      (error, stdout) => {
+        if (error) reject(new Error(`the ${id} process failed: ${error.message.split("\n")[0]}`))
+        else resolve(JSON.parse(stdout.trim().split("\n").at(-1)))
+      },
+    )
+    child.stderr.pipe(process.stderr)
+  })
+
 const results = []
 for (const b of benchmarks) {
   const t0 = performance.now()
   try {
-    results.push({
-      ...(await b.module.run({ recording, log })),
-      seconds: (performance.now() - t0) / 1000,
-    })
+    results.push(await runIsolated(b.id))
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e)
     log(`${b.id} failed: ${e instanceof Error ? e.stack : message}`)

