@@ -6,6 +6,7 @@ import * as Pipeline from "../src/Pipeline.js"
 import { createRunner } from "../src/Runner.js"
 import * as Stage from "../src/Stage.js"
 import { memoryRuntime, rowsFeeds, sumModel, sums } from "./support/memoryRuntime.js"
+import { rejection } from "./support/rejection.js"
 
 // Upper time bounds are far below the 10 s the slow stages sleep, yet loose
 // enough for a loaded 2-core CI machine.
@@ -44,14 +45,6 @@ const makeSlowPipeline = () => {
     )
   return { events, started, pipeline: Pipeline.make("slow", quick, slow, after) }
 }
-
-const rejection = (promise: Promise<unknown>): Promise<unknown> =>
-  promise.then(
-    (value) => {
-      throw new Error(`expected a rejection, got ${String(value)}`)
-    },
-    (e: unknown) => e,
-  )
 
 describe("cancelling a Promise run with an AbortSignal", () => {
   it("rejects quickly with CancelledError and runs the stage's onInterrupt and finalizer", async () => {

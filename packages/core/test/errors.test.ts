@@ -23,6 +23,7 @@ import {
   sums,
   unloadableModel,
 } from "./support/memoryRuntime.js"
+import { rejection } from "./support/rejection.js"
 
 class Overheated extends Data.TaggedError("Overheated")<{
   readonly message: string
@@ -61,14 +62,6 @@ const makePipeline = (failWith?: () => Effect.Effect<never, unknown>) => {
   })
   return { ran, pipeline: Pipeline.make("thermal", check, heat, report) }
 }
-
-const rejection = (promise: Promise<unknown>): Promise<unknown> =>
-  promise.then(
-    (value) => {
-      throw new Error(`expected a rejection, got ${String(value)}`)
-    },
-    (e: unknown) => e,
-  )
 
 describe("typed errors through Pipeline.run", () => {
   it("a stage's Data.TaggedError is catchable by Effect.catchTag, and later stages do not run", async () => {

@@ -11,6 +11,7 @@ import * as Stage from "../src/Stage.js"
 import * as Tensor from "../src/Tensor.js"
 import { type ConnectOptions, connect, serve } from "../src/Transport.js"
 import { accumulateModel, memoryRuntime, sumModel } from "./support/memoryRuntime.js"
+import { rejection } from "./support/rejection.js"
 
 // Both ends live in this thread, joined by a Node MessageChannel: the same
 // comlink protocol as a real worker, and a test can look at both sides.
@@ -37,14 +38,6 @@ const pair = <P extends Pipeline.Any>(
   })
   return runner
 }
-
-const rejection = (promise: Promise<unknown>): Promise<unknown> =>
-  promise.then(
-    (value) => {
-      throw new Error(`expected a rejection, got ${String(value)}`)
-    },
-    (e: unknown) => e,
-  )
 
 class Overheated extends Data.TaggedError("Overheated")<{
   readonly message: string
