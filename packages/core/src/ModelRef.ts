@@ -35,4 +35,6 @@ export const key = (ref: ModelRef): string =>
 export interface ModelBytes {
   readonly ref: ModelRef
   readonly bytes: Uint8Array
+  /** Hex sha256 of `bytes` when the source already computed it (a backend need not hash again). */
+  readonly sha256?: string | undefined
 }

@@ -219,7 +219,7 @@ export const make = (options: Options): Effect.Effect<Shape, never, Scope.Scope>
           try: async () => {
             if (closed) throw new ClosedError("the runtime is closed")
             const settings = JSON.stringify({ ...sessionOptions, warmup: !!sessionOptions.warmup })
-            const key = `${await options.hash(model.bytes)}|${settings}`
+            const key = `${model.sha256 ?? (await options.hash(model.bytes))}|${settings}`
             let pending = cache.get(key)
             if (pending === undefined) {
               const load = create(model, sessionOptions)

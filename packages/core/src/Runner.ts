@@ -10,10 +10,11 @@
  * Failures reject with the pipeline's tagged errors (plain `Error`s with a
  * `_tag`); cancellation rejects with `CancelledError`.
  */
-import { Cause, Effect, Exit, type Fiber, Layer, ManagedRuntime, Metric } from "effect"
+import { Cause, type Effect, Exit, type Layer } from "effect"
 import { CancelledError, UnexpectedError } from "./Errors.js"
+import * as Executor from "./Executor.js"
 import * as Pipeline from "./Pipeline.js"
-import * as Progress from "./Progress.js"
+import type * as Progress from "./Progress.js"
 
 /** The part of `AbortSignal` we use; the DOM's and Node's both fit. */
 export interface AbortSignalLike {
@@ -90,17 +91,9 @@ export const createRunner = async <In, Out, E, R, ER>(
   pipeline: Pipeline.Pipeline<In, Out, E, R>,
   options: RunnerOptions<R, ER>,
 ): Promise<Runner<In, Out>> => {
-  // Each runner counts its own stage timings, not every runner's in the process.
-  const runtime = ManagedRuntime.make(
-    Layer.merge(options.layer, Layer.succeed(Metric.MetricRegistry, new Map())),
-  )
-  const built = await runtime.runPromiseExit(Effect.void)
-  if (Exit.isFailure(built)) {
-    await runtime.dispose()
-    throw toError(built.cause)
-  }
-
-  const running = new Set<Fiber.Fiber<unknown, unknown>>()
+  const executor = Executor.make(options.layer)
+  const built = await executor.start()
+  if (Exit.isFailure(built)) throw toError(built.cause)
   let closed = false
 
   const exec = <A>(effect: Effect.Effect<A, unknown, R>, call: CallOptions = {}): Promise<A> => {
@@ -108,13 +101,11 @@ export const createRunner = async <In, Out, E, R, ER>(
     if (call.signal?.aborted) {
       return Promise.reject(new CancelledError({ message: "the signal was already aborted" }))
     }
-    const fiber = runtime.runFork(Progress.withListener(effect, call.onProgress))
-    running.add(fiber)
+    const fiber = executor.fork(effect, call.onProgress)
     const abort = () => fiber.interruptUnsafe()
     call.signal?.addEventListener("abort", abort, { once: true })
     return new Promise<A>((resolve, reject) => {
       fiber.addObserver((exit) => {
-        running.delete(fiber)
         call.signal?.removeEventListener("abort", abort)
         if (Exit.isSuccess(exit)) resolve(exit.value)
         else reject(toError(exit.cause))
@@ -134,21 +125,11 @@ export const createRunner = async <In, Out, E, R, ER>(
     run: (input, call) => exec(Pipeline.run(pipeline, input), call),
     open,
     stream: streamWith(open),
-    timings: () => runtime.runPromise(Pipeline.timings(pipeline)),
+    timings: () => executor.runPromise(Pipeline.timings(pipeline)),
     close: async () => {
       if (closed) return
       closed = true
-      // Interrupt what runs and wait for it to stop before models are released.
-      await Promise.allSettled(
-        [...running].map(
-          (fiber) =>
-            new Promise<void>((done) => {
-              fiber.addObserver(() => done())
-              fiber.interruptUnsafe()
-            }),
-        ),
-      )
-      await runtime.dispose()
+      await executor.close()
     },
   }
 }

@@ -6,10 +6,11 @@
  * (and as its own class when that class is registered).
  */
 import * as Comlink from "comlink"
-import { Effect, Exit, type Fiber, Layer, ManagedRuntime, Metric } from "effect"
+import { Effect, Exit, type Fiber, type Layer } from "effect"
 import { CancelledError, coreErrors, WorkerError } from "./Errors.js"
+import * as Executor from "./Executor.js"
 import * as Pipeline from "./Pipeline.js"
-import * as Progress from "./Progress.js"
+import type * as Progress from "./Progress.js"
 import { type CallOptions, type Runner, type StreamSession, streamWith, toError } from "./Runner.js"
 import { buffersOf } from "./Transfer.js"
 
@@ -52,9 +53,7 @@ export const serve = <In, Out, E, R, ER>(
   endpoint: Endpoint,
 ): void => {
   // The worker's own stage timings, like a runner's.
-  const runtime = ManagedRuntime.make(
-    Layer.merge(layer, Layer.succeed(Metric.MetricRegistry, new Map())),
-  )
+  const executor = Executor.make(layer)
   const fibers = new Map<number, Fiber.Fiber<unknown, unknown>>()
   const sessions = new Map<number, Pipeline.Session<In, Out, E, R>>()
 
@@ -74,7 +73,7 @@ export const serve = <In, Out, E, R, ER>(
           // A listener that throws on the caller's side must not take the worker down.
           delivered = (onProgress(event) as unknown as Promise<unknown>).catch(() => undefined)
         })
-      const fiber = runtime.runFork(Progress.withListener(effect, listener))
+      const fiber = executor.fork(effect, listener)
       fibers.set(call, fiber)
       fiber.addObserver((exit) => {
         fibers.delete(call)
@@ -119,11 +118,9 @@ export const serve = <In, Out, E, R, ER>(
         ),
       ),
     cancel: (call) => fibers.get(call)?.interruptUnsafe(),
-    timings: () => runtime.runPromise(Pipeline.timings(pipeline)),
-    close: async () => {
-      for (const fiber of fibers.values()) fiber.interruptUnsafe()
-      await runtime.dispose()
-    },
+    timings: () => executor.runPromise(Pipeline.timings(pipeline)),
+    // Waits for interrupted calls to stop before the worker's models are released.
+    close: () => executor.close(),
   }
   Comlink.expose(api, endpoint)
 }

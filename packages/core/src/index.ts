@@ -18,6 +18,7 @@ export {
   WorkerError,
 } from "./Errors.js"
 export * as Escalate from "./Escalate.js"
+export * as Executor from "./Executor.js"
 export * as Infer from "./Infer.js"
 export * as InferenceBackend from "./InferenceBackend.js"
 export * as Model from "./Model.js"

@@ -83,7 +83,7 @@ export const layer = (options: Options = {}): Layer.Layer<ModelSource.ModelSourc
               )
             }
           }
-          return { ref, bytes }
+          return { ref, bytes, sha256: ref.sha256 }
         },
         catch: (e) =>
           e instanceof ModelNotFoundError

@@ -76,7 +76,7 @@ export const layer = (options: Options = {}): Layer.Layer<ModelSource.ModelSourc
               throw notFound(ref, `sha256 is ${actual}, expected ${ref.sha256}`)
             }
           }
-          return { ref, bytes: new Uint8Array(bytes) }
+          return { ref, bytes: new Uint8Array(bytes), sha256: ref.sha256 }
         },
         catch: (e) => (e instanceof ModelNotFoundError ? e : notFound(ref, String(e))),
       }),

@@ -33,6 +33,8 @@ interface State {
   rnn: Tensor.Tensor<"float32">
   /** [context | frame], reused for every frame. */
   readonly window: Float32Array
+  /** The window as the model's input, made once so the backend wraps it once. */
+  readonly input: Tensor.Tensor<"float32">
 }
 
 /** Set when the step is interrupted: the loop stops at the next frame. */
@@ -44,9 +46,8 @@ const sampleRate = Tensor.int64(BigInt64Array.from([16000n]), [])
 
 /**
  * Frames scored per Effect step. Within a block the runs are awaited in a
- * plain async loop: one fiber suspension per block instead of per frame, which
- * is most of the pipeline's overhead over a raw onnxruntime loop. Between
- * blocks come progress and the chance to be cancelled.
+ * plain async loop: one fiber suspension per block instead of per frame.
+ * Between blocks come progress and the chance to be cancelled.
  */
 const BLOCK = 256
 
@@ -60,11 +61,10 @@ const scoreFrames = async (
   probabilities: Float32Array,
   stop: StopFlag,
 ): Promise<void> => {
-  const input = Tensor.float32(state.window, [1, FRAME + CONTEXT])
   // Stop at the next frame once interrupted: the runtime may be closing.
   for (let i = first; i < last && !stop.aborted; i++) {
     state.window.set(samples.subarray(i * FRAME, (i + 1) * FRAME), CONTEXT)
-    const out = await session.runPromise({ input, state: state.rnn, sr: sampleRate })
+    const out = await session.runPromise({ input: state.input, state: state.rnn, sr: sampleRate })
     probabilities[i] = (out.output!.data as Float32Array)[0]!
     state.rnn = out.stateN as Tensor.Tensor<"float32">
     state.window.copyWithin(0, FRAME)
@@ -82,10 +82,14 @@ export const make = (options: { readonly model?: ModelRef.ModelRef | undefined }
     name: "silero-vad",
     model: options.model ?? model,
     session: { intraOpThreads: 1, warmup },
-    initial: (): State => ({
-      rnn: Tensor.zeros("float32", [2, 1, 128]),
-      window: new Float32Array(FRAME + CONTEXT),
-    }),
+    initial: (): State => {
+      const window = new Float32Array(FRAME + CONTEXT)
+      return {
+        rnn: Tensor.zeros("float32", [2, 1, 128]),
+        window,
+        input: Tensor.float32(window, [1, FRAME + CONTEXT]),
+      }
+    },
     step: (session, state, frames: Frames) =>
       Effect.gen(function* () {
         const probabilities = new Float32Array(frames.count)
