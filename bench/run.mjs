@@ -106,11 +106,23 @@ const runIsolated = (id) =>
     child.stderr.pipe(process.stderr)
   })
 
+/** A benchmark's result: from one process, or combined from `processes` of them. */
+const measure = async (b) => {
+  if (!b.processes) return runIsolated(b.id)
+  const parts = []
+  for (let i = 0; i < b.processes; i++) {
+    log(`${b.id}: process ${i + 1} of ${b.processes}`)
+    parts.push(await runIsolated(b.id))
+  }
+  const { combine } = await import(new URL(b.module, new URL("./lib/", import.meta.url)).href)
+  return { ...combine(parts), seconds: parts.reduce((sum, p) => sum + p.seconds, 0) }
+}
+
 const results = []
 for (const b of benchmarks) {
   const t0 = performance.now()
   try {
-    results.push(await runIsolated(b.id))
+    results.push(await measure(b))
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e)
     log(`${b.id} failed: ${e instanceof Error ? e.stack : message}`)

@@ -20,7 +20,10 @@ export const SESSION_OPTIONS = {
   logSeverityLevel: 3,
 }
 
-/** Loads the model (not part of any timing) and returns a frame-by-frame scorer. */
+/**
+ * Loads the model (not part of any timing) and returns a frame-by-frame
+ * scorer, with its session (to share with a pipeline: see shared-session.mjs).
+ */
 export const createRawSilero = async () => {
   const session = await ort.InferenceSession.create(await readFile(MODEL_PATH), SESSION_OPTIONS)
   /** Speech probability of each 512-sample frame of 16 kHz `samples`. */
@@ -28,5 +31,5 @@ export const createRawSilero = async () => {
 
   // One frame so the first timed run does not pay ORT's lazy initialisation.
   await run(new Float32Array(FRAME))
-  return { run, release: () => session.release() }
+  return { session, run, release: () => session.release() }
 }

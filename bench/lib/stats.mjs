@@ -103,16 +103,17 @@ export const interleave = async (a, b, { warmup, reps }) => {
 export const forJson = ({ out: _out, ...rest }) => rest
 
 /**
- * `interleave` for cases clocked elsewhere (in a browser page or worker):
- * each case is `() => Promise<{ ms, out }>`, and there may be more than two.
+ * `interleave` for any number of cases, each `() => Promise<{ ms, cpuMs?, out }>`
+ * (clocked here with `timeOnce`, or elsewhere: in a browser page or worker).
  * Warm-up rounds first, then `reps` rounds whose order alternates forwards
- * and backwards (A B, B A, … or A B C, C B A, …). Wall time only: the
- * browser's CPU time is not ours to read. Returns each case's summary, keyed
- * like `cases`, with its last `out`.
+ * and backwards (A B, B A, … or A B C, C B A, …). Returns each case's
+ * summary, keyed like `cases`, with its last `out`, and a summary of its CPU
+ * time where the case reports one (a browser's is not ours to read).
  */
 export const interleaveTimed = async (cases, { warmup, reps }) => {
   const keys = Object.keys(cases)
   const times = Object.fromEntries(keys.map((k) => [k, []]))
+  const cpu = Object.fromEntries(keys.map((k) => [k, []]))
   const outs = {}
   for (let i = 0; i < warmup; i++) {
     for (const k of keys) outs[k] = (await cases[k]()).out
@@ -121,10 +122,20 @@ export const interleaveTimed = async (cases, { warmup, reps }) => {
     for (const k of i % 2 === 0 ? keys : [...keys].reverse()) {
       const r = await cases[k]()
       times[k].push(r.ms)
+      if (r.cpuMs !== undefined) cpu[k].push(r.cpuMs)
       outs[k] = r.out
     }
   }
-  return Object.fromEntries(keys.map((k) => [k, { ...summarize(times[k]), out: outs[k] }]))
+  return Object.fromEntries(
+    keys.map((k) => [
+      k,
+      {
+        ...summarize(times[k]),
+        ...(cpu[k].length > 0 ? { cpu: summarize(cpu[k]) } : {}),
+        out: outs[k],
+      },
+    ]),
+  )
 }
 
 /** A/B of two summaries from the same rounds: median of per-round ratios, and ratio of medians. */

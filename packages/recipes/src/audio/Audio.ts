@@ -16,16 +16,28 @@ export const concatFloat32 = (a: Float32Array, b: Float32Array): Float32Array =>
   return out
 }
 
-/** Float samples to 16-bit PCM, clipped and rounded; written into `out` when given. */
+/**
+ * Float samples to 16-bit PCM: scaled by 32768, rounded to nearest (ties
+ * up), clipped to [-32768, 32767]; NaN becomes 0. The exact inverse of how
+ * the gate decodes 16-bit WAV (k / 32768), so 16-bit audio leaves the gate
+ * sample for sample as it came in. Written into `out` when given.
+ */
 export const toPcm16 = (
   samples: Float32Array,
   out: Int16Array = new Int16Array(samples.length),
 ): Int16Array => {
-  // Branches and `| 0` instead of Math.min/max/round: this runs on every kept sample.
+  // This runs on every kept sample: one range test that is almost always
+  // true, and rounding by truncating a shifted positive value.
   for (let i = 0; i < samples.length; i++) {
-    const s = samples[i]!
+    const x = samples[i]! * 32768
     out[i] =
-      s >= 0 ? (s >= 1 ? 32767 : (s * 32767 + 0.5) | 0) : s <= -1 ? -32768 : (s * 32768 - 0.5) | 0
+      x < 32767 && x > -32768
+        ? ((x + 32768.5) | 0) - 32768
+        : x >= 32767
+          ? 32767
+          : x <= -32768
+            ? -32768
+            : 0
   }
   return out
 }

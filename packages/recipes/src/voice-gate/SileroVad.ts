@@ -45,30 +45,39 @@ interface StopFlag {
 const sampleRate = Tensor.int64(BigInt64Array.from([16000n]), [])
 
 /**
- * Frames scored per Effect step. Within a block the runs are awaited in a
- * plain async loop: one fiber suspension per block instead of per frame.
- * Between blocks come progress and the chance to be cancelled.
+ * How long frames are scored in a plain async loop before the Effect step
+ * resumes: one fiber suspension per slice instead of per frame. Between
+ * slices come progress and the chance to be cancelled, so a slow backend
+ * (wasm in a browser) and a fast one (native) both report about ten times a
+ * second and see a cancel within this time.
  */
-const BLOCK = 256
+const SLICE_MS = 100
 
-/** Scores frames [first, last), carrying the context and the recurrent state. */
-const scoreFrames = async (
+/**
+ * Scores frames from `first` on, carrying the context and the recurrent state,
+ * until all are done or `SLICE_MS` has passed; returns the next frame to score.
+ */
+const scoreSlice = async (
   session: InferenceBackend.Session,
   state: State,
-  samples: Float32Array,
+  frames: Frames,
   first: number,
-  last: number,
   probabilities: Float32Array,
   stop: StopFlag,
-): Promise<void> => {
+): Promise<number> => {
+  const until = Date.now() + SLICE_MS
+  const { samples, count } = frames
+  let i = first
   // Stop at the next frame once interrupted: the runtime may be closing.
-  for (let i = first; i < last && !stop.aborted; i++) {
+  while (i < count && !stop.aborted) {
     state.window.set(samples.subarray(i * FRAME, (i + 1) * FRAME), CONTEXT)
     const out = await session.runPromise({ input: state.input, state: state.rnn, sr: sampleRate })
-    probabilities[i] = (out.output!.data as Float32Array)[0]!
+    probabilities[i++] = (out.output!.data as Float32Array)[0]!
     state.rnn = out.stateN as Tensor.Tensor<"float32">
     state.window.copyWithin(0, FRAME)
+    if (Date.now() >= until) break
   }
+  return i
 }
 
 const warmup: Tensor.Feeds = {
@@ -94,14 +103,13 @@ export const make = (options: { readonly model?: ModelRef.ModelRef | undefined }
       Effect.gen(function* () {
         const probabilities = new Float32Array(frames.count)
         const listener = yield* Progress.Reporter
-        for (let first = 0; first < frames.count; first += BLOCK) {
-          const last = Math.min(first + BLOCK, frames.count)
+        for (let done = 0; done < frames.count; ) {
           // A plain flag rather than the AbortSignal tryPromise can make:
           // creating an AbortController per push costs more than a frame's JS.
           const stop = { aborted: false }
-          yield* Effect.tryPromise({
-            try: () =>
-              scoreFrames(session, state, frames.samples, first, last, probabilities, stop),
+          const from = done
+          done = yield* Effect.tryPromise({
+            try: () => scoreSlice(session, state, frames, from, probabilities, stop),
             catch: (e) =>
               e instanceof InferenceError
                 ? e
@@ -110,10 +118,10 @@ export const make = (options: { readonly model?: ModelRef.ModelRef | undefined }
                     message: `scoring frames failed: ${String(e)}`,
                   }),
           }).pipe(Effect.onInterrupt(() => Effect.sync(() => (stop.aborted = true))))
-          Progress.notify(listener, { stage: "silero-vad", done: last, total: frames.count })
+          Progress.notify(listener, { stage: "silero-vad", done, total: frames.count })
           // Let the event loop in: onnxruntime-web settles runs as microtasks,
           // so without this a worker would not see a cancel until the end.
-          if (last < frames.count) yield* Effect.yieldNow
+          if (done < frames.count) yield* Effect.yieldNow
         }
         return { ...frames, probabilities }
       }),
