@@ -120,12 +120,13 @@ const wrap = (
   }
   const done = (outputs: Record<string, OrtTensor>): Tensor.Feeds => {
     inFlight.leave()
-    const result: Record<string, Tensor.Tensor> = {}
+    // ORT made this map for this run alone: its entries are replaced in place, one object fewer per frame.
+    const result = outputs as Record<string, OrtTensor | Tensor.Tensor>
     for (const name in outputs) {
       const t = outputs[name]!
       result[name] = new OrtBacked(t.type as Tensor.DType, t.dims, t.data as never, t, ortOf)
     }
-    return result
+    return result as Tensor.Feeds
   }
   // No async function and no extra promise: this runs once per frame in a per-frame loop.
   const runPromise = (feeds: Tensor.Feeds): Promise<Tensor.Feeds> => {

@@ -30,11 +30,18 @@ export interface Scored extends Frames {
 }
 
 interface State {
-  rnn: Tensor.Tensor<"float32">
   /** [context | frame], reused for every frame. */
   readonly window: Float32Array
-  /** The window as the model's input, made once so the backend wraps it once. */
-  readonly input: Tensor.Tensor<"float32">
+  /**
+   * The feeds of every run: the window as the model's input (made once, so
+   * the backend wraps it once), the recurrent state (replaced after each run)
+   * and the sample rate.
+   */
+  readonly feeds: {
+    readonly input: Tensor.Tensor
+    state: Tensor.Tensor
+    readonly sr: Tensor.Tensor
+  }
 }
 
 /** Set when the step is interrupted: the loop stops at the next frame. */
@@ -71,9 +78,10 @@ const scoreSlice = async (
   // Stop at the next frame once interrupted: the runtime may be closing.
   while (i < count && !stop.aborted) {
     state.window.set(samples.subarray(i * FRAME, (i + 1) * FRAME), CONTEXT)
-    const out = await session.runPromise({ input: state.input, state: state.rnn, sr: sampleRate })
+    // runPromise reads the feeds when called, so replacing the state afterwards is safe.
+    const out = await session.runPromise(state.feeds)
     probabilities[i++] = (out.output!.data as Float32Array)[0]!
-    state.rnn = out.stateN as Tensor.Tensor<"float32">
+    state.feeds.state = out.stateN!
     state.window.copyWithin(0, FRAME)
     if (Date.now() >= until) break
   }
@@ -94,9 +102,12 @@ export const make = (options: { readonly model?: ModelRef.ModelRef | undefined }
     initial: (): State => {
       const window = new Float32Array(FRAME + CONTEXT)
       return {
-        rnn: Tensor.zeros("float32", [2, 1, 128]),
         window,
-        input: Tensor.float32(window, [1, FRAME + CONTEXT]),
+        feeds: {
+          input: Tensor.float32(window, [1, FRAME + CONTEXT]),
+          state: Tensor.zeros("float32", [2, 1, 128]),
+          sr: sampleRate,
+        },
       }
     },
     step: (session, state, frames: Frames) =>
