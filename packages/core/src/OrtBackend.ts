@@ -8,7 +8,14 @@
  */
 import { Effect, type Scope } from "effect"
 import { InferenceError, ModelLoadError } from "./Errors.js"
-import type { Session, SessionOptions, Shape } from "./InferenceBackend.js"
+import type {
+  Session,
+  SessionOptions,
+  Shape,
+  StepLoop,
+  StepOutput,
+  StepsDone,
+} from "./InferenceBackend.js"
 import type { ModelBytes, ModelRef } from "./ModelRef.js"
 import * as Tensor from "./Tensor.js"
 
@@ -140,12 +147,45 @@ const wrap = (
       return Promise.reject(failure(e))
     }
   }
+  // The frame loop of a recurrent model: ORT's own promise awaited directly,
+  // feeds wrapped once, outputs read where ORT put them, one in-flight count.
+  const runSteps = async (loop: StepLoop): Promise<StepsDone> => {
+    const ortFeeds: Record<string, OrtTensor> = {}
+    for (const name in loop.feeds) ortFeeds[name] = toOrt(loop.feeds[name]!)
+    const carry = Object.entries(loop.carry ?? {})
+    let last: Record<string, OrtTensor> | undefined
+    let step = 0
+    inFlight.enter()
+    try {
+      while (step < loop.steps) {
+        loop.prepare(step)
+        try {
+          last = await session.run(ortFeeds)
+        } catch (e) {
+          throw failure(e)
+        }
+        for (const [output, input] of carry) ortFeeds[input] = last[output]!
+        if (loop.read(step++, last as Record<string, StepOutput>) === true) break
+      }
+    } finally {
+      inFlight.leave()
+    }
+    const feeds: Record<string, Tensor.Tensor> = { ...loop.feeds }
+    if (last !== undefined) {
+      for (const [output, input] of carry) {
+        const t = last[output]!
+        feeds[input] = new OrtBacked(t.type as Tensor.DType, t.dims, t.data as never, t, ortOf)
+      }
+    }
+    return { steps: step, feeds }
+  }
   return {
     model: model.name,
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     provider,
     runPromise,
+    runSteps,
     run: (feeds) =>
       Effect.tryPromise({ try: () => runPromise(feeds), catch: (e) => e as InferenceError }),
   }

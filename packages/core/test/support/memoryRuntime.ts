@@ -21,7 +21,7 @@
  */
 import { Duration, Effect, Layer } from "effect"
 import { InferenceError, ModelLoadError, ModelNotFoundError } from "../../src/Errors.js"
-import { InferenceBackend, type Session } from "../../src/InferenceBackend.js"
+import { InferenceBackend, runStepsWith, type Session } from "../../src/InferenceBackend.js"
 import * as ModelRef from "../../src/ModelRef.js"
 import { ModelSource } from "../../src/ModelSource.js"
 import * as Tensor from "../../src/Tensor.js"
@@ -164,6 +164,7 @@ export const memoryRuntime = (options: MemoryRuntimeOptions = {}): MemoryRuntime
           calls: () => calls,
           rowsPerCall,
           runPromise: (feeds) => Effect.runPromise(session.run(feeds)),
+          runSteps: runStepsWith((feeds) => Effect.runPromise(session.run(feeds))),
           run: (feeds) =>
             Effect.gen(function* () {
               calls++

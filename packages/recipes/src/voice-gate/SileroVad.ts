@@ -33,15 +33,11 @@ interface State {
   /** [context | frame], reused for every frame. */
   readonly window: Float32Array
   /**
-   * The feeds of every run: the window as the model's input (made once, so
-   * the backend wraps it once), the recurrent state (replaced after each run)
-   * and the sample rate.
+   * The model's feeds: the window as its input (made once, so the backend
+   * wraps it once), the recurrent state (carried from run to run) and the
+   * sample rate.
    */
-  readonly feeds: {
-    readonly input: Tensor.Tensor
-    state: Tensor.Tensor
-    readonly sr: Tensor.Tensor
-  }
+  feeds: Tensor.Feeds
 }
 
 /** Set when the step is interrupted: the loop stops at the next frame. */
@@ -62,7 +58,8 @@ const SLICE_MS = 100
 
 /**
  * Scores frames from `first` on, carrying the context and the recurrent state,
- * until all are done or `SLICE_MS` has passed; returns the next frame to score.
+ * until all are done, `SLICE_MS` has passed or `stop` is set; returns the
+ * next frame to score.
  */
 const scoreSlice = async (
   session: InferenceBackend.Session,
@@ -74,18 +71,24 @@ const scoreSlice = async (
 ): Promise<number> => {
   const until = Date.now() + SLICE_MS
   const { samples, count } = frames
-  let i = first
-  // Stop at the next frame once interrupted: the runtime may be closing.
-  while (i < count && !stop.aborted) {
-    state.window.set(samples.subarray(i * FRAME, (i + 1) * FRAME), CONTEXT)
-    // runPromise reads the feeds when called, so replacing the state afterwards is safe.
-    const out = await session.runPromise(state.feeds)
-    probabilities[i++] = (out.output!.data as Float32Array)[0]!
-    state.feeds.state = out.stateN!
-    state.window.copyWithin(0, FRAME)
-    if (Date.now() >= until) break
-  }
-  return i
+  const { window } = state
+  const done = await session.runSteps({
+    feeds: state.feeds,
+    steps: count - first,
+    carry: { stateN: "state" },
+    prepare: (step) => {
+      const i = first + step
+      window.set(samples.subarray(i * FRAME, (i + 1) * FRAME), CONTEXT)
+    },
+    read: (step, outputs) => {
+      probabilities[first + step] = (outputs.output!.data as Float32Array)[0]!
+      window.copyWithin(0, FRAME)
+      // Stop at the next frame once interrupted: the runtime may be closing.
+      return stop.aborted || Date.now() >= until
+    },
+  })
+  state.feeds = done.feeds
+  return first + done.steps
 }
 
 const warmup: Tensor.Feeds = {
