@@ -15,22 +15,31 @@ export interface Saving {
 
 export type Measure<In, Out> = (input: In, output: Out) => Saving
 
-/** Totals of what condense stages took in and let out, tagged `{ stage, unit }`. */
-export const before = Metric.counter("edgeline_condense_before_total", {
+const BEFORE = {
+  id: "edgeline_condense_before_total",
   description: "Size of condense stage inputs, by unit",
-})
-export const after = Metric.counter("edgeline_condense_after_total", {
+}
+const AFTER = {
+  id: "edgeline_condense_after_total",
   description: "Size of condense stage outputs, by unit",
-})
+}
+
+/** Totals of what condense stages took in and let out; each series is tagged `{ stage, unit }`. */
+export const before = Metric.counter(BEFORE.id, { description: BEFORE.description })
+export const after = Metric.counter(AFTER.id, { description: AFTER.description })
 
 const measured = <In, Out, E, R>(name: string, measure: Measure<In, Out>) => {
-  // The tagged counters, made once per unit rather than on every run.
+  // The tagged counters, made once per unit with their attributes built in
+  // (see Stage's duration metric for why not `Metric.withAttributes`).
   const counters = new Map<string, readonly [typeof before, typeof after]>()
   const countersFor = (unit: string) => {
     let pair = counters.get(unit)
     if (pair === undefined) {
       const attributes = { stage: name, unit }
-      pair = [Metric.withAttributes(before, attributes), Metric.withAttributes(after, attributes)]
+      pair = [
+        Metric.counter(BEFORE.id, { description: BEFORE.description, attributes }),
+        Metric.counter(AFTER.id, { description: AFTER.description, attributes }),
+      ]
       counters.set(unit, pair)
     }
     return pair

@@ -25,17 +25,24 @@ export interface Options<In, A, E, R> {
   readonly timeoutMs?: number | undefined
 }
 
-const outcomes = Metric.counter("edgeline_escalations_total", {
-  description: "Escalate stage outcomes: local, cloud, degraded",
-})
+type Outcome = Escalated<unknown>["source"] | "degraded"
 
-const count = (stage: string, outcome: Escalated<unknown>["source"] | "degraded") =>
-  Metric.update(Metric.withAttributes(outcomes, { stage, outcome }), 1)
+/** A stage's outcome counters, attributes built in (see Stage's duration metric for why). */
+const outcomeCounters = (stage: string): Record<Outcome, Metric.Counter<number>> => {
+  const counter = (outcome: Outcome) =>
+    Metric.counter("edgeline_escalations_total", {
+      description: "Escalate stage outcomes: local, cloud, degraded",
+      attributes: { stage, outcome },
+    })
+  return { local: counter("local"), cloud: counter("cloud"), degraded: counter("degraded") }
+}
 
 export const escalate = <In, A, E = never, R = never>(
   options: Options<In, A, E, R>,
-): Stage.Stage<In, Escalated<A>, never, R> =>
-  Stage.make("escalate", {
+): Stage.Stage<In, Escalated<A>, never, R> => {
+  const counters = outcomeCounters(options.name)
+  const count = (outcome: Outcome) => Metric.update(counters[outcome], 1)
+  return Stage.make("escalate", {
     name: options.name,
     run: (input: In): Effect.Effect<Escalated<A>, never, R> => {
       if (!options.shouldEscalate(input)) {
@@ -44,7 +51,7 @@ export const escalate = <In, A, E = never, R = never>(
           source: "local",
           degraded: false,
         }
-        return Effect.as(count(options.name, "local"), local)
+        return Effect.as(count("local"), local)
       }
       // A throwing client is a failed escalation too: the device keeps its answer.
       const asked = Effect.suspend(() => options.ask(input))
@@ -54,7 +61,7 @@ export const escalate = <In, A, E = never, R = never>(
           : Effect.timeout(asked, Duration.millis(options.timeoutMs))
       return ask.pipe(
         Effect.map((value): Escalated<A> => ({ value, source: "cloud", degraded: false })),
-        Effect.tap(() => count(options.name, "cloud")),
+        Effect.tap(() => count("cloud")),
         Effect.catchCause((cause) => {
           if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
           const error = Cause.squash(cause)
@@ -64,8 +71,9 @@ export const escalate = <In, A, E = never, R = never>(
             degraded: true,
             reason: error instanceof Error ? error.message : String(error),
           }
-          return Effect.as(count(options.name, "degraded"), degraded)
+          return Effect.as(count("degraded"), degraded)
         }),
       )
     },
   })
+}

@@ -71,9 +71,18 @@ export interface Stateful<S, In, Out, E, R> extends Common {
 
 export type Body<S, In, Out, E, R> = Stateless<In, Out, E, R> | Stateful<S, In, Out, E, R>
 
-const stageDuration = Metric.timer("edgeline_stage_duration", {
-  description: "Wall time of one stage run (one input or one stream element)",
-})
+/**
+ * The stage's duration histogram, with its attributes built in. One metric
+ * per stage rather than one shared metric tagged by `Metric.withAttributes`:
+ * a shared metric caches the series key of the last attributes it saw, so
+ * stages taking turns rebuilt it (a JSON string) on every run, about 30 µs
+ * per live push of the voice gate.
+ */
+const stageDuration = (stage: string, kind: Kind) =>
+  Metric.timer("edgeline_stage_duration", {
+    description: "Wall time of one stage run (one input or one stream element)",
+    attributes: { stage, kind },
+  })
 
 const StageProto = {
   pipe() {
@@ -87,7 +96,7 @@ export const make = <S, In, Out, E, R>(
   kind: Kind,
   body: Body<S, In, Out, E, R>,
 ): Stage<In, Out, E, R> => {
-  const duration = Metric.withAttributes(stageDuration, { stage: body.name, kind })
+  const duration = stageDuration(body.name, kind)
   const open: () => Instance<In, Out, E, R> =
     "run" in body
       ? (() => {
