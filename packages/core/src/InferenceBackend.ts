@@ -32,9 +32,10 @@ export interface Session {
   readonly provider: string
   readonly run: (feeds: Feeds) => Effect.Effect<Feeds, InferenceError>
   /**
-   * The same run as a Promise (rejecting with `InferenceError`), for hot
-   * loops that drive many runs per Effect step — e.g. a recurrent model over
-   * hundreds of frames — without one fiber suspension per run.
+   * The same run as a Promise (rejecting with `InferenceError`), for plain
+   * async code that drives many runs per Effect step without one fiber
+   * suspension per run. A recurrent model's frame loop is faster still with
+   * `runSteps`.
    */
   readonly runPromise: (feeds: Feeds) => Promise<Feeds>
   /**

@@ -165,7 +165,7 @@ const wrap = (
           throw failure(e)
         }
         for (const [output, input] of carry) ortFeeds[input] = last[output]!
-        if (loop.read(step++, last as Record<string, StepOutput>) === true) break
+        if (loop.read(step++, last as Record<string, StepOutput>)) break
       }
     } finally {
       inFlight.leave()
