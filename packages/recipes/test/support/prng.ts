@@ -1,14 +1,5 @@
-/** A small seeded PRNG (mulberry32), so "random" test inputs are the same on every run. */
-export const mulberry32 = (seed: number): (() => number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Seeded random test inputs: the same on every run. */
+export { mulberry32 } from "./mulberry32.mjs"
 
 /** Integer in [min, max]. */
 export const randomInt = (random: () => number, min: number, max: number): number =>
