@@ -15,6 +15,7 @@ export interface Saving {
 
 export type Measure<In, Out> = (input: In, output: Out) => Saving
 
+/** What condense stages took in and let out, as counters tagged `{ stage, unit }`. */
 const BEFORE = {
   id: "edgeline_condense_before_total",
   description: "Size of condense stage inputs, by unit",
@@ -24,14 +25,10 @@ const AFTER = {
   description: "Size of condense stage outputs, by unit",
 }
 
-/** Totals of what condense stages took in and let out; each series is tagged `{ stage, unit }`. */
-export const before = Metric.counter(BEFORE.id, { description: BEFORE.description })
-export const after = Metric.counter(AFTER.id, { description: AFTER.description })
-
 const measured = <In, Out, E, R>(name: string, measure: Measure<In, Out>) => {
   // The tagged counters, made once per unit with their attributes built in
   // (see Stage's duration metric for why not `Metric.withAttributes`).
-  const counters = new Map<string, readonly [typeof before, typeof after]>()
+  const counters = new Map<string, readonly [Metric.Counter<number>, Metric.Counter<number>]>()
   const countersFor = (unit: string) => {
     let pair = counters.get(unit)
     if (pair === undefined) {

@@ -5,6 +5,9 @@
  */
 import { Data } from "effect"
 
+/** The message of anything thrown: an Error's own, otherwise its string form. */
+export const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
 /** Input (or output) failed a stage's schema. Raised at pipeline entry, before any work. */
 export class InputValidationError extends Data.TaggedError("InputValidationError")<{
   readonly message: string

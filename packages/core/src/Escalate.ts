@@ -4,6 +4,7 @@
  * returned marked `degraded`: the pipeline keeps working offline.
  */
 import { Cause, Duration, Effect, Metric } from "effect"
+import { messageOf } from "./Errors.js"
 import * as Stage from "./Stage.js"
 
 export interface Escalated<A> {
@@ -69,7 +70,7 @@ export const escalate = <In, A, E = never, R = never>(
             value: options.local(input),
             source: "local",
             degraded: true,
-            reason: error instanceof Error ? error.message : String(error),
+            reason: messageOf(error),
           }
           return Effect.as(count("degraded"), degraded)
         }),

@@ -7,7 +7,7 @@
  * Only structural types here: core depends on no ORT package.
  */
 import { Effect, type Scope } from "effect"
-import { InferenceError, ModelLoadError } from "./Errors.js"
+import { InferenceError, ModelLoadError, messageOf } from "./Errors.js"
 import type {
   Session,
   SessionOptions,
@@ -61,15 +61,13 @@ export interface Options {
 }
 
 /** Zeros shaped from an input's metadata, symbolic dims taken as 1. */
-export const zerosFor = (meta: OrtValueMetadata): Tensor.Tensor => {
+const zerosFor = (meta: OrtValueMetadata): Tensor.Tensor => {
   if (!meta.isTensor || meta.type === undefined || meta.shape === undefined) {
     throw new TypeError(`input ${meta.name} is not a tensor`)
   }
   const dims = meta.shape.map((d) => (typeof d === "number" ? d : 1))
   return Tensor.zeros(meta.type as Tensor.DType, dims)
 }
-
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 /** Counts runs inside ORT, so sessions are released only once none is left. */
 class InFlight {
@@ -116,10 +114,12 @@ const wrap = (
     memo[ortOf] = wrapped
     return wrapped
   }
+  const backed = (t: OrtTensor) =>
+    new OrtBacked(t.type as Tensor.DType, t.dims, t.data as never, t, ortOf)
   const failure = (e: unknown) =>
     new InferenceError({
       model: model.name,
-      message: `running "${model.name}" on ${provider} failed: ${message(e)}; check the input names, dims and dtypes (inputs: ${session.inputNames.join(", ")})`,
+      message: `running "${model.name}" on ${provider} failed: ${messageOf(e)}; check the input names, dims and dtypes (inputs: ${session.inputNames.join(", ")})`,
     })
   const failed = (e: unknown): never => {
     inFlight.leave()
@@ -129,10 +129,7 @@ const wrap = (
     inFlight.leave()
     // ORT made this map for this run alone: its entries are replaced in place, one object fewer per frame.
     const result = outputs as Record<string, OrtTensor | Tensor.Tensor>
-    for (const name in outputs) {
-      const t = outputs[name]!
-      result[name] = new OrtBacked(t.type as Tensor.DType, t.dims, t.data as never, t, ortOf)
-    }
+    for (const name in outputs) result[name] = backed(outputs[name]!)
     return result as Tensor.Feeds
   }
   // No async function and no extra promise: this runs once per frame in a per-frame loop.
@@ -173,8 +170,7 @@ const wrap = (
     const feeds: Record<string, Tensor.Tensor> = { ...loop.feeds }
     if (last !== undefined) {
       for (const [output, input] of carry) {
-        const t = last[output]!
-        feeds[input] = new OrtBacked(t.type as Tensor.DType, t.dims, t.data as never, t, ortOf)
+        feeds[input] = backed(last[output]!)
       }
     }
     return { steps: step, feeds }
@@ -204,10 +200,10 @@ const warmUp = async (session: Session, created: Created, warmup: SessionOptions
     const feeds = zeros
       ? Object.fromEntries((created.session.inputMetadata ?? []).map((m) => [m.name, zerosFor(m)]))
       : (warmup as Tensor.Feeds)
-    await Effect.runPromise(session.run(feeds))
+    await session.runPromise(feeds)
   } catch (e) {
     throw new WarmupError(
-      `${message(e)}${zeros ? "; `warmup: true` feeds zeros with symbolic dims as 1, which this model rejects: pass the warm-up feeds instead" : ""}`,
+      `${messageOf(e)}${zeros ? "; `warmup: true` feeds zeros with symbolic dims as 1, which this model rejects: pass the warm-up feeds instead" : ""}`,
     )
   }
 }
@@ -285,7 +281,7 @@ export const make = (options: Options): Effect.Effect<Shape, never, Scope.Scope>
                   ? `warming up "${model.ref.name}" (${model.ref.uri}) failed: ${e.message}`
                   : e instanceof ClosedError
                     ? `loading "${model.ref.name}" stopped: ${e.message}`
-                    : `loading "${model.ref.name}" (${model.ref.uri}) into ${options.name} failed: ${message(e)}; is it a valid ONNX file?`,
+                    : `loading "${model.ref.name}" (${model.ref.uri}) into ${options.name} failed: ${messageOf(e)}; is it a valid ONNX file?`,
             }),
         }),
     }

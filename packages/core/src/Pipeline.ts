@@ -20,7 +20,7 @@
 import { Cause, Effect, Exit, Metric, Schema, Semaphore, Stream } from "effect"
 import { dual } from "effect/Function"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
-import { InputValidationError, StreamEndedError } from "./Errors.js"
+import { InputValidationError, messageOf, StreamEndedError } from "./Errors.js"
 import * as Progress from "./Progress.js"
 import * as Stage from "./Stage.js"
 
@@ -289,7 +289,7 @@ export const validate = <In, Out, E, R>(
   return Effect.fail(
     new InputValidationError({
       stage: entry.name,
-      message: `input to "${self.name}" (stage "${entry.name}") is invalid: ${issue instanceof Error ? issue.message : String(issue)}`,
+      message: `input to "${self.name}" (stage "${entry.name}") is invalid: ${messageOf(issue)}`,
     }),
   )
 }

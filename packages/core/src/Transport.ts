@@ -7,7 +7,7 @@
  */
 import * as Comlink from "comlink"
 import { Effect, Exit, type Fiber, type Layer } from "effect"
-import { CancelledError, coreErrors, WorkerError } from "./Errors.js"
+import { CancelledError, coreErrors, messageOf, WorkerError } from "./Errors.js"
 import * as Executor from "./Executor.js"
 import * as Pipeline from "./Pipeline.js"
 import type * as Progress from "./Progress.js"
@@ -179,7 +179,7 @@ export const connect = <P extends Pipeline.Any>(
   /** Comlink's own failures (a value that cannot be structured-cloned) as WorkerError. */
   const uncloneable = (e: unknown): never => {
     throw new WorkerError({
-      message: `a value could not cross to or from the worker (${e instanceof Error ? e.message : String(e)}); inputs and outputs must be structured-cloneable: typed arrays, plain objects, arrays, strings, numbers`,
+      message: `a value could not cross to or from the worker (${messageOf(e)}); inputs and outputs must be structured-cloneable: typed arrays, plain objects, arrays, strings, numbers`,
     })
   }
 
