@@ -5,20 +5,16 @@
 // same zero padding of a last partial frame.
 import { readFile } from "node:fs/promises"
 import { createRequire } from "node:module"
+import { OnnxBackend } from "@edgeline/runtime-node"
 import * as ort from "onnxruntime-node"
 import { FRAME, scoreFrames } from "./silero-loop.mjs"
 
-export const MODEL_PATH = createRequire(import.meta.url).resolve(
+const MODEL_PATH = createRequire(import.meta.url).resolve(
   "@ricky0123/vad-web/dist/silero_vad_v5.onnx",
 )
 
-export const SESSION_OPTIONS = {
-  intraOpNumThreads: 1,
-  interOpNumThreads: 1,
-  executionMode: "sequential",
-  graphOptimizationLevel: "all",
-  logSeverityLevel: 3,
-}
+/** The runtime's own session options (CPU, one thread). */
+export const SESSION_OPTIONS = OnnxBackend.sessionOptions()
 
 /**
  * Loads the model (not part of any timing) and returns a frame-by-frame

@@ -3,13 +3,13 @@
  * (`npm:<package>/<path>`), and HTTP(S) URLs. When the ref carries a sha256,
  * the bytes are verified before anyone loads them.
  */
-import { createHash } from "node:crypto"
 import { readFile } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { join, resolve as resolvePath } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
-import { ModelNotFoundError, type ModelRef, ModelSource } from "@edgeline/core"
+import { Errors, ModelNotFoundError, type ModelRef, ModelSource } from "@edgeline/core"
 import { Effect, Layer } from "effect"
+import { sha256 } from "./Sha256.js"
 
 export interface Options {
   /** Directories to resolve `npm:` refs from, first match wins (default: the working directory). */
@@ -75,7 +75,7 @@ export const layer = (options: Options = {}): Layer.Layer<ModelSource.ModelSourc
         try: async () => {
           const bytes = await read(ref, options)
           if (ref.sha256 !== undefined) {
-            const actual = createHash("sha256").update(bytes).digest("hex")
+            const actual = sha256(bytes)
             if (actual !== ref.sha256) {
               throw notFound(
                 ref,
@@ -85,10 +85,7 @@ export const layer = (options: Options = {}): Layer.Layer<ModelSource.ModelSourc
           }
           return { ref, bytes, sha256: ref.sha256 }
         },
-        catch: (e) =>
-          e instanceof ModelNotFoundError
-            ? e
-            : notFound(ref, e instanceof Error ? e.message : String(e)),
+        catch: (e) => (e instanceof ModelNotFoundError ? e : notFound(ref, Errors.messageOf(e))),
       }),
   })
 

@@ -4,33 +4,54 @@
  * how Node creates a session — on the CPU, with few threads, since small
  * models on few cores lose more to thread pools than they gain.
  */
-import { createHash } from "node:crypto"
-import { InferenceBackend, OrtBackend } from "@edgeline/core"
+import { InferenceBackend, type ModelRef, OrtBackend } from "@edgeline/core"
 import { Layer } from "effect"
 import * as ort from "onnxruntime-node"
+import { sha256 } from "./Sha256.js"
 
 export interface Options {
   /** Default threads inside one operator (1 suits small models on few cores). */
   readonly intraOpThreads?: number | undefined
 }
 
-/** The backend as a scoped Layer: closing the scope releases every session. */
-export const layer = (options: Options = {}): Layer.Layer<InferenceBackend.InferenceBackend> =>
+/** The onnxruntime-node session options the backend uses: CPU, sequential, `intraOpThreads` threads. */
+export const sessionOptions = (intraOpThreads = 1): ort.InferenceSession.SessionOptions => ({
+  intraOpNumThreads: intraOpThreads,
+  interOpNumThreads: 1,
+  executionMode: "sequential",
+  graphOptimizationLevel: "all",
+  logSeverityLevel: 3,
+})
+
+/** How the backend gets an onnxruntime-node session for model bytes. */
+export type CreateSession = (
+  model: ModelRef.ModelBytes,
+  options: InferenceBackend.SessionOptions,
+) => Promise<ort.InferenceSession>
+
+/**
+ * The backend over sessions made by `create`, e.g. one made elsewhere and
+ * shared (a benchmark's baseline). Closing the scope releases them.
+ */
+export const layerWith = (create: CreateSession): Layer.Layer<InferenceBackend.InferenceBackend> =>
   Layer.effect(
     InferenceBackend.InferenceBackend,
     OrtBackend.make({
       name: "onnxruntime-node",
       Tensor: ort.Tensor,
-      hash: (bytes) => createHash("sha256").update(bytes).digest("hex"),
-      create: async (model, session) => ({
+      hash: sha256,
+      create: async (model, options) => ({
         provider: "cpu",
-        session: await ort.InferenceSession.create(model.bytes, {
-          intraOpNumThreads: session.intraOpThreads ?? options.intraOpThreads ?? 1,
-          interOpNumThreads: 1,
-          executionMode: "sequential",
-          graphOptimizationLevel: "all",
-          logSeverityLevel: 3,
-        }),
+        session: await create(model, options),
       }),
     }),
+  )
+
+/** The backend as a scoped Layer: closing the scope releases every session. */
+export const layer = (options: Options = {}): Layer.Layer<InferenceBackend.InferenceBackend> =>
+  layerWith((model, session) =>
+    ort.InferenceSession.create(
+      model.bytes,
+      sessionOptions(session.intraOpThreads ?? options.intraOpThreads),
+    ),
   )
