@@ -46,11 +46,12 @@ const download = async (ref: ModelRef.ModelRef, url: string, cache: Cache | unde
     throw notFound(ref, `cannot fetch ${url} (${String(e)}) and it is not cached yet`)
   }
   if (!response.ok) throw notFound(ref, `HTTP ${response.status} for ${url}; check the URL`)
-  const bytes = await response.arrayBuffer()
+  // Cached as it streams in (no second copy of the model); a pinned ref's bytes are
+  // checked on every load, cache hits included, so a bad download never stays trusted.
   // A full quota or a private window may refuse to cache: the model still loads.
-  await cache
-    ?.put(url, new Response(bytes.slice(0), { headers: response.headers }))
-    .catch(() => undefined)
+  const caching = cache?.put(url, response.clone()).catch(() => undefined)
+  const bytes = await response.arrayBuffer()
+  await caching
   return bytes
 }
 

@@ -5,7 +5,7 @@
  * never a CDN. Threads are used when the page is cross-origin isolated
  * (COOP/COEP); otherwise ORT runs on one.
  */
-import { InferenceBackend, OrtBackend } from "@edgeline/core"
+import { Errors, InferenceBackend, OrtBackend } from "@edgeline/core"
 import { Effect, Layer } from "effect"
 import * as ort from "onnxruntime-web"
 import { sha256Hex } from "./Sha256.js"
@@ -68,12 +68,18 @@ export const layer = (options: Options): Layer.Layer<InferenceBackend.InferenceB
     InferenceBackend.InferenceBackend,
     Effect.suspend(() => {
       configure(options)
+      // Asked once per runtime, on the first load that wants WebGPU: the answer does not change.
+      let adapter: Promise<boolean> | undefined
+      const hasAdapter = () => {
+        adapter ??= gpuAdapter()
+        return adapter
+      }
       // A session's own preference wins over the runtime's; unknown names are ignored.
       const providers = async (preferred: ReadonlyArray<string> | undefined) => {
         const wanted = (preferred ?? options.executionProviders ?? ["webgpu", "wasm"]).filter(
           (p): p is "webgpu" | "wasm" => p === "webgpu" || p === "wasm",
         )
-        const gpu = wanted.includes("webgpu") && (await gpuAdapter())
+        const gpu = wanted.includes("webgpu") && (await hasAdapter())
         return wanted.filter((p) => p === "wasm" || gpu)
       }
       return OrtBackend.make({
@@ -91,7 +97,7 @@ export const layer = (options: Options): Layer.Layer<InferenceBackend.InferenceB
               })
               return { session, provider }
             } catch (e) {
-              failures.push(`${provider}: ${e instanceof Error ? e.message : String(e)}`)
+              failures.push(`${provider}: ${Errors.messageOf(e)}`)
             }
           }
           throw new Error(
