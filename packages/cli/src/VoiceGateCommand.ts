@@ -7,13 +7,12 @@
 import { readFile, writeFile } from "node:fs/promises"
 import { basename } from "node:path"
 import { createRunner, type Pipeline, type Progress } from "@edgeline/core"
-import { VoiceGate } from "@edgeline/recipes"
+import { SileroVad, VoiceGate } from "@edgeline/recipes"
 import { NodeRuntime } from "@edgeline/runtime-node"
 import { progressBar } from "./ProgressBar.js"
 import { InputFileError } from "./UsageError.js"
 
 export interface Flags {
-  readonly json: boolean
   readonly progress: boolean | undefined
   readonly threshold: number | undefined
   readonly minSpeechMs: number | undefined
@@ -33,7 +32,7 @@ export interface Report {
 }
 
 /** Files longer than this get a progress bar on a terminal. */
-const LONG_FILE_FRAMES = 30 * (16000 / 512)
+const LONG_FILE_FRAMES = (30 * VoiceGate.SAMPLE_RATE) / SileroVad.FRAME
 
 const readInput = async (path: string): Promise<Uint8Array> => {
   try {
@@ -61,11 +60,10 @@ export const run = async (path: string, flags: Flags): Promise<Report> => {
   const runner = await createRunner(pipeline, { layer: NodeRuntime.layer() })
   const bar = progressBar({ force: flags.progress, minTotal: LONG_FILE_FRAMES })
   const onProgress: Progress.Listener = (event) => {
-    if (event.stage === "silero-vad") bar.update(event.done, event.total)
+    if (event.stage === SileroVad.STAGE) bar.update(event.done, event.total)
   }
   try {
     const gated = await runner.run(bytes, { onProgress })
-    bar.stop()
     if (flags.out !== undefined) await writeFile(flags.out, VoiceGate.toWav(gated.speech))
     return {
       file: basename(path),

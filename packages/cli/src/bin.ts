@@ -4,6 +4,7 @@
  * (one line on stderr, no stack trace), 1 anything unexpected.
  */
 import { parseArgs } from "node:util"
+import { Errors } from "@edgeline/core"
 import { UsageError } from "./UsageError.js"
 import * as VoiceGateCommand from "./VoiceGateCommand.js"
 
@@ -59,7 +60,6 @@ const main = async (argv: ReadonlyArray<string>): Promise<void> => {
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(" ")}`)
 
   const report = await VoiceGateCommand.run(file, {
-    json: values.json,
     progress: values.progress,
     threshold: number("threshold", values.threshold, 0.01, 0.99),
     minSpeechMs: number("min-speech-ms", values["min-speech-ms"], 0, 60_000),
@@ -72,7 +72,7 @@ const main = async (argv: ReadonlyArray<string>): Promise<void> => {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   const tag = (error as { _tag?: string })._tag
-  const message = error instanceof Error ? error.message : String(error)
+  const message = Errors.messageOf(error)
   if (error instanceof UsageError) {
     console.error(`edgeline: ${message}\n${USAGE}`)
     process.exitCode = 2

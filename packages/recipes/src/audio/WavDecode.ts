@@ -3,7 +3,7 @@
  * 32/64-bit float, any channel count (averaged to mono), any sample rate.
  * Anything else gets a `WavDecodeError` that says what is wrong.
  */
-import { Stage } from "@edgeline/core"
+import { Errors, Stage } from "@edgeline/core"
 import { Data, Effect, Schema } from "effect"
 import type { AudioChunk } from "./Audio.js"
 import { WaveFile } from "./WaveFile.js"
@@ -59,7 +59,7 @@ const decodeSync = (bytes: Uint8Array): AudioChunk => {
   try {
     wav = new WaveFile(bytes)
   } catch (e) {
-    throw fail("not-wav", `not a WAV file (${e instanceof Error ? e.message : String(e)})`)
+    throw fail("not-wav", `not a WAV file (${Errors.messageOf(e)})`)
   }
   const fmt = wav.fmt as { audioFormat: number; numChannels: number; sampleRate: number }
   const data = wav.data as { chunkSize: number; samples: Uint8Array }

@@ -8,7 +8,7 @@
  */
 import { Condense } from "@edgeline/core"
 import { Effect } from "effect"
-import { MODEL_RATE } from "../audio/Audio.js"
+import { concatFloat32, MODEL_RATE } from "../audio/Audio.js"
 import { History } from "../audio/History.js"
 import type { Scored } from "./SileroVad.js"
 
@@ -48,17 +48,12 @@ interface State {
 
 const ms = (value: number) => Math.round((value * MODEL_RATE) / 1000)
 
-export const concatSegmented = (a: Segmented, b: Segmented): Segmented => {
-  const probabilities = new Float32Array(a.probabilities.length + b.probabilities.length)
-  probabilities.set(a.probabilities)
-  probabilities.set(b.probabilities, a.probabilities.length)
-  return {
-    segments: [...a.segments, ...b.segments],
-    firstFrame: a.firstFrame,
-    probabilities,
-    samples: a.samples + b.samples,
-  }
-}
+export const concatSegmented = (a: Segmented, b: Segmented): Segmented => ({
+  segments: [...a.segments, ...b.segments],
+  firstFrame: a.firstFrame,
+  probabilities: concatFloat32(a.probabilities, b.probabilities),
+  samples: a.samples + b.samples,
+})
 
 export const make = (options: Options = {}) => {
   const threshold = options.threshold ?? 0.5

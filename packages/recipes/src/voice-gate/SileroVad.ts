@@ -16,6 +16,8 @@ import { Effect } from "effect"
 import type { Frames } from "../audio/Frames.js"
 
 export const FRAME = 512
+/** The stage's name: in its timings and progress events. */
+export const STAGE = "silero-vad"
 export const CONTEXT = 64
 
 /** The v5 model file shipped inside `@ricky0123/vad-web`. */
@@ -99,7 +101,7 @@ const warmup: Tensor.Feeds = {
 
 export const make = (options: { readonly model?: ModelRef.ModelRef | undefined } = {}) =>
   Infer.inferStateful({
-    name: "silero-vad",
+    name: STAGE,
     model: options.model ?? model,
     session: { intraOpThreads: 1, warmup },
     initial: (): State => {
@@ -132,7 +134,7 @@ export const make = (options: { readonly model?: ModelRef.ModelRef | undefined }
                     message: `scoring frames failed: ${String(e)}`,
                   }),
           }).pipe(Effect.onInterrupt(() => Effect.sync(() => (stop.aborted = true))))
-          Progress.notify(listener, { stage: "silero-vad", done, total: frames.count })
+          Progress.notify(listener, { stage: STAGE, done, total: frames.count })
           // Let the event loop in: onnxruntime-web settles runs as microtasks,
           // so without this a worker would not see a cancel until the end.
           if (done < frames.count) yield* Effect.yieldNow
