@@ -13,14 +13,19 @@
 // several processes are pooled and each process's ratio is shown.
 import { createRunner } from "@edgeline/core"
 import { VoiceGate } from "@edgeline/recipes"
-import { ms, num, spread } from "./lib/markdown.mjs"
+import { ms, num, wallCpu } from "./lib/markdown.mjs"
 import { createRawSilero, SESSION_OPTIONS } from "./lib/raw-silero.mjs"
 import { sharedSessionLayer } from "./lib/shared-session.mjs"
-import { interleaveTimed, maxAbsDiff, median, summarize, timeOnce } from "./lib/stats.mjs"
+import {
+  interleaveTimed,
+  maxAbsDiff,
+  median,
+  pairRatios,
+  summarize,
+  timeOnce,
+} from "./lib/stats.mjs"
 
 export const TARGET = 1.05
-
-const roundRatios = (a, b) => a.map((t, i) => t / b[i])
 
 /** One process: rounds of pipeline, raw, raw again. Returns the samples; `combine` reports. */
 export const run = async ({ recording, warmup = 4, reps = 30, log }) => {
@@ -56,20 +61,18 @@ export const run = async ({ recording, warmup = 4, reps = 30, log }) => {
 /** The report over every process's rounds. */
 export const combine = (processes) => {
   const pooled = (pick) => processes.flatMap(pick)
-  const wall = {
-    pipeline: summarize(pooled((p) => p.wall.pipeline)),
-    raw: summarize(pooled((p) => p.wall.raw)),
-  }
-  const cpu = {
-    pipeline: summarize(pooled((p) => p.cpu.pipeline)),
-    raw: summarize(pooled((p) => p.cpu.raw)),
-  }
-  const ratios = pooled((p) => roundRatios(p.wall.pipeline, p.wall.raw))
+  /** A side's pooled wall times, with its CPU times as `wallCpu` reads them. */
+  const side = (name) => ({
+    ...summarize(pooled((p) => p.wall[name])),
+    cpu: summarize(pooled((p) => p.cpu[name])),
+  })
+  const wall = { pipeline: side("pipeline"), raw: side("raw") }
+  const ratios = pooled((p) => pairRatios(p.wall.pipeline, p.wall.raw))
   const ratio = median(ratios)
-  const control = median(pooled((p) => roundRatios(p.wall.rawAgain, p.wall.raw)))
-  const cpuRatio = median(pooled((p) => roundRatios(p.cpu.pipeline, p.cpu.raw)))
-  const perProcess = processes.map((p) => median(roundRatios(p.wall.pipeline, p.wall.raw)))
-  const perProcessControl = processes.map((p) => median(roundRatios(p.wall.rawAgain, p.wall.raw)))
+  const control = median(pooled((p) => pairRatios(p.wall.rawAgain, p.wall.raw)))
+  const cpuRatio = median(pooled((p) => pairRatios(p.cpu.pipeline, p.cpu.raw)))
+  const perProcess = processes.map((p) => median(pairRatios(p.wall.pipeline, p.wall.raw)))
+  const perProcessControl = processes.map((p) => median(pairRatios(p.wall.rawAgain, p.wall.raw)))
   const frames = processes[0].frames
   const diff = Math.max(...processes.map((p) => p.maxAbsProbabilityDiff))
   const pass = ratio <= TARGET
@@ -85,11 +88,11 @@ export const combine = (processes) => {
     rows: [
       {
         measure: "pipeline (median wall; CPU)",
-        value: `${spread(wall.pipeline)}; CPU ${ms(cpu.pipeline.median)}`,
+        value: wallCpu(wall.pipeline),
       },
       {
         measure: "raw onnxruntime loop (median wall; CPU)",
-        value: `${spread(wall.raw)}; CPU ${ms(cpu.raw.median)}`,
+        value: wallCpu(wall.raw),
       },
       {
         measure: "per frame: pipeline / raw",

@@ -7,9 +7,8 @@
 // benchmarks get is exactly what the gate decodes from the WAV bytes.
 import { readFile } from "node:fs/promises"
 import { Pipeline } from "@edgeline/core"
-import { Audio, Resample, WavDecode } from "@edgeline/recipes"
+import { Audio, Resample, VoiceGate, WavDecode } from "@edgeline/recipes"
 import { Effect } from "effect"
-import wavefile from "wavefile"
 
 export const SAMPLE_RATE = 16_000
 
@@ -36,13 +35,6 @@ export const loadFixture = async (name) => {
     samples,
     speech: truth.speech.map(({ start, end }) => ({ start, end })),
   }
-}
-
-/** 16 kHz mono PCM16 WAV bytes. */
-export const toWav = (pcm16) => {
-  const wav = new wavefile.WaveFile()
-  wav.fromScratch(1, SAMPLE_RATE, "16", pcm16)
-  return new Uint8Array(wav.toBuffer())
 }
 
 export const buildRecording = async ({ seconds = 60 } = {}) => {
@@ -74,19 +66,9 @@ export const buildRecording = async ({ seconds = 60 } = {}) => {
     at += take
   }
 
-  const pcm16 = Audio.toPcm16(mixed)
-  const samples = new Float32Array(total)
-  for (let i = 0; i < total; i++) samples[i] = pcm16[i] / 32768
-  const wav = toWav(pcm16)
-
-  // The WAV must decode to exactly the Float32 audio the stream benchmarks use.
-  const decoded = await Effect.runPromise(WavDecode.decode(wav))
-  if (decoded.sampleRate !== SAMPLE_RATE || decoded.samples.length !== total) {
-    throw new Error("the benchmark WAV does not decode to the recording")
-  }
-  for (let i = 0; i < total; i++) {
-    if (decoded.samples[i] !== samples[i]) throw new Error(`WAV sample ${i} differs after decoding`)
-  }
+  // The stream benchmarks get exactly the Float32 audio the gate decodes from the WAV.
+  const wav = VoiceGate.toWav(Audio.toPcm16(mixed))
+  const { samples } = await Effect.runPromise(WavDecode.decode(wav))
 
   const speechSec = truth.reduce((n, { start, end }) => n + end - start, 0)
   return {

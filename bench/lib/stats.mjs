@@ -14,6 +14,9 @@ export const mad = (xs) => {
   return median(xs.map((x) => Math.abs(x - m)))
 }
 
+/** Per-round ratios a[i] / b[i] of two equally long series of times. */
+export const pairRatios = (a, b) => a.map((t, i) => t / b[i])
+
 export const summarize = (xs) => ({
   n: xs.length,
   median: median(xs),
@@ -84,15 +87,15 @@ export const interleave = async (a, b, { warmup, reps }) => {
       else outB = r.out
     }
   }
-  const pairRatios = wall.a.map((t, i) => t / wall.b[i])
-  const cpuPairRatios = cpu.a.map((t, i) => t / cpu.b[i])
+  const wallRatios = pairRatios(wall.a, wall.b)
+  const cpuPairRatios = pairRatios(cpu.a, cpu.b)
   const A = summarize(wall.a)
   const B = summarize(wall.b)
   return {
     a: { ...A, cpu: summarize(cpu.a), out: outA },
     b: { ...B, cpu: summarize(cpu.b), out: outB },
-    pairRatios,
-    ratio: median(pairRatios),
+    pairRatios: wallRatios,
+    ratio: median(wallRatios),
     ratioOfMedians: A.median / B.median,
     cpuPairRatios,
     cpuRatio: median(cpuPairRatios),
@@ -140,8 +143,8 @@ export const interleaveTimed = async (cases, { warmup, reps }) => {
 
 /** A/B of two summaries from the same rounds: median of per-round ratios, and ratio of medians. */
 export const ratios = (a, b) => {
-  const pairRatios = a.samples.map((t, i) => t / b.samples[i])
-  return { pairRatios, ratio: median(pairRatios), ratioOfMedians: a.median / b.median }
+  const perRound = pairRatios(a.samples, b.samples)
+  return { pairRatios: perRound, ratio: median(perRound), ratioOfMedians: a.median / b.median }
 }
 
 /** Largest absolute difference between two equally long arrays (Infinity if they differ in length). */

@@ -4,7 +4,6 @@
 // on the 60 s recording as 16 kHz PCM16 WAV bytes. Both workers are the same
 // file with the same runtime options (wasm EP, default threads); both clocks
 // run in the browser, Node only orders the runs.
-import { VoiceGate } from "@edgeline/recipes"
 import { ms, num, spread } from "../lib/markdown.mjs"
 import { forJson, interleaveTimed, ratios } from "../lib/stats.mjs"
 import { browserUnavailable, offsite, requestsRow, withBenchPage } from "./bench-page.mjs"
@@ -23,14 +22,10 @@ const sameResult = (a, b) =>
 const sameSettings = (a, b) =>
   a.threads === b.threads && a.crossOriginIsolated === b.crossOriginIsolated
 
-/** The recording's WAV as the gate itself writes it (PCM16 back from the exact Float32 samples). */
-const wavOf = (recording) =>
-  VoiceGate.toWav(Int16Array.from(recording.samples, (s) => Math.round(s * 32768)))
-
 export const run = async ({ recording, warmup = 4, reps = 16, log }) => {
   const unavailable = browserUnavailable({ id: ID, title: TITLE, target: `≤ ${TARGET}` })
   if (unavailable) return unavailable
-  const wav = wavOf(recording)
+  const { wav } = recording
   return withBenchPage(async ({ call, requests }, browser) => {
     log(`web-worker: Chromium ${browser.chromium}; loading both gate workers`)
     const { transferred, environment } = await call("gateOpen", wav)
