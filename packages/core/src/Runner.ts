@@ -10,7 +10,7 @@
  * Failures reject with the pipeline's tagged errors (plain `Error`s with a
  * `_tag`); cancellation rejects with `CancelledError`.
  */
-import { Cause, type Effect, Exit, type Layer } from "effect"
+import { Cause, type Effect, Exit, type Fiber, type Layer } from "effect"
 import { CancelledError, UnexpectedError } from "./Errors.js"
 import * as Executor from "./Executor.js"
 import * as Pipeline from "./Pipeline.js"
@@ -62,6 +62,25 @@ export const toError = (cause: Cause.Cause<unknown>): Error => {
 }
 
 /**
+ * Runs `start` with `abort` wired to the call's signal, for both front doors
+ * (in-process and worker): an already-aborted signal rejects at once with
+ * `CancelledError`, and the listener goes when the call settles.
+ */
+export const withSignal = async <A>(
+  signal: AbortSignalLike | undefined,
+  abort: () => void,
+  start: () => Promise<A>,
+): Promise<A> => {
+  if (signal?.aborted) throw new CancelledError({ message: "the signal was already aborted" })
+  signal?.addEventListener("abort", abort, { once: true })
+  try {
+    return await start()
+  } finally {
+    signal?.removeEventListener("abort", abort)
+  }
+}
+
+/**
  * The `stream` method, from `open`, shared by in-process and worker runners.
  * A consumer that stops early (break, throw) still ends the session, so the
  * stages (and a worker's copy of the session) are released.
@@ -98,19 +117,21 @@ export const createRunner = async <In, Out, E, R, ER>(
 
   const exec = <A>(effect: Effect.Effect<A, unknown, R>, call: CallOptions = {}): Promise<A> => {
     if (closed) return Promise.reject(new CancelledError({ message: "the runner is closed" }))
-    if (call.signal?.aborted) {
-      return Promise.reject(new CancelledError({ message: "the signal was already aborted" }))
-    }
-    const fiber = executor.fork(effect, call.onProgress)
-    const abort = () => fiber.interruptUnsafe()
-    call.signal?.addEventListener("abort", abort, { once: true })
-    return new Promise<A>((resolve, reject) => {
-      fiber.addObserver((exit) => {
-        call.signal?.removeEventListener("abort", abort)
-        if (Exit.isSuccess(exit)) resolve(exit.value)
-        else reject(toError(exit.cause))
-      })
-    })
+    let fiber: Fiber.Fiber<A, unknown> | undefined
+    return withSignal(
+      call.signal,
+      () => fiber?.interruptUnsafe(),
+      () => {
+        fiber = executor.fork(effect, call.onProgress)
+        const running = fiber
+        return new Promise<A>((resolve, reject) => {
+          running.addObserver((exit) => {
+            if (Exit.isSuccess(exit)) resolve(exit.value)
+            else reject(toError(exit.cause))
+          })
+        })
+      },
+    )
   }
 
   const open = async (): Promise<StreamSession<In, Out>> => {

@@ -11,7 +11,14 @@ import { CancelledError, coreErrors, messageOf, WorkerError } from "./Errors.js"
 import * as Executor from "./Executor.js"
 import * as Pipeline from "./Pipeline.js"
 import type * as Progress from "./Progress.js"
-import { type CallOptions, type Runner, type StreamSession, streamWith, toError } from "./Runner.js"
+import {
+  type CallOptions,
+  type Runner,
+  type StreamSession,
+  streamWith,
+  toError,
+  withSignal,
+} from "./Runner.js"
 import { buffersOf } from "./Transfer.js"
 
 export type Endpoint = Comlink.Endpoint
@@ -203,20 +210,17 @@ export const connect = <P extends Pipeline.Any>(
     send: (id: number, onProgress?: Progress.Listener) => Promise<Wire>,
     opts: CallOptions = {},
   ) => {
-    if (opts.signal?.aborted) {
-      throw new CancelledError({ message: "the signal was already aborted" })
-    }
     const id = nextId++
-    const abort = () => void remote.cancel(id)
-    opts.signal?.addEventListener("abort", abort, { once: true })
-    try {
-      const progress = opts.onProgress ? Comlink.proxy(opts.onProgress) : undefined
-      const wire = await guard(() => send(id, progress).catch(uncloneable))
-      if (!wire.ok) throw rebuild(wire.error)
-      return wire.value as A
-    } finally {
-      opts.signal?.removeEventListener("abort", abort)
-    }
+    return withSignal(
+      opts.signal,
+      () => void remote.cancel(id),
+      async () => {
+        const progress = opts.onProgress ? Comlink.proxy(opts.onProgress) : undefined
+        const wire = await guard(() => send(id, progress).catch(uncloneable))
+        if (!wire.ok) throw rebuild(wire.error)
+        return wire.value as A
+      },
+    )
   }
 
   // Comlink.transfer keys a WeakMap by the value: only objects can carry transfers.
