@@ -46,6 +46,7 @@ describe("edgeline voice-gate", () => {
     expect(stdout).toMatch(/segments \(\d+\):/)
     expect(stdout).toMatch(/speech ratio: \d+\.\d %/)
     expect(stdout).toMatch(/bytes: 384,000 in/)
+    expect(stdout).toMatch(/model load: \d+\.\d ms/)
     for (const stage of [
       "wav-decode",
       "resample-16k",
@@ -67,6 +68,7 @@ describe("edgeline voice-gate", () => {
     expect(report.speechRatio).toBeGreaterThan(0.4)
     expect(report.speechRatio).toBeLessThan(0.95)
     expect(report.timings.map((t: { stage: string }) => t.stage)).toContain("silero-vad")
+    expect(report.modelLoadMs).toBeGreaterThan(0)
   })
 
   it("--threshold changes what is kept", async () => {

@@ -115,6 +115,7 @@ export const infer = <In, Out>(
   return Stage.make("infer", {
     name: options.name,
     input: options.input,
+    load: Effect.asVoid(getSession),
     run: (input: In) =>
       Effect.gen(function* () {
         const session = yield* getSession
@@ -145,6 +146,7 @@ export const inferStateful = <S, In, Out, E = never, R = never>(
   return Stage.make("infer", {
     name: options.name,
     input: options.input,
+    load: Effect.asVoid(getSession),
     initial: options.initial,
     step: (state: S, input: In) =>
       Effect.flatMap(getSession, (session) => options.step(session, state, input)),

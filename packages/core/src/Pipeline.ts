@@ -431,6 +431,23 @@ export const stream =
       )
     })
 
+/**
+ * Loads what the stages need before their first input (their models), all at
+ * once. Runs then reuse the loaded sessions, so a live stream's first chunk or
+ * a timed run does not pay for the download, the session and its warm-up.
+ */
+export const load = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Effect.Effect<void, E, R> =>
+  Effect.forEach(
+    self.stages,
+    (stage) =>
+      stage.load === undefined
+        ? Effect.void
+        : Effect.withSpan(stage.load, `edgeline.load.${stage.name}`, {
+            attributes: { "edgeline.stage": stage.name, "edgeline.kind": stage.kind },
+          }),
+    { concurrency: "unbounded", discard: true },
+  ).pipe(Effect.withSpan(`edgeline.pipeline.${self.name}.load`)) as Effect.Effect<void, E, R>
+
 export interface StageTiming {
   readonly stage: string
   readonly kind: Stage.Kind

@@ -36,6 +36,11 @@ export interface StreamSession<In, Out> {
 }
 
 export interface Runner<In, Out> {
+  /**
+   * Loads the pipeline's models now rather than on the first input. Optional:
+   * for a live stream whose first chunk must not wait, or to time runs alone.
+   */
+  load(options?: CallOptions): Promise<void>
   run(input: In, options?: CallOptions): Promise<Out>
   open(): Promise<StreamSession<In, Out>>
   /** Pushes every input through one session, yielding outputs as they come, then the flushed ones. */
@@ -143,6 +148,7 @@ export const createRunner = async <In, Out, E, R, ER>(
   }
 
   return {
+    load: (call) => exec(Pipeline.load(pipeline), call),
     run: (input, call) => exec(Pipeline.run(pipeline, input), call),
     open,
     stream: streamWith(open),

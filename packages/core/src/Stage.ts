@@ -37,6 +37,8 @@ export interface Stage<in In, out Out, out E = never, out R = never> extends Pip
   readonly open: () => Instance<In, Out, E, R>
   /** Joins a step's and a flush's outputs when a one-shot run ends the stream at once. */
   readonly concat?: ((a: any, b: any) => any) | undefined
+  /** Work the stage can do before its first input, e.g. loading its model (see `Pipeline.load`). */
+  readonly load?: Effect.Effect<void, E, R> | undefined
   /** Duration of each run of this stage, tagged with its name and kind. */
   readonly duration: Metric.Metric<import("effect/Duration").Duration, Metric.HistogramState>
 }
@@ -53,13 +55,19 @@ interface Common {
   readonly input?: Schema.Decoder<unknown> | undefined
 }
 
+/** Ahead-of-time work: run by `Pipeline.load`, otherwise by the first input. */
+interface Loads<E, R> {
+  /** E.g. loading the stage's model, so the first input does not wait for it. */
+  readonly load?: Effect.Effect<void, E, R> | undefined
+}
+
 /** A stage without state: the same input always gives the same output. */
-export interface Stateless<In, Out, E, R> extends Common {
+export interface Stateless<In, Out, E, R> extends Common, Loads<E, R> {
   readonly run: (input: In) => Effect.Effect<Out, E, R>
 }
 
 /** A stage with state carried across the elements of a stream. */
-export interface Stateful<S, In, Out, E, R> extends Common {
+export interface Stateful<S, In, Out, E, R> extends Common, Loads<E, R> {
   /** Fresh state for a new run or stream. */
   readonly initial: () => S
   readonly step: (state: S, input: In) => Effect.Effect<Out, E, R>
@@ -119,6 +127,7 @@ export const make = <S, In, Out, E, R>(
     name: body.name,
     input: body.input,
     open,
+    load: body.load,
     concat: "run" in body ? undefined : body.concat,
     duration,
   })

@@ -35,6 +35,7 @@ type Wire =
 
 /** What a served worker exposes; internal to the transport. */
 export interface WorkerApi {
+  load(call: number, onProgress?: Progress.Listener): Promise<Wire>
   run(call: number, input: unknown, onProgress?: Progress.Listener): Promise<Wire>
   open(session: number): void
   push(call: number, session: number, input: unknown, onProgress?: Progress.Listener): Promise<Wire>
@@ -107,6 +108,7 @@ export const serve = <In, Out, E, R, ER>(
     })
 
   const api: WorkerApi = {
+    load: (call, onProgress) => exec(call, Pipeline.load(pipeline), onProgress),
     run: (call, input, onProgress) => exec(call, Pipeline.run(pipeline, input as In), onProgress),
     open: (id) => {
       sessions.set(id, Pipeline.open(pipeline))
@@ -239,6 +241,7 @@ export const connect = <P extends Pipeline.Any>(
   }
 
   return {
+    load: (opts) => call<void>((id, p) => remote.load(id, p), opts),
     run: (input, opts) => call<Out>((id, p) => remote.run(id, outbound(input), p), opts),
     open,
     stream: streamWith(open),

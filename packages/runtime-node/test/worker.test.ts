@@ -2,6 +2,7 @@ import { Worker } from "node:worker_threads"
 import {
   CancelledError,
   createRunner,
+  ModelNotFoundError,
   type Progress,
   type Runner,
   WorkerError,
@@ -59,6 +60,19 @@ describe("connectWorker / serveWorker", () => {
     } finally {
       await local.close()
     }
+  })
+
+  it("load() loads the model in the worker before any input, and a missing one fails typed", async () => {
+    const remote = start("vad")
+    await remote.load()
+    expect((await remote.timings()).map((t) => t.count)).toEqual([0])
+    expect((await remote.run(audio(3))).probabilities).toHaveLength(3)
+
+    const error = await start("missing")
+      .load()
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ModelNotFoundError)
+    expect((error as ModelNotFoundError).model).toBe("absent")
   })
 
   it("forwards progress events from the worker to onProgress", async () => {
