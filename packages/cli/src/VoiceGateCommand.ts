@@ -65,7 +65,7 @@ export const run = async (path: string, flags: Flags): Promise<Report> => {
     if (event.stage === SileroVad.STAGE) bar.update(event.done, event.total)
   }
   try {
-    // Loaded first, so silero-vad's time is scoring alone, as it is for every later file.
+    // Loaded first, so silero-vad's time below is scoring alone, not loading too.
     const loadStarted = performance.now()
     await runner.load()
     const modelLoadMs = performance.now() - loadStarted

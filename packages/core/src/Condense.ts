@@ -62,17 +62,17 @@ interface Measured<In, Out> {
 }
 
 export interface Constructor {
-  <In, Out, E = never, R = never>(
-    body: Stage.Stateless<In, Out, E, R> & Measured<In, Out>,
-  ): Stage.Stage<In, Out, E, R>
-  <S, In, Out, E = never, R = never>(
-    body: Stage.Stateful<S, In, Out, E, R> & Measured<In, Out>,
-  ): Stage.Stage<In, Out, E, R>
+  <In, Out, E = never, R = never, EL = never, RL = never>(
+    body: Stage.Stateless<In, Out, E, R> & Stage.Loads<EL, RL> & Measured<In, Out>,
+  ): Stage.Stage<In, Out, E | EL, R | RL>
+  <S, In, Out, E = never, R = never, EL = never, RL = never>(
+    body: Stage.Stateful<S, In, Out, E, R> & Stage.Loads<EL, RL> & Measured<In, Out>,
+  ): Stage.Stage<In, Out, E | EL, R | RL>
 }
 
 /** A condense stage; `measure` says how big the input was and how big the output is. */
 export const condense: Constructor = (
-  body: Stage.Body<any, any, any, any, any> & Measured<any, any>,
+  body: Stage.Body<any, any, any, any, any> & Stage.Loads<any, any> & Measured<any, any>,
 ) => {
   const wrap = measured(body.name, body.measure)
   if ("run" in body) {

@@ -433,20 +433,32 @@ export const stream =
 
 /**
  * Loads what the stages need before their first input (their models), all at
- * once. Runs then reuse the loaded sessions, so a live stream's first chunk or
- * a timed run does not pay for the download, the session and its warm-up.
+ * once, reporting `load:<pipeline>` progress as each stage is ready. Runs
+ * under the same built layer (one runner, one `ManagedRuntime`, one
+ * `Effect.provide` around both) then reuse those sessions: a live stream's
+ * first chunk, or a timed run, does not pay for download, session and warm-up.
+ * The first failure interrupts the other loads; see `Stage.Loads`.
  */
 export const load = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Effect.Effect<void, E, R> =>
-  Effect.forEach(
-    self.stages,
-    (stage) =>
-      stage.load === undefined
-        ? Effect.void
-        : Effect.withSpan(stage.load, `edgeline.load.${stage.name}`, {
+  Effect.suspend(() => {
+    const loading = self.stages.filter((stage) => stage.load !== undefined)
+    let done = 0
+    return Effect.forEach(
+      loading,
+      (stage) =>
+        stage.load!.pipe(
+          Effect.withSpan(`edgeline.load.${stage.name}`, {
             attributes: { "edgeline.stage": stage.name, "edgeline.kind": stage.kind },
           }),
-    { concurrency: "unbounded", discard: true },
-  ).pipe(Effect.withSpan(`edgeline.pipeline.${self.name}.load`)) as Effect.Effect<void, E, R>
+          Effect.andThen(
+            Effect.suspend(() =>
+              Progress.report({ stage: `load:${self.name}`, done: ++done, total: loading.length }),
+            ),
+          ),
+        ),
+      { concurrency: "unbounded", discard: true },
+    )
+  }).pipe(Effect.withSpan(`edgeline.pipeline.${self.name}.load`)) as Effect.Effect<void, E, R>
 
 export interface StageTiming {
   readonly stage: string

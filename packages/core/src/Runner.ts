@@ -37,8 +37,10 @@ export interface StreamSession<In, Out> {
 
 export interface Runner<In, Out> {
   /**
-   * Loads the pipeline's models now rather than on the first input. Optional:
-   * for a live stream whose first chunk must not wait, or to time runs alone.
+   * Loads the pipeline's models now rather than on the first input, with
+   * `load:<pipeline>` progress. Optional: for a live stream whose first chunk
+   * must not wait, or to time runs alone. An abort stops the waiting, not a
+   * model load under way: that one finishes and is kept for the next call.
    */
   load(options?: CallOptions): Promise<void>
   run(input: In, options?: CallOptions): Promise<Out>

@@ -37,7 +37,7 @@ export interface Stage<in In, out Out, out E = never, out R = never> extends Pip
   readonly open: () => Instance<In, Out, E, R>
   /** Joins a step's and a flush's outputs when a one-shot run ends the stream at once. */
   readonly concat?: ((a: any, b: any) => any) | undefined
-  /** Work the stage can do before its first input, e.g. loading its model (see `Pipeline.load`). */
+  /** Work ahead of the first input, e.g. loading the model; see `Loads`. */
   readonly load?: Effect.Effect<void, E, R> | undefined
   /** Duration of each run of this stage, tagged with its name and kind. */
   readonly duration: Metric.Metric<import("effect/Duration").Duration, Metric.HistogramState>
@@ -55,19 +55,24 @@ interface Common {
   readonly input?: Schema.Decoder<unknown> | undefined
 }
 
-/** Ahead-of-time work: run by `Pipeline.load`, otherwise by the first input. */
-interface Loads<E, R> {
-  /** E.g. loading the stage's model, so the first input does not wait for it. */
-  readonly load?: Effect.Effect<void, E, R> | undefined
+/**
+ * Work a stage can do ahead of its first input, such as loading its model.
+ * Only `Pipeline.load` (and `runner.load()`) runs it; a run never waits for
+ * it. So `run`/`step` must still get what they need themselves, from the same
+ * cache `load` fills (infer stages both go through `Model.session`), and
+ * `load` must be safe to repeat or interrupt.
+ */
+export interface Loads<EL, RL> {
+  readonly load?: Effect.Effect<void, EL, RL> | undefined
 }
 
 /** A stage without state: the same input always gives the same output. */
-export interface Stateless<In, Out, E, R> extends Common, Loads<E, R> {
+export interface Stateless<In, Out, E, R> extends Common {
   readonly run: (input: In) => Effect.Effect<Out, E, R>
 }
 
 /** A stage with state carried across the elements of a stream. */
-export interface Stateful<S, In, Out, E, R> extends Common, Loads<E, R> {
+export interface Stateful<S, In, Out, E, R> extends Common {
   /** Fresh state for a new run or stream. */
   readonly initial: () => S
   readonly step: (state: S, input: In) => Effect.Effect<Out, E, R>
@@ -100,10 +105,10 @@ const StageProto = {
 }
 
 /** Builds a stage of any kind from a stateless or stateful body. */
-export const make = <S, In, Out, E, R>(
+export const make = <S, In, Out, E, R, EL = never, RL = never>(
   kind: Kind,
-  body: Body<S, In, Out, E, R>,
-): Stage<In, Out, E, R> => {
+  body: Body<S, In, Out, E, R> & Loads<EL, RL>,
+): Stage<In, Out, E | EL, R | RL> => {
   const duration = stageDuration(body.name, kind)
   const open: () => Instance<In, Out, E, R> =
     "run" in body
@@ -135,12 +140,16 @@ export const make = <S, In, Out, E, R>(
 
 /** A stage constructor for one kind, stateless or stateful. */
 export interface Constructor {
-  <In, Out, E = never, R = never>(body: Stateless<In, Out, E, R>): Stage<In, Out, E, R>
-  <S, In, Out, E = never, R = never>(body: Stateful<S, In, Out, E, R>): Stage<In, Out, E, R>
+  <In, Out, E = never, R = never, EL = never, RL = never>(
+    body: Stateless<In, Out, E, R> & Loads<EL, RL>,
+  ): Stage<In, Out, E | EL, R | RL>
+  <S, In, Out, E = never, R = never, EL = never, RL = never>(
+    body: Stateful<S, In, Out, E, R> & Loads<EL, RL>,
+  ): Stage<In, Out, E | EL, R | RL>
 }
 
 /** Pure shaping of inputs: decoding, resampling, framing, featurizing. */
-export const preprocess: Constructor = (body: Body<any, any, any, any, any>) =>
+export const preprocess: Constructor = (body: Body<any, any, any, any, any> & Loads<any, any>) =>
   make("preprocess", body)
 
 /** Runs one step under the stage's span and duration metric. */

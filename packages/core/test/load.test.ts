@@ -1,10 +1,11 @@
 import { MessageChannel } from "node:worker_threads"
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs"
-import { Deferred, Effect } from "effect"
+import { Data, Deferred, Effect } from "effect"
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest"
 import { CancelledError, ModelNotFoundError } from "../src/Errors.js"
 import * as Infer from "../src/Infer.js"
 import * as Pipeline from "../src/Pipeline.js"
+import type * as Progress from "../src/Progress.js"
 import { createRunner, type Runner } from "../src/Runner.js"
 import * as Stage from "../src/Stage.js"
 import * as Tensor from "../src/Tensor.js"
@@ -53,7 +54,10 @@ const accumulate = Infer.inferStateful({
 /** Both kinds of infer stage, two models: [[1, 2], [3, 0]] -> [3, 3] -> 6. */
 const twoModels = Pipeline.make("two-models", sumStage(), accumulate)
 
-const open = async <P extends Pipeline.Any>(pipeline: P, layer = memoryRuntime().layer) => {
+const createTestRunner = async <P extends Pipeline.Any>(
+  pipeline: P,
+  layer = memoryRuntime().layer,
+) => {
   const runner = await createRunner(pipeline, { layer })
   runners.push(runner)
   return runner
@@ -62,7 +66,7 @@ const open = async <P extends Pipeline.Any>(pipeline: P, layer = memoryRuntime()
 describe("Pipeline.load and runner.load", () => {
   it("loads every model before the first input, and the runs then reuse those sessions", async () => {
     const runtime = memoryRuntime()
-    const runner = await open(twoModels, runtime.layer)
+    const runner = await createTestRunner(twoModels, runtime.layer)
     expect(runtime.loads()).toBe(0)
 
     await runner.load()
@@ -80,6 +84,31 @@ describe("Pipeline.load and runner.load", () => {
     expect(await session.push([[5]])).toBe(7)
     expect(runtime.loads()).toBe(2)
     expect(runtime.session("sum").calls()).toBe(3)
+  })
+
+  it("reports load:<pipeline> progress as each stage's model is ready", async () => {
+    const runner = await createTestRunner(twoModels)
+    const events: Array<Progress.Event> = []
+    await runner.load({ onProgress: (event) => events.push(event) })
+    expect(events).toEqual([
+      { stage: "load:two-models", done: 1, total: 2 },
+      { stage: "load:two-models", done: 2, total: 2 },
+    ])
+  })
+
+  it("an abort stops the waiting; the loads under way finish and the next load() reuses them", async () => {
+    const runtime = memoryRuntime({ loadDelayMs: 300 })
+    const runner = await createTestRunner(twoModels, runtime.layer)
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 30)
+    const error = await rejection(runner.load({ signal: controller.signal }))
+    expect(error).toBeInstanceOf(CancelledError)
+    expect(runtime.loads()).toBe(0) // still loading
+
+    await runner.load()
+    expect(runtime.loads()).toBe(2) // the same two loads, not two more
+    expect(await runner.run([[7]])).toBe(7)
+    expect(runtime.loads()).toBe(2)
   })
 
   it("loads the stages at once, not one after another", async () => {
@@ -107,7 +136,7 @@ describe("Pipeline.load and runner.load", () => {
 
   it("fails with the model's typed error and keeps no failed load: the next load tries again", async () => {
     const flaky = memoryRuntime({ failResolves: 1 })
-    const runner = await open(twoModels, flaky.layer)
+    const runner = await createTestRunner(twoModels, flaky.layer)
     const error = await rejection(runner.load())
     expect(error).toBeInstanceOf(ModelNotFoundError)
     expect((error as ModelNotFoundError).message).toMatch(/download of "mem:.*" failed/)
@@ -115,14 +144,14 @@ describe("Pipeline.load and runner.load", () => {
     await runner.load()
     expect(await runner.run([[4]])).toBe(4)
 
-    const missing = await open(Pipeline.make("missing", sumStage(missingModel)))
+    const missing = await createTestRunner(Pipeline.make("missing", sumStage(missingModel)))
     const notFound = await rejection(missing.load())
     expect(notFound).toBeInstanceOf(ModelNotFoundError)
     expect((notFound as ModelNotFoundError).model).toBe("missing")
   })
 
   it("is a no-op for a pipeline without models, and honours an aborted signal", async () => {
-    const plain = await open(
+    const plain = await createTestRunner(
       Pipeline.make(
         "plain",
         Stage.preprocess({ name: "inc", run: (n: number) => Effect.succeed(n + 1) }),
@@ -132,11 +161,26 @@ describe("Pipeline.load and runner.load", () => {
     await expect(plain.run(1)).resolves.toBe(2)
 
     const runtime = memoryRuntime()
-    const runner = await open(twoModels, runtime.layer)
+    const runner = await createTestRunner(twoModels, runtime.layer)
     await expect(runner.load({ signal: AbortSignal.abort() })).rejects.toBeInstanceOf(
       CancelledError,
     )
     expect(runtime.loads()).toBe(0)
+  })
+
+  it("types a stage's load errors apart from its run errors, and the pipeline's as both", () => {
+    class Offline extends Data.TaggedError("Offline")<{ readonly message: string }> {}
+    class Negative extends Data.TaggedError("Negative")<{ readonly message: string }> {}
+    const stage = Stage.preprocess({
+      name: "warm",
+      load: Effect.fail(new Offline({ message: "no network" })),
+      run: (n: number) =>
+        n < 0 ? Effect.fail(new Negative({ message: "negative" })) : Effect.succeed(n),
+    })
+    expectTypeOf(stage).toEqualTypeOf<Stage.Stage<number, number, Offline | Negative, never>>()
+    expectTypeOf(Pipeline.load(Pipeline.make("warm", stage))).toEqualTypeOf<
+      Effect.Effect<void, Offline | Negative, never>
+    >()
   })
 
   it("types the load's errors and services as the stages'", () => {

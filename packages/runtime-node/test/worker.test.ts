@@ -64,7 +64,9 @@ describe("connectWorker / serveWorker", () => {
 
   it("load() loads the model in the worker before any input, and a missing one fails typed", async () => {
     const remote = start("vad")
-    await remote.load()
+    const events: Array<Progress.Event> = []
+    await remote.load({ onProgress: (e) => events.push(e) })
+    expect(events).toEqual([{ stage: "load:vad", done: 1, total: 1 }])
     expect((await remote.timings()).map((t) => t.count)).toEqual([0])
     expect((await remote.run(audio(3))).probabilities).toHaveLength(3)
 
