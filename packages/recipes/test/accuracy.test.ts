@@ -2,9 +2,10 @@
  * The voice gate on every speech fixture, with the real Silero v5 model:
  * frame-level F1 of its segments against the espeak-ng truth.
  */
+import { FrameScore } from "@edgeline/recipes"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { loadFixtures } from "./support/fixtures.js"
-import { FRAME, frameScore, framesFor, RATE, show } from "./support/frames.js"
+import { FRAME, framesFor, RATE, show } from "./support/frames.js"
 import { type FileRunner, fileRunner } from "./support/gate.js"
 import { wavInfo } from "./support/wav.js"
 
@@ -40,7 +41,8 @@ describe("voice gate accuracy", () => {
       expect(gated.bytesIn).toBe(gated.samples * 2)
 
       const frames = gated.probabilities.length
-      const score = frameScore(gated.segments, truth.speech, frames)
+      expect(FrameScore.framesFor(truth.durationSec)).toBe(frames)
+      const score = FrameScore.score(gated.segments, truth.speech, frames)
       console.log(
         `[accuracy] ${fixture.name}: F1 ${score.f1.toFixed(3)} (precision ${score.precision.toFixed(3)}, recall ${score.recall.toFixed(3)}, ${frames} frames)\n` +
           `  gate:  ${show(gated.segments)}\n  truth: ${show(truth.speech)}`,

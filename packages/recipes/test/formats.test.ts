@@ -4,11 +4,11 @@
  * gates to the same segments as the 16-bit mono file, and still matches the
  * truth.
  */
-import { type VoiceGate, WavDecode } from "@edgeline/recipes"
+import { FrameScore, type VoiceGate, WavDecode } from "@edgeline/recipes"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { loadFixture } from "./support/fixtures.js"
-import { boundaryDistance, FRAME_SEC, frameScore, show } from "./support/frames.js"
+import { boundaryDistance, FRAME_SEC, show } from "./support/frames.js"
 import { type FileRunner, fileRunner } from "./support/gate.js"
 import { mulberry32 } from "./support/prng.js"
 import { type BitDepth, makeWav, resampleBest, step } from "./support/wav.js"
@@ -51,7 +51,7 @@ const stereo = (samples: Float32Array): [Float32Array, Float32Array] => {
 }
 
 const f1 = (gated: VoiceGate.Gated): number =>
-  frameScore(gated.segments, fixture.truth.speech, gated.probabilities.length).f1
+  FrameScore.score(gated.segments, fixture.truth.speech, gated.probabilities.length).f1
 
 // Every bit depth at every rate; mono and stereo alternate so that every depth and every
 // rate is seen both ways (wavefile packs 32-bit float slowly; the full cube takes ~40 s).

@@ -1,50 +1,13 @@
 /**
- * Frame-level scoring on the voice gate's grid: 512 samples at 16 kHz, so
- * 32 ms frames; a frame counts as speech when its centre lies in an interval.
+ * The voice gate's frame grid (512 samples at 16 kHz, so 32 ms frames) and
+ * comparisons of segments and arrays for the tests. Scoring against the truth
+ * is the package's own `FrameScore`.
  */
 import type { Interval } from "./fixtures.js"
 
 export const RATE = 16_000
 export const FRAME = 512
 export const FRAME_SEC = FRAME / RATE
-
-/** Speech (true) or not for each of `frames` frames, from intervals in seconds. */
-export const frameLabels = (intervals: ReadonlyArray<Interval>, frames: number): Array<boolean> =>
-  Array.from({ length: frames }, (_, i) => {
-    const centre = (i + 0.5) * FRAME_SEC
-    return intervals.some((interval) => centre >= interval.start && centre < interval.end)
-  })
-
-export interface Score {
-  readonly tp: number
-  readonly fp: number
-  readonly fn: number
-  readonly precision: number
-  readonly recall: number
-  readonly f1: number
-}
-
-/** Frame-level precision, recall and F1 of `predicted` intervals against `truth`. */
-export const frameScore = (
-  predicted: ReadonlyArray<Interval>,
-  truth: ReadonlyArray<Interval>,
-  frames: number,
-): Score => {
-  const p = frameLabels(predicted, frames)
-  const t = frameLabels(truth, frames)
-  let tp = 0
-  let fp = 0
-  let fn = 0
-  for (let i = 0; i < frames; i++) {
-    if (p[i] && t[i]) tp++
-    else if (p[i]) fp++
-    else if (t[i]) fn++
-  }
-  const precision = tp + fp === 0 ? 1 : tp / (tp + fp)
-  const recall = tp + fn === 0 ? 1 : tp / (tp + fn)
-  const f1 = tp + fp + fn === 0 ? 1 : (2 * tp) / (2 * tp + fp + fn)
-  return { tp, fp, fn, precision, recall, f1 }
-}
 
 /** Frames needed to cover `samples` 16 kHz samples (the last one zero-padded). */
 export const framesFor = (samples: number): number => Math.ceil(samples / FRAME)
