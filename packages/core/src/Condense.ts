@@ -15,6 +15,9 @@ export interface Saving {
 
 export type Measure<In, Out> = (input: In, output: Out) => Saving
 
+/** For a stateful stage: `input` is undefined for what `flush` emits at the end of a stream. */
+export type MeasureStateful<In, Out> = Measure<In | undefined, Out>
+
 /** What condense stages took in and let out, as counters tagged `{ stage, unit }`. */
 const BEFORE = {
   id: "edgeline_condense_before_total",
@@ -57,29 +60,34 @@ const measured = <In, Out, E, R>(name: string, measure: Measure<In, Out>) => {
     })
 }
 
-interface Measured<In, Out> {
-  readonly measure: Measure<In, Out>
-}
-
 export interface Constructor {
   <In, Out, E = never, R = never, EL = never, RL = never>(
-    body: Stage.Stateless<In, Out, E, R> & Stage.Loads<EL, RL> & Measured<In, Out>,
+    body: Stage.Stateless<In, Out, E, R> &
+      Stage.Loads<EL, RL> & { readonly measure: Measure<In, Out> },
   ): Stage.Stage<In, Out, E | EL, R | RL>
   <S, In, Out, E = never, R = never, EL = never, RL = never>(
-    body: Stage.Stateful<S, In, Out, E, R> & Stage.Loads<EL, RL> & Measured<In, Out>,
+    body: Stage.Stateful<S, In, Out, E, R> &
+      Stage.Loads<EL, RL> & { readonly measure: MeasureStateful<In, Out> },
   ): Stage.Stage<In, Out, E | EL, R | RL>
 }
 
-/** A condense stage; `measure` says how big the input was and how big the output is. */
+/**
+ * A condense stage; `measure` says how big the input was and how big the
+ * output is, for every output: each step's and, in a stateful stage, the
+ * flush's (a segment still open when the stream ends leaves the device too).
+ */
 export const condense: Constructor = (
-  body: Stage.Body<any, any, any, any, any> & Stage.Loads<any, any> & Measured<any, any>,
+  body: Stage.Body<any, any, any, any, any> &
+    Stage.Loads<any, any> & { readonly measure: Measure<any, any> },
 ) => {
   const wrap = measured(body.name, body.measure)
   if ("run" in body) {
     return Stage.make("condense", { ...body, run: (input) => wrap(input, body.run(input)) })
   }
+  const flush = body.flush
   return Stage.make("condense", {
     ...body,
     step: (state, input) => wrap(input, body.step(state, input)),
+    flush: flush === undefined ? undefined : (state) => wrap(undefined, flush(state)),
   })
 }

@@ -24,6 +24,10 @@ export interface SessionOptions {
   readonly executionProviders?: ReadonlyArray<string> | undefined
 }
 
+/** The part of a session cache's key that says how the session was made. */
+export const settingsKey = (options: SessionOptions = {}): string =>
+  JSON.stringify({ ...options, warmup: !!options.warmup })
+
 export interface Session {
   readonly model: string
   readonly inputNames: ReadonlyArray<string>

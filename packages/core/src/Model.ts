@@ -10,6 +10,7 @@ import {
   type Session,
   type SessionOptions,
   type Shape,
+  settingsKey,
 } from "./InferenceBackend.js"
 import * as ModelRef from "./ModelRef.js"
 import { ModelSource } from "./ModelSource.js"
@@ -23,7 +24,7 @@ export const session = (
   options: SessionOptions = {},
 ): Effect.Effect<Session, ModelNotFoundError | ModelLoadError, InferenceBackend | ModelSource> => {
   // Computed once per stage, not per run: stages call this on every element.
-  const key = `${ModelRef.key(ref)}|${JSON.stringify({ ...options, warmup: !!options.warmup })}`
+  const key = `${ModelRef.key(ref)}|${settingsKey(options)}`
   return Effect.gen(function* () {
     const backend = yield* InferenceBackend
     let byKey = sessions.get(backend)

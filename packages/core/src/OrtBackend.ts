@@ -8,13 +8,14 @@
  */
 import { Effect, type Scope } from "effect"
 import { InferenceError, ModelLoadError, messageOf } from "./Errors.js"
-import type {
-  Session,
-  SessionOptions,
-  Shape,
-  StepLoop,
-  StepOutput,
-  StepsDone,
+import {
+  type Session,
+  type SessionOptions,
+  type Shape,
+  type StepLoop,
+  type StepOutput,
+  type StepsDone,
+  settingsKey,
 } from "./InferenceBackend.js"
 import type { ModelBytes, ModelRef } from "./ModelRef.js"
 import * as Tensor from "./Tensor.js"
@@ -214,15 +215,15 @@ export const make = (options: Options): Effect.Effect<Shape, never, Scope.Scope>
     const cache = new Map<string, Promise<Session>>()
     const opened = new Set<OrtSession>()
     const ortOf = Symbol(`${options.name} tensor`)
-    // Work that must finish before sessions are released: loads and runs in flight.
-    const loading = new Set<Promise<Session>>()
+    // Runs in flight must finish before sessions are released (loads are in `cache`).
     const inFlight = new InFlight()
     let closed = false
     yield* Effect.addFinalizer(() =>
       Effect.promise(async () => {
         closed = true
-        // A load or a run cut short by interruption may still be inside ORT.
-        await Promise.allSettled([...loading])
+        // A load or a run cut short by interruption may still be inside ORT;
+        // every load not yet failed is in the cache.
+        await Promise.allSettled([...cache.values()])
         await inFlight.drained()
         await Promise.allSettled([...opened].map((s) => s.release()))
         opened.clear()
@@ -255,21 +256,13 @@ export const make = (options: Options): Effect.Effect<Shape, never, Scope.Scope>
         Effect.tryPromise({
           try: async () => {
             if (closed) throw new ClosedError("the runtime is closed")
-            const settings = JSON.stringify({ ...sessionOptions, warmup: !!sessionOptions.warmup })
-            const key = `${model.sha256 ?? (await options.hash(model.bytes))}|${settings}`
+            const key = `${model.sha256 ?? (await options.hash(model.bytes))}|${settingsKey(sessionOptions)}`
             let pending = cache.get(key)
             if (pending === undefined) {
-              const load = create(model, sessionOptions)
-              pending = load
-              loading.add(load)
-              cache.set(key, load)
-              load.then(
-                () => loading.delete(load),
-                () => {
-                  loading.delete(load)
-                  cache.delete(key)
-                },
-              )
+              pending = create(model, sessionOptions)
+              cache.set(key, pending)
+              // A failed load is forgotten, so the next caller tries again.
+              pending.catch(() => cache.delete(key))
             }
             return pending
           },

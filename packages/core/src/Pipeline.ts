@@ -22,7 +22,7 @@ import { dual } from "effect/Function"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import { InputValidationError, messageOf, StreamEndedError } from "./Errors.js"
 import * as Progress from "./Progress.js"
-import * as Stage from "./Stage.js"
+import type * as Stage from "./Stage.js"
 
 export interface Pipeline<in In, out Out, out E = never, out R = never> extends Pipeable {
   readonly name: string
@@ -318,9 +318,11 @@ export interface Session<In, Out, E, R> {
   readonly end: () => Effect.Effect<Array<Out>, E, R>
 }
 
-const stageProgress = (name: string, done: number, total: number) =>
-  Progress.report({ stage: `pipeline:${name}`, done, total })
-
+/**
+ * Runs `input` through `stages[from..]`, each under its span and metric, with
+ * `pipeline:<name>` progress after each. The listener is read once per call,
+ * so with nobody listening no event is built.
+ */
 const runFrom = (
   pipelineName: string,
   stages: ReadonlyArray<Stage.Any>,
@@ -329,10 +331,17 @@ const runFrom = (
   input: unknown,
 ): Effect.Effect<any, any, any> =>
   Effect.gen(function* () {
+    const listener = yield* Progress.Reporter
     let value = input
     for (let i = from; i < stages.length; i++) {
-      value = yield* Stage.instrument(stages[i]!, instances[i]!.step(value))
-      yield* stageProgress(pipelineName, i + 1, stages.length)
+      value = yield* stages[i]!.traced(instances[i]!.step(value))
+      if (listener !== undefined) {
+        Progress.notify(listener, {
+          stage: `pipeline:${pipelineName}`,
+          done: i + 1,
+          total: stages.length,
+        })
+      }
     }
     return value
   })
@@ -355,7 +364,8 @@ export const open = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Session<In, 
   return {
     push: (input) =>
       notEnded.pipe(
-        Effect.andThen(validate(self, input)),
+        // Decoded when the push runs (after the ended check, under the turn), not when it is built.
+        Effect.andThen(Effect.suspend(() => validate(self, input))),
         Effect.flatMap((valid) => runFrom(self.name, self.stages, instances, 0, valid)),
         Semaphore.withPermits(turn, 1),
       ),
@@ -367,7 +377,7 @@ export const open = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Session<In, 
         for (let i = 0; i < instances.length; i++) {
           const flush = instances[i]!.flush
           if (flush === undefined) continue
-          const held = yield* Stage.instrument(self.stages[i]!, flush())
+          const held = yield* self.stages[i]!.traced(flush())
           outputs.push(yield* runFrom(self.name, self.stages, instances, i + 1, held))
         }
         return outputs
@@ -390,25 +400,24 @@ export const run: {
   ): Effect.Effect<Out, E | InputValidationError, R>
 } = dual(2, <In, Out, E, R>(self: Pipeline<In, Out, E, R>, input: In) => runOnce(self, input))
 
+/** A stage opened for one input: its flushed output joined to its step output. */
+const openOnce = (stage: Stage.Any): Stage.Instance<any, any, any, any> => {
+  const instance = stage.open()
+  const flush = instance.flush
+  if (flush === undefined) return instance
+  return {
+    step: (input) =>
+      Effect.flatMap(instance.step(input), (out) =>
+        Effect.map(flush(), (held) => stage.concat!(out, held)),
+      ),
+  }
+}
+
 const runOnce = <In, Out, E, R>(self: Pipeline<In, Out, E, R>, input: In) =>
-  Effect.gen(function* () {
-    let value: unknown = yield* validate(self, input)
-    const total = self.stages.length
-    for (let i = 0; i < total; i++) {
-      const stage = self.stages[i]!
-      const instance = stage.open()
-      const flush = instance.flush
-      const step = instance.step(value)
-      value = yield* Stage.instrument(
-        stage,
-        flush === undefined
-          ? step
-          : Effect.flatMap(step, (out) => Effect.map(flush(), (held) => stage.concat!(out, held))),
-      )
-      yield* stageProgress(self.name, i + 1, total)
-    }
-    return value as Out
-  }).pipe(Effect.withSpan(`edgeline.pipeline.${self.name}`)) as Effect.Effect<
+  Effect.flatMap(
+    Effect.suspend(() => validate(self, input)),
+    (valid) => runFrom(self.name, self.stages, self.stages.map(openOnce), 0, valid),
+  ).pipe(Effect.withSpan(`edgeline.pipeline.${self.name}`)) as Effect.Effect<
     Out,
     E | InputValidationError,
     R

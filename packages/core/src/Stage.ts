@@ -41,6 +41,8 @@ export interface Stage<in In, out Out, out E = never, out R = never> extends Pip
   readonly load?: Effect.Effect<void, E, R> | undefined
   /** Duration of each run of this stage, tagged with its name and kind. */
   readonly duration: Metric.Metric<import("effect/Duration").Duration, Metric.HistogramState>
+  /** Runs one step under the stage's span and duration metric, both built once per stage. */
+  readonly traced: <A, E2, R2>(effect: Effect.Effect<A, E2, R2>) => Effect.Effect<A, E2, R2>
 }
 
 export type Any = Stage<any, any, any, any>
@@ -97,6 +99,24 @@ const stageDuration = (stage: string, kind: Kind) =>
     attributes: { stage, kind },
   })
 
+/**
+ * The span and metric around each run, built once per stage: a live push runs
+ * every stage, and rebuilding the span's name and options each time showed up
+ * in the per-push cost.
+ */
+const tracer = (name: string, kind: Kind, duration: Stage<any, any>["duration"]) => {
+  const span = Effect.withSpan(
+    `edgeline.${kind}.${name}`,
+    { attributes: { "edgeline.stage": name, "edgeline.kind": kind } },
+    // A stack trace per span costs more than many stages' own work on a small chunk.
+    { captureStackTrace: false },
+  )
+  const record = <A>([elapsed, out]: [import("effect/Duration").Duration, A]) =>
+    Effect.as(Metric.update(duration, elapsed), out)
+  return <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    span(Effect.flatMap(Effect.timed(effect), record))
+}
+
 const StageProto = {
   pipe() {
     // biome-ignore lint/complexity/noArguments: Pipeable protocol
@@ -135,6 +155,7 @@ export const make = <S, In, Out, E, R, EL = never, RL = never>(
     load: body.load,
     concat: "run" in body ? undefined : body.concat,
     duration,
+    traced: tracer(body.name, kind, duration),
   })
 }
 
@@ -151,19 +172,3 @@ export interface Constructor {
 /** Pure shaping of inputs: decoding, resampling, framing, featurizing. */
 export const preprocess: Constructor = (body: Body<any, any, any, any, any> & Loads<any, any>) =>
   make("preprocess", body)
-
-/** Runs one step under the stage's span and duration metric. */
-export const instrument = <In, Out, E, R>(
-  stage: Stage<In, Out, E, R>,
-  effect: Effect.Effect<Out, E, R>,
-): Effect.Effect<Out, E, R> =>
-  effect.pipe(
-    Effect.timed,
-    Effect.flatMap(([elapsed, out]) => Effect.as(Metric.update(stage.duration, elapsed), out)),
-    Effect.withSpan(
-      `edgeline.${stage.kind}.${stage.name}`,
-      { attributes: { "edgeline.stage": stage.name, "edgeline.kind": stage.kind } },
-      // A stack trace per span costs more than many stages' own work on a small chunk.
-      { captureStackTrace: false },
-    ),
-  )

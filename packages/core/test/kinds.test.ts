@@ -83,7 +83,11 @@ describe("Condense.condense", () => {
           state.last = token
           return repeated ? "" : token
         }),
-      measure: (input, output) => ({ unit: "chars", before: input.length, after: output.length }),
+      measure: (input, output) => ({
+        unit: "chars",
+        before: input?.length ?? 0,
+        after: output.length,
+      }),
     })
     const session = Pipeline.open(Pipeline.make("dedupe", dedupe))
     const outs: Array<string> = []
@@ -93,6 +97,39 @@ describe("Condense.condense", () => {
     const attributes = { stage: "dedupe-stream", unit: "chars" }
     expect(await Effect.runPromise(counted("edgeline_condense_before_total", attributes))).toBe(13)
     expect(await Effect.runPromise(counted("edgeline_condense_after_total", attributes))).toBe(5)
+  })
+  it("measures what a stateful stage flushes at the end, in a stream and in a one-shot run", async () => {
+    // Keeps words of 3+ letters, holding the last one back until the next arrives or the end.
+    const held = (name: string) =>
+      Condense.condense({
+        name,
+        initial: () => ({ last: "" }),
+        step: (state: { last: string }, word: string) =>
+          Effect.sync(() => {
+            const out = state.last
+            state.last = word.length >= 3 ? word : ""
+            return out
+          }),
+        flush: (state) => Effect.succeed(state.last),
+        concat: (a, b) => a + b,
+        measure: (input, output) => ({
+          unit: "chars",
+          before: input?.length ?? 0,
+          after: output.length,
+        }),
+      })
+    const session = Pipeline.open(Pipeline.make("held", held("held-stream")))
+    for (const word of ["a", "bcd", "efgh"]) await Effect.runPromise(session.push(word))
+    expect(await Effect.runPromise(session.end())).toEqual(["efgh"])
+    const stream = { stage: "held-stream", unit: "chars" }
+    expect(await Effect.runPromise(counted("edgeline_condense_before_total", stream))).toBe(8)
+    expect(await Effect.runPromise(counted("edgeline_condense_after_total", stream))).toBe(7)
+
+    const once = Pipeline.make("held-once", held("held-once"))
+    expect(await Effect.runPromise(Pipeline.run(once, "wxyz"))).toBe("wxyz")
+    const oneShot = { stage: "held-once", unit: "chars" }
+    expect(await Effect.runPromise(counted("edgeline_condense_before_total", oneShot))).toBe(4)
+    expect(await Effect.runPromise(counted("edgeline_condense_after_total", oneShot))).toBe(4)
   })
 })
 

@@ -136,7 +136,7 @@ export const make = (options: Options = {}) => {
     concat: concatSegmented,
     measure: (scored, out) => ({
       unit: "samples",
-      before: scored.valid,
+      before: scored?.valid ?? 0, // nothing comes in with the flush at the end
       after: out.segments.reduce((n, s) => n + s.audio.length, 0),
     }),
   })
