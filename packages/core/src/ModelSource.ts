@@ -2,8 +2,8 @@
  * The spec that turns a `ModelRef` into bytes. Runtimes provide file and URL
  * sources; `@edgeline/sync` provides the fleet's verified, activated version.
  */
-import { Context, type Effect } from "effect"
-import type { ModelNotFoundError } from "./Errors.js"
+import { Context, Effect } from "effect"
+import { ModelNotFoundError, messageOf } from "./Errors.js"
 import type { ModelBytes, ModelRef } from "./ModelRef.js"
 
 export interface Shape {
@@ -13,3 +13,27 @@ export interface Shape {
 export class ModelSource extends Context.Service<ModelSource, Shape>()(
   "@edgeline/core/ModelSource",
 ) {}
+
+/** The error every source gives for a ref it cannot deliver, saying why. */
+export const notFound = (ref: ModelRef, why: string): ModelNotFoundError =>
+  new ModelNotFoundError({ model: ref.name, message: `model "${ref.name}" (${ref.uri}): ${why}` })
+
+/** The error for a pinned ref whose bytes hash to something else. */
+export const sha256Mismatch = (ref: ModelRef, actual: string): ModelNotFoundError =>
+  notFound(
+    ref,
+    `sha256 is ${actual}, expected ${ref.sha256}; the bytes are not the model the ref names`,
+  )
+
+/**
+ * A `resolve` from a Promise of the ref's bytes: a `ModelNotFoundError` it
+ * throws passes as is, anything else becomes one saying what went wrong.
+ */
+export const fromPromise = (
+  ref: ModelRef,
+  read: () => Promise<Uint8Array>,
+): Effect.Effect<ModelBytes, ModelNotFoundError> =>
+  Effect.tryPromise({
+    try: async () => ({ ref, bytes: await read(), sha256: ref.sha256 }),
+    catch: (e) => (e instanceof ModelNotFoundError ? e : notFound(ref, messageOf(e))),
+  })

@@ -162,7 +162,10 @@ export const connect = <P extends Pipeline.Any>(
   let closed = false
   let nextId = 0
 
+  let terminated = false
   options.watch?.((message) => {
+    // The worker ending because close() terminated it is no failure.
+    if (terminated) return
     dead = new WorkerError({ message })
     for (const fail of pending) fail(dead)
     pending.clear()
@@ -196,6 +199,11 @@ export const connect = <P extends Pipeline.Any>(
   const guard = async <A>(request: () => Promise<A>): Promise<A> => {
     if (dead) throw dead
     if (closed) throw new CancelledError({ message: "the runner is closed" })
+    return untilDead(request)
+  }
+
+  /** `request`'s answer, or WorkerError if the worker dies first. */
+  const untilDead = async <A>(request: () => Promise<A>): Promise<A> => {
     let fail: (error: Error) => void = () => {}
     const died = new Promise<never>((_, reject) => {
       fail = reject
@@ -249,8 +257,10 @@ export const connect = <P extends Pipeline.Any>(
     close: async () => {
       if (closed) return
       closed = true
-      if (!dead) await remote.close()
+      // A worker that dies while closing has nothing left to close.
+      if (!dead) await untilDead(() => remote.close()).catch(() => undefined)
       remote[Comlink.releaseProxy]()
+      terminated = true
       await options.terminate?.()
     },
   }

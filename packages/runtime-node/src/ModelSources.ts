@@ -7,8 +7,8 @@ import { readFile } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { join, resolve as resolvePath } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
-import { Errors, ModelNotFoundError, type ModelRef, ModelSource } from "@edgeline/core"
-import { Effect, Layer } from "effect"
+import { type ModelRef, ModelSource } from "@edgeline/core"
+import { Layer } from "effect"
 import { sha256 } from "./Sha256.js"
 
 export interface Options {
@@ -17,9 +17,6 @@ export interface Options {
   /** Timeout for HTTP downloads. */
   readonly fetchTimeoutMs?: number | undefined
 }
-
-const notFound = (ref: ModelRef.ModelRef, why: string) =>
-  new ModelNotFoundError({ model: ref.name, message: `model "${ref.name}" (${ref.uri}): ${why}` })
 
 const resolveNpm = (spec: string, roots: ReadonlyArray<string>): string | undefined => {
   for (const root of roots) {
@@ -40,7 +37,7 @@ const read = (ref: ModelRef.ModelRef, options: Options): Promise<Uint8Array> => 
     const spec = uri.slice(4)
     const path = resolveNpm(spec, options.packageRoots ?? [process.cwd()])
     if (path === undefined) {
-      throw notFound(
+      throw ModelSource.notFound(
         ref,
         `package file "${spec}" is not installed; add its package to your dependencies`,
       )
@@ -51,7 +48,10 @@ const read = (ref: ModelRef.ModelRef, options: Options): Promise<Uint8Array> => 
     return fetch(uri, { signal: AbortSignal.timeout(options.fetchTimeoutMs ?? 30_000) }).then(
       async (response) => {
         if (!response.ok) {
-          throw notFound(ref, `HTTP ${response.status} ${response.statusText}; check the URL`)
+          throw ModelSource.notFound(
+            ref,
+            `HTTP ${response.status} ${response.statusText}; check the URL`,
+          )
         }
         return new Uint8Array(await response.arrayBuffer())
       },
@@ -60,7 +60,7 @@ const read = (ref: ModelRef.ModelRef, options: Options): Promise<Uint8Array> => 
   const path = uri.startsWith("file:") ? fileURLToPath(uri) : uri
   return readFile(path).catch((e: NodeJS.ErrnoException) => {
     if (e.code !== "ENOENT") throw e
-    throw notFound(
+    throw ModelSource.notFound(
       ref,
       `no file at ${resolvePath(path)}; check the path (relative paths resolve from the working directory, ${process.cwd()})`,
     )
@@ -71,21 +71,13 @@ const read = (ref: ModelRef.ModelRef, options: Options): Promise<Uint8Array> => 
 export const layer = (options: Options = {}): Layer.Layer<ModelSource.ModelSource> =>
   Layer.succeed(ModelSource.ModelSource)({
     resolve: (ref) =>
-      Effect.tryPromise({
-        try: async () => {
-          const bytes = await read(ref, options)
-          if (ref.sha256 !== undefined) {
-            const actual = sha256(bytes)
-            if (actual !== ref.sha256) {
-              throw notFound(
-                ref,
-                `sha256 is ${actual}, expected ${ref.sha256}; the file is not the model the ref names`,
-              )
-            }
-          }
-          return { ref, bytes, sha256: ref.sha256 }
-        },
-        catch: (e) => (e instanceof ModelNotFoundError ? e : notFound(ref, Errors.messageOf(e))),
+      ModelSource.fromPromise(ref, async () => {
+        const bytes = await read(ref, options)
+        if (ref.sha256 !== undefined) {
+          const actual = sha256(bytes)
+          if (actual !== ref.sha256) throw ModelSource.sha256Mismatch(ref, actual)
+        }
+        return bytes
       }),
   })
 

@@ -38,18 +38,14 @@ export const connectWorker = <P extends Pipeline.Any>(
   options: ConnectOptions = {},
 ): Runner.Runner<Pipeline.Input<P>, Pipeline.Output<P>> => {
   const thread = worker instanceof Worker ? worker : new Worker(worker, options.worker)
-  let terminating = false
   return Transport.connect<P>(nodeEndpoint(thread), {
     ...options,
     terminate: async () => {
-      terminating = true
       await thread.terminate()
     },
     watch: (fail) => {
       thread.on("error", (error) => fail(`the worker failed: ${error.message}`))
-      thread.on("exit", (code) => {
-        if (!terminating) fail(`the worker exited with code ${code}`)
-      })
+      thread.on("exit", (code) => fail(`the worker exited with code ${code}`))
     },
   })
 }

@@ -7,8 +7,8 @@
  * the network is asked only on a miss. Without one, the network answers first
  * and the cache is the fallback when offline.
  */
-import { ModelNotFoundError, type ModelRef, ModelSource } from "@edgeline/core"
-import { Effect, Layer } from "effect"
+import { Errors, type ModelRef, ModelSource } from "@edgeline/core"
+import { Layer } from "effect"
 import { sha256Hex } from "./Sha256.js"
 
 export interface Options {
@@ -17,9 +17,6 @@ export interface Options {
   /** Cache Storage name, or false for no cache (default "edgeline-models"). */
   readonly cacheName?: string | false | undefined
 }
-
-const notFound = (ref: ModelRef.ModelRef, why: string) =>
-  new ModelNotFoundError({ model: ref.name, message: `model "${ref.name}" (${ref.uri}): ${why}` })
 
 const urlFor = (ref: ModelRef.ModelRef, options: Options): string | undefined => {
   const mapped = options.models?.[ref.uri] ?? options.models?.[ref.name]
@@ -43,9 +40,13 @@ const download = async (ref: ModelRef.ModelRef, url: string, cache: Cache | unde
   } catch (e) {
     const cached = await cache?.match(url)
     if (cached) return cached.arrayBuffer()
-    throw notFound(ref, `cannot fetch ${url} (${String(e)}) and it is not cached yet`)
+    throw ModelSource.notFound(
+      ref,
+      `cannot fetch ${url} (${Errors.messageOf(e)}) and it is not cached yet`,
+    )
   }
-  if (!response.ok) throw notFound(ref, `HTTP ${response.status} for ${url}; check the URL`)
+  if (!response.ok)
+    throw ModelSource.notFound(ref, `HTTP ${response.status} for ${url}; check the URL`)
   // Cached as it streams in (no second copy of the model); a pinned ref's bytes are
   // checked on every load, cache hits included, so a bad download never stays trusted.
   // A full quota or a private window may refuse to cache: the model still loads.
@@ -58,27 +59,24 @@ const download = async (ref: ModelRef.ModelRef, url: string, cache: Cache | unde
 export const layer = (options: Options = {}): Layer.Layer<ModelSource.ModelSource> =>
   Layer.succeed(ModelSource.ModelSource)({
     resolve: (ref) =>
-      Effect.tryPromise({
-        try: async () => {
-          const url = urlFor(ref, options)
-          if (url === undefined) {
-            throw notFound(
-              ref,
-              `no URL for it: pass { models: { "${ref.uri}": url } } to the web runtime`,
-            )
+      ModelSource.fromPromise(ref, async () => {
+        const url = urlFor(ref, options)
+        if (url === undefined) {
+          throw ModelSource.notFound(
+            ref,
+            `no URL for it: pass { models: { "${ref.uri}": url } } to the web runtime`,
+          )
+        }
+        const cache = await openCache(options.cacheName)
+        const hit = ref.sha256 === undefined ? undefined : await cache?.match(url)
+        const bytes = hit ? await hit.arrayBuffer() : await download(ref, url, cache)
+        if (ref.sha256 !== undefined) {
+          const actual = await sha256Hex(bytes)
+          if (actual !== ref.sha256) {
+            await cache?.delete(url)
+            throw ModelSource.sha256Mismatch(ref, actual)
           }
-          const cache = await openCache(options.cacheName)
-          const hit = ref.sha256 === undefined ? undefined : await cache?.match(url)
-          const bytes = hit ? await hit.arrayBuffer() : await download(ref, url, cache)
-          if (ref.sha256 !== undefined) {
-            const actual = await sha256Hex(bytes)
-            if (actual !== ref.sha256) {
-              await cache?.delete(url)
-              throw notFound(ref, `sha256 is ${actual}, expected ${ref.sha256}`)
-            }
-          }
-          return { ref, bytes: new Uint8Array(bytes), sha256: ref.sha256 }
-        },
-        catch: (e) => (e instanceof ModelNotFoundError ? e : notFound(ref, String(e))),
+        }
+        return new Uint8Array(bytes)
       }),
   })

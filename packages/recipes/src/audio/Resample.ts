@@ -4,7 +4,7 @@
  * between chunks, so a live stream resamples as if it were one file.
  */
 import LibSampleRate from "@alexanderolsen/libsamplerate-js"
-import { Stage } from "@edgeline/core"
+import { Errors, Stage } from "@edgeline/core"
 import { Data, Effect, Schema } from "effect"
 import { type AudioChunk, concatFloat32, MODEL_RATE } from "./Audio.js"
 
@@ -40,7 +40,8 @@ const converterFor = (
       LibSampleRate.create(1, rate, MODEL_RATE, {
         converterType: LibSampleRate.ConverterType.SRC_SINC_FASTEST,
       }),
-    catch: (e) => new ResampleError({ message: `cannot start the resampler: ${String(e)}` }),
+    catch: (e) =>
+      new ResampleError({ message: `cannot start the resampler: ${Errors.messageOf(e)}` }),
   }).pipe(Effect.tap((converter) => Effect.sync(() => (state.converter = converter))))
 }
 

@@ -114,7 +114,7 @@ const decodeSync = (bytes: Uint8Array): AudioChunk => {
 export const decode = (bytes: Uint8Array): Effect.Effect<AudioChunk, WavDecodeError> =>
   Effect.try({
     try: () => decodeSync(bytes),
-    catch: (e) => (e instanceof WavDecodeError ? e : fail("not-wav", String(e))),
+    catch: (e) => (e instanceof WavDecodeError ? e : fail("not-wav", Errors.messageOf(e))),
   })
 
 /** Preprocess stage: WAV file bytes in, mono float audio out. */

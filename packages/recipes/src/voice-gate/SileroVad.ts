@@ -5,6 +5,7 @@
  * from frame to frame and from chunk to chunk of a stream.
  */
 import {
+  Errors,
   Infer,
   type InferenceBackend,
   InferenceError,
@@ -131,7 +132,7 @@ export const make = (options: { readonly model?: ModelRef.ModelRef | undefined }
                 ? e
                 : new InferenceError({
                     model: session.model,
-                    message: `scoring frames failed: ${String(e)}`,
+                    message: `scoring frames failed: ${Errors.messageOf(e)}`,
                   }),
           }).pipe(Effect.onInterrupt(() => Effect.sync(() => (stop.aborted = true))))
           Progress.notify(listener, { stage: STAGE, done, total: frames.count })
