@@ -1,5 +1,6 @@
 import { FrameScore } from "@edgeline/recipes"
 import { describe, expect, it } from "vitest"
+import { mulberry32 } from "./support/prng.js"
 
 const F = FrameScore.FRAME_SEC // 0.032 s
 
@@ -13,6 +14,24 @@ describe("FrameScore", () => {
       0, 0, 1, 1,
     ])
     expect(Array.from(FrameScore.labels([{ start: 0, end: 10 }], 3))).toEqual([1, 1, 1])
+  })
+
+  it("labels exactly the frames whose centre lies in an interval, for random intervals", () => {
+    const random = mulberry32(5)
+    const frames = 4000
+    const intervals = Array.from({ length: 300 }, () => {
+      // Half the boundaries exactly on frame centres, where rounding would show.
+      const at = () =>
+        random() < 0.5 ? (Math.floor(random() * frames) + 0.5) * F : random() * frames * F
+      const [a, b] = [at(), at()].sort((x, y) => x - y)
+      return { start: a!, end: b! }
+    })
+    const labels = FrameScore.labels(intervals, frames)
+    for (let i = 0; i < frames; i++) {
+      const centre = (i + 0.5) * F
+      const inside = intervals.some(({ start, end }) => centre >= start && centre < end)
+      expect(labels[i], `frame ${i}`).toBe(inside ? 1 : 0)
+    }
   })
 
   it("counts frames covering a duration, the last one partial", () => {

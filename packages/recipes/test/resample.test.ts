@@ -157,4 +157,21 @@ describe("Resample.stage", () => {
     expect(first.length).toBe(3200)
     expect(second.length).toBe(3200)
   })
+
+  it("gives the next stream at a rate the converter an ended one used, reset to resample as new", async () => {
+    // An odd length, so a converter that was not reset would start at another phase.
+    const random = mulberry32(11)
+    const samples = Float32Array.from({ length: 22_050 + 37 }, () => random() - 0.5)
+    const input = { samples, sampleRate: 22_050 }
+    Resample.releaseIdle()
+    const first = await oneShot(input)
+    const again = await oneShot(input)
+    const streamedAgain = await streamed(
+      split(samples, [1000, 5000, 16_087]).map((part) => ({ samples: part, sampleRate: 22_050 })),
+    )
+    // One converter served all three streams (three made would leave two idle).
+    expect(Resample.releaseIdle()).toBe(1)
+    expect(maxAbsDiff(again, first)).toBe(0)
+    expect(maxAbsDiff(streamedAgain, first)).toBe(0)
+  })
 })

@@ -22,6 +22,36 @@ interface State {
   samplesOut: number
 }
 
+/**
+ * Converters left by ended streams, for the next stream at the same rate:
+ * each converter instantiates its own WebAssembly module (16 MB of memory,
+ * 6-40 ms), which a server or page opening stream after stream would pay
+ * every time. Two at most are kept; setting the rate again resets a
+ * converter's filter state, so a reused one resamples as a new one would.
+ */
+const idle: Array<{ readonly rate: number; readonly converter: Converter }> = []
+const IDLE_MAX = 2
+
+const reuse = (rate: number): Converter | undefined => {
+  const at = idle.findIndex((entry) => entry.rate === rate)
+  if (at < 0) return undefined
+  const converter = idle.splice(at, 1)[0]!.converter
+  converter.inputSampleRate = rate
+  return converter
+}
+
+const release = (rate: number, converter: Converter) => {
+  idle.push({ rate, converter })
+  if (idle.length > IDLE_MAX) idle.shift()!.converter.destroy()
+}
+
+/** Frees the converters kept for reuse (their memory with them); returns how many there were. */
+export const releaseIdle = (): number => {
+  const count = idle.length
+  for (const { converter } of idle.splice(0)) converter.destroy()
+  return count
+}
+
 const converterFor = (
   state: State,
   rate: number,
@@ -35,6 +65,11 @@ const converterFor = (
   }
   state.rate = rate
   if (rate === MODEL_RATE || state.converter !== undefined) return Effect.succeed(state.converter)
+  const reused = reuse(rate)
+  if (reused !== undefined) {
+    state.converter = reused
+    return Effect.succeed(reused)
+  }
   return Effect.tryPromise({
     try: () =>
       LibSampleRate.create(1, rate, MODEL_RATE, {
@@ -45,13 +80,13 @@ const converterFor = (
   }).pipe(Effect.tap((converter) => Effect.sync(() => (state.converter = converter))))
 }
 
-/** Preprocess stage: mono audio at any rate in, 16 kHz samples out. */
 /** What a live chunk must be: mono float samples and a positive whole sample rate. */
 export const AudioChunkSchema = Schema.Struct({
   samples: Schema.instanceOf(Float32Array, { expected: "mono samples in a Float32Array" }),
   sampleRate: Schema.Int.check(Schema.isGreaterThan(0)),
 })
 
+/** Preprocess stage: mono audio at any rate in, 16 kHz samples out. */
 export const stage = Stage.preprocess({
   name: "resample-16k",
   input: AudioChunkSchema,
@@ -76,7 +111,7 @@ export const stage = Stage.preprocess({
         missing > 0
           ? converter.full(new Float32Array(Math.ceil(rate / 50))).slice(0, missing)
           : new Float32Array(0)
-      converter.destroy()
+      release(rate, converter)
       return tail
     }),
   concat: concatFloat32,

@@ -43,9 +43,14 @@ export const framesFor = (durationSec: number): number =>
 /** 1 for each of `frames` frames whose centre lies in an interval, else 0. */
 export const labels = (intervals: ReadonlyArray<Interval>, frames: number): Uint8Array => {
   const out = new Uint8Array(frames)
-  for (let i = 0; i < frames; i++) {
-    const centre = (i + 0.5) * FRAME_SEC
-    if (intervals.some(({ start, end }) => centre >= start && centre < end)) out[i] = 1
+  // Each interval visits only its own frames (from the one before its start, as
+  // the estimate may round either way), so an hour of labels stays linear.
+  for (const { start, end } of intervals) {
+    for (let i = Math.max(0, Math.floor(start / FRAME_SEC - 0.5)); i < frames; i++) {
+      const centre = (i + 0.5) * FRAME_SEC
+      if (centre >= end) break
+      if (centre >= start) out[i] = 1
+    }
   }
   return out
 }

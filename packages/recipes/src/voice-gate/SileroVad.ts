@@ -14,6 +14,7 @@ import {
   Tensor,
 } from "@edgeline/core"
 import { Effect } from "effect"
+import { MODEL_RATE } from "../audio/Audio.js"
 import type { Frames } from "../audio/Frames.js"
 
 export const FRAME = 512
@@ -48,7 +49,7 @@ interface StopFlag {
   readonly aborted: boolean
 }
 
-const sampleRate = Tensor.int64(BigInt64Array.from([16000n]), [])
+const sampleRate = Tensor.int64(BigInt64Array.of(BigInt(MODEL_RATE)), [])
 
 /**
  * How long frames are scored in a plain async loop before the Effect step
