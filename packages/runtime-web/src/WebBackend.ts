@@ -38,13 +38,27 @@ interface GpuNavigator {
 const isolated = (): boolean =>
   (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true
 
-const configure = (options: Options): void => {
+/**
+ * Points ORT at its wasm files and sets its thread count (the cores, at most 4,
+ * when cross-origin isolated, else 1) and log level, for the whole page or
+ * worker. The layer calls it; a hand-written ORT loop calls it to match.
+ */
+export const configure = (options: Options): void => {
   ort.env.wasm.wasmPaths = options.wasmPaths
   const cores = (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency ?? 1
   // Without isolation there is no SharedArrayBuffer: ORT would fall back to 1 anyway.
   ort.env.wasm.numThreads = isolated() ? Math.max(1, Math.min(options.threads ?? cores, 4)) : 1
   ort.env.logLevel = "error"
 }
+
+/** The onnxruntime-web session options the backend uses, for one execution provider. */
+export const sessionOptions = (
+  provider: "webgpu" | "wasm",
+): ort.InferenceSession.SessionOptions => ({
+  executionProviders: [provider],
+  graphOptimizationLevel: "all",
+  logSeverityLevel: 3,
+})
 
 export const environment = (): Environment => ({
   crossOriginIsolated: isolated(),
@@ -90,12 +104,11 @@ export const layer = (options: Options): Layer.Layer<InferenceBackend.InferenceB
           const failures: Array<string> = []
           for (const provider of await providers(session.executionProviders)) {
             try {
-              const session = await ort.InferenceSession.create(model.bytes, {
-                executionProviders: [provider],
-                graphOptimizationLevel: "all",
-                logSeverityLevel: 3,
-              })
-              return { session, provider }
+              const created = await ort.InferenceSession.create(
+                model.bytes,
+                sessionOptions(provider),
+              )
+              return { session: created, provider }
             } catch (e) {
               failures.push(`${provider}: ${Errors.messageOf(e)}`)
             }
