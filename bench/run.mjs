@@ -3,34 +3,15 @@
 // stdout, progress to stderr. Run with `npm run bench` (builds first) or
 // `node bench/run.mjs` after a build.
 import { execFile, execFileSync } from "node:child_process"
-import { mkdir, readFile, writeFile } from "node:fs/promises"
-import { createRequire } from "node:module"
+import { mkdir, writeFile } from "node:fs/promises"
 import os from "node:os"
 import { report } from "./lib/markdown.mjs"
 import { buildRecording } from "./lib/recording.mjs"
 import { benchmarks as allBenchmarks } from "./lib/registry.mjs"
+import { versionOrMissing } from "./lib/versions.mjs"
 
-const require = createRequire(import.meta.url)
 const resultsDir = new URL("./results/", import.meta.url)
 const log = (message) => process.stderr.write(`[bench] ${message}\n`)
-
-const versionOf = async (name) => {
-  try {
-    return require(`${name}/package.json`).version
-  } catch {
-    // Packages whose "exports" hide package.json: read it from node_modules.
-    const path = new URL(`../node_modules/${name}/package.json`, import.meta.url)
-    return JSON.parse(await readFile(path, "utf8")).version
-  }
-}
-
-const versionOrMissing = async (name) => {
-  try {
-    return await versionOf(name)
-  } catch {
-    return "not installed"
-  }
-}
 
 /** The commit measured, and whether the work tree had changes (the dist is built from it). */
 const gitState = () => {

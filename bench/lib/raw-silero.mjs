@@ -5,13 +5,13 @@
 // same zero padding of a last partial frame.
 import { readFile } from "node:fs/promises"
 import { createRequire } from "node:module"
+import { SileroVad } from "@edgeline/recipes"
 import { OnnxBackend } from "@edgeline/runtime-node"
 import * as ort from "onnxruntime-node"
 import { FRAME, scoreFrames } from "./silero-loop.mjs"
 
-const MODEL_PATH = createRequire(import.meta.url).resolve(
-  "@ricky0123/vad-web/dist/silero_vad_v5.onnx",
-)
+// The file the gate's own ref names (`npm:<package file>`).
+const MODEL_PATH = createRequire(import.meta.url).resolve(SileroVad.model.uri.replace(/^npm:/, ""))
 
 /** The runtime's own session options (CPU, one thread). */
 export const SESSION_OPTIONS = OnnxBackend.sessionOptions()

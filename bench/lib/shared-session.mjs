@@ -3,15 +3,10 @@
 // native session. Two sessions of one model, made the same way, run a few
 // per cent apart for their whole life (measured: ±2 % between identical raw
 // loops on different sessions in one process), which would swamp the
-// framework's own cost. It is `NodeRuntime.layer()` in all but one thing:
-// the backend is given this session instead of creating one. Closing the
-// pipeline's runtime releases the session.
-import { ModelSources, OnnxBackend } from "@edgeline/runtime-node"
-import { Layer } from "effect"
+// framework's own cost. It is `NodeRuntime.layer()` given this session to
+// serve instead of creating one; closing the pipeline's runtime releases it.
+import { NodeRuntime } from "@edgeline/runtime-node"
 
 /** `NodeRuntime.layer()` whose backend serves every model from `session`. */
 export const sharedSessionLayer = (session) =>
-  Layer.mergeAll(
-    OnnxBackend.layerWith(async () => session),
-    ModelSources.layer(),
-  )
+  NodeRuntime.layer({ createSession: async () => session })

@@ -2,8 +2,9 @@
 // onnxruntime-common's API): the [1, 576] window of 64 context + 512 new
 // samples, the recurrent state carried, a last partial frame zero-padded.
 // The baseline the pipeline is measured against, shared by Node and browser.
-export const FRAME = 512
-export const CONTEXT = 64
+import { SileroVad } from "@edgeline/recipes"
+
+export const { FRAME, CONTEXT } = SileroVad
 
 /** Speech probability of each 512-sample frame of 16 kHz `audio`. */
 export const scoreFrames = async (ort, session, audio) => {

@@ -4,6 +4,7 @@
 // on the 60 s recording as 16 kHz PCM16 WAV bytes. Both workers are the same
 // file with the same runtime options (wasm EP, default threads); both clocks
 // run in the browser, Node only orders the runs.
+import { sameResult } from "../lib/gated.mjs"
 import { ms, num, spread } from "../lib/markdown.mjs"
 import { forJson, interleaveTimed, ratios } from "../lib/stats.mjs"
 import { browserUnavailable, offsite, requestsRow, withBenchPage } from "./bench-page.mjs"
@@ -12,12 +13,6 @@ export const TARGET = 1.05
 
 const ID = "web-worker"
 const TITLE = "(e) Browser: worker round trip vs inside the worker"
-
-const sameResult = (a, b) =>
-  a.bytesOut === b.bytesOut &&
-  a.frames === b.frames &&
-  a.segments.length === b.segments.length &&
-  a.segments.every((s, i) => s.start === b.segments[i].start && s.end === b.segments[i].end)
 
 const sameSettings = (a, b) =>
   a.threads === b.threads && a.crossOriginIsolated === b.crossOriginIsolated

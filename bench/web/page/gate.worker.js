@@ -9,8 +9,8 @@ import { SileroVad, VoiceGate } from "@edgeline/recipes"
 import { serveWorker, WebBackend, WebRuntime } from "@edgeline/runtime-web"
 import sileroUrl from "@ricky0123/vad-web/dist/silero_vad_v5.onnx?url"
 import wasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url"
+import { summary } from "../../lib/gated.mjs"
 import { answer } from "./channel.js"
-import { summary } from "./summary.js"
 
 // wasm only: WebGPU is not what this benchmark measures. Threads: the
 // backend's default (the cores, at most 4, when cross-origin isolated).

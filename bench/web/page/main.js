@@ -2,8 +2,8 @@
 // is clocked here or inside a worker (performance.now), never across
 // Playwright's connection, and its input is copied before the clock starts.
 import { connectWorker } from "@edgeline/runtime-web"
+import { summary } from "../../lib/gated.mjs"
 import { ask } from "./channel.js"
-import { summary } from "./summary.js"
 
 // Literal options, one call per mode: Vite reads them to serve module workers.
 const servedGate = () =>

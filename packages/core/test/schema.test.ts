@@ -4,6 +4,7 @@ import { InputValidationError } from "../src/Errors.js"
 import * as Pipeline from "../src/Pipeline.js"
 import { createRunner } from "../src/Runner.js"
 import * as Stage from "../src/Stage.js"
+import { rejection } from "./support/rejection.js"
 
 interface Clip {
   readonly text: string
@@ -93,12 +94,7 @@ describe("input schema through createRunner", () => {
     const { ran, pipeline } = makePipeline()
     const runner = await createRunner(pipeline, { layer: Layer.empty })
     try {
-      const error = await runner.run(bad({ text: "hi", sampleRate: "fast" })).then(
-        () => {
-          throw new Error("expected a rejection")
-        },
-        (e: unknown) => e,
-      )
+      const error = await rejection(runner.run(bad({ text: "hi", sampleRate: "fast" })))
       expect(error).toBeInstanceOf(Error)
       expect(error).toBeInstanceOf(InputValidationError)
       const e = error as InputValidationError

@@ -5,7 +5,7 @@
 import { FrameScore } from "@edgeline/recipes"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { loadFixtures } from "./support/fixtures.js"
-import { FRAME, framesFor, RATE, show } from "./support/frames.js"
+import { FRAME, framesForSamples, RATE, show } from "./support/frames.js"
 import { type FileRunner, fileRunner } from "./support/gate.js"
 import { wavInfo } from "./support/wav.js"
 
@@ -36,7 +36,7 @@ describe("voice gate accuracy", () => {
       const exactSamples = Math.round((header.frames * RATE) / header.sampleRate)
       expect(exactSamples).toBe(Math.round(truth.durationSec * RATE))
       expect(gated.samples).toBe(exactSamples)
-      expect(gated.probabilities.length).toBe(framesFor(exactSamples))
+      expect(gated.probabilities.length).toBe(framesForSamples(exactSamples))
       expect(gated.probabilities.length).toBe(Math.ceil(gated.samples / FRAME))
       expect(gated.bytesIn).toBe(gated.samples * 2)
 

@@ -12,6 +12,12 @@ import { sha256 } from "./Sha256.js"
 export interface Options {
   /** Default threads inside one operator (1 suits small models on few cores). */
   readonly intraOpThreads?: number | undefined
+  /**
+   * Makes the sessions instead of the backend, e.g. to serve one made
+   * elsewhere (a benchmark's baseline shares its own). Closing the scope
+   * releases them all the same.
+   */
+  readonly createSession?: CreateSession | undefined
 }
 
 /** The onnxruntime-node session options the backend uses: CPU, sequential, `intraOpThreads` threads. */
@@ -29,29 +35,25 @@ export type CreateSession = (
   options: InferenceBackend.SessionOptions,
 ) => Promise<ort.InferenceSession>
 
-/**
- * The backend over sessions made by `create`, e.g. one made elsewhere and
- * shared (a benchmark's baseline). Closing the scope releases them.
- */
-export const layerWith = (create: CreateSession): Layer.Layer<InferenceBackend.InferenceBackend> =>
-  Layer.effect(
+/** The backend as a scoped Layer: closing the scope releases every session. */
+export const layer = (options: Options = {}): Layer.Layer<InferenceBackend.InferenceBackend> => {
+  const create: CreateSession =
+    options.createSession ??
+    ((model, session) =>
+      ort.InferenceSession.create(
+        model.bytes,
+        sessionOptions(session.intraOpThreads ?? options.intraOpThreads),
+      ))
+  return Layer.effect(
     InferenceBackend.InferenceBackend,
     OrtBackend.make({
       name: "onnxruntime-node",
       Tensor: ort.Tensor,
       hash: sha256,
-      create: async (model, options) => ({
+      create: async (model, session) => ({
         provider: "cpu",
-        session: await create(model, options),
+        session: await create(model, session),
       }),
     }),
   )
-
-/** The backend as a scoped Layer: closing the scope releases every session. */
-export const layer = (options: Options = {}): Layer.Layer<InferenceBackend.InferenceBackend> =>
-  layerWith((model, session) =>
-    ort.InferenceSession.create(
-      model.bytes,
-      sessionOptions(session.intraOpThreads ?? options.intraOpThreads),
-    ),
-  )
+}

@@ -3,14 +3,15 @@
  * comparisons of segments and arrays for the tests. Scoring against the truth
  * is the package's own `FrameScore`.
  */
+import { Audio, FrameScore, SileroVad } from "@edgeline/recipes"
 import type { Interval } from "./fixtures.js"
 
-export const RATE = 16_000
-export const FRAME = 512
-export const FRAME_SEC = FRAME / RATE
+export const RATE = Audio.MODEL_RATE
+export const FRAME = SileroVad.FRAME
+export const FRAME_SEC = FrameScore.FRAME_SEC
 
 /** Frames needed to cover `samples` 16 kHz samples (the last one zero-padded). */
-export const framesFor = (samples: number): number => Math.ceil(samples / FRAME)
+export const framesForSamples = (samples: number): number => Math.ceil(samples / FRAME)
 
 /** Largest distance between matching boundaries; Infinity when the counts differ. */
 export const boundaryDistance = (
