@@ -17,19 +17,40 @@ export interface ModelRef {
   readonly name: string
   readonly uri: string
   readonly version?: string | undefined
-  /** Hex sha256 of the model bytes; a source verifies it when present. */
+  /** Hex sha256 of the model bytes; a source verifies it when present (any letter case). */
   readonly sha256?: string | undefined
+  /**
+   * Where an `npm:` uri resolves from: the URL of the module that names the
+   * model (pass `import.meta.url`). The package holding the model is a
+   * dependency of that module, not necessarily of the app, so under isolated
+   * installs (pnpm, `npm --install-strategy=linked`) only that module can see
+   * it. Sources that map `npm:` uris themselves (the web runtime) ignore it.
+   */
+  readonly resolveFrom?: string | undefined
 }
 
-export const make = (
-  name: string,
-  uri: string,
-  options: { readonly version?: string; readonly sha256?: string } = {},
-): ModelRef => ({ name, uri, ...options })
+export interface Options {
+  readonly version?: string | undefined
+  readonly sha256?: string | undefined
+  readonly resolveFrom?: string | undefined
+}
+
+/** A ref; its sha256, when given, is kept in lowercase hex, the form sources compare. */
+export const make = (name: string, uri: string, options: Options = {}): ModelRef => {
+  const ref: { -readonly [K in keyof ModelRef]: ModelRef[K] } = { name, uri }
+  if (options.version !== undefined) ref.version = options.version
+  if (options.sha256 !== undefined) ref.sha256 = options.sha256.toLowerCase()
+  if (options.resolveFrom !== undefined) ref.resolveFrom = options.resolveFrom
+  return ref
+}
+
+/** Whether `actual` (hex) is the sha256 the ref pins; hex compares without regard to case. */
+export const sha256Matches = (ref: ModelRef, actual: string): boolean =>
+  ref.sha256 === undefined || ref.sha256.toLowerCase() === actual.toLowerCase()
 
 /** A stable key for caches: the content hash when known, else name + version + uri. */
 export const key = (ref: ModelRef): string =>
-  ref.sha256 ? `sha256:${ref.sha256}` : `${ref.name}@${ref.version ?? "?"}:${ref.uri}`
+  ref.sha256 ? `sha256:${ref.sha256.toLowerCase()}` : `${ref.name}@${ref.version ?? "?"}:${ref.uri}`
 
 /** Model bytes as a source returns them. */
 export interface ModelBytes {

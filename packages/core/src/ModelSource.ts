@@ -34,6 +34,6 @@ export const fromPromise = (
   read: () => Promise<Uint8Array>,
 ): Effect.Effect<ModelBytes, ModelNotFoundError> =>
   Effect.tryPromise({
-    try: async () => ({ ref, bytes: await read(), sha256: ref.sha256 }),
+    try: async () => ({ ref, bytes: await read(), sha256: ref.sha256?.toLowerCase() }),
     catch: (e) => (e instanceof ModelNotFoundError ? e : notFound(ref, messageOf(e))),
   })

@@ -23,10 +23,13 @@ import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import { InputValidationError, messageOf, StreamEndedError } from "./Errors.js"
 import * as Progress from "./Progress.js"
 import type * as Stage from "./Stage.js"
+import * as StageMetrics from "./StageMetrics.js"
 
 export interface Pipeline<in In, out Out, out E = never, out R = never> extends Pipeable {
   readonly name: string
   readonly stages: ReadonlyArray<Stage.Any>
+  /** Each stage's span and duration metric in this pipeline, by position. */
+  readonly metrics: ReadonlyArray<StageMetrics.StageMetrics>
   /** Phantom: keeps In/Out/E/R on the type. */
   readonly "~types"?: { in: (i: In) => void; out: Out; e: E; r: R }
 }
@@ -48,7 +51,8 @@ const PipelineProto = {
 
 const build = (name: string, stages: ReadonlyArray<Stage.Any>): Any => {
   if (stages.length === 0) throw new TypeError(`pipeline "${name}" needs at least one stage`)
-  return Object.assign(Object.create(PipelineProto), { name, stages })
+  const metrics = stages.map((stage) => StageMetrics.make(name, stage))
+  return Object.assign(Object.create(PipelineProto), { name, stages, metrics })
 }
 
 /** Composes stages; a mismatch between one stage's output and the next's input is a type error. */
@@ -324,20 +328,20 @@ export interface Session<In, Out, E, R> {
  * so with nobody listening no event is built.
  */
 const runFrom = (
-  pipelineName: string,
-  stages: ReadonlyArray<Stage.Any>,
+  self: Any,
   instances: ReadonlyArray<Stage.Instance<any, any, any, any>>,
   from: number,
   input: unknown,
 ): Effect.Effect<any, any, any> =>
   Effect.gen(function* () {
     const listener = yield* Progress.Reporter
+    const { stages, metrics } = self
     let value = input
     for (let i = from; i < stages.length; i++) {
-      value = yield* stages[i]!.traced(instances[i]!.step(value))
+      value = yield* metrics[i]!.traced(instances[i]!.step(value))
       if (listener !== undefined) {
         Progress.notify(listener, {
-          stage: `pipeline:${pipelineName}`,
+          stage: `pipeline:${self.name}`,
           done: i + 1,
           total: stages.length,
         })
@@ -366,7 +370,7 @@ export const open = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Session<In, 
       notEnded.pipe(
         // Decoded when the push runs (after the ended check, under the turn), not when it is built.
         Effect.andThen(Effect.suspend(() => validate(self, input))),
-        Effect.flatMap((valid) => runFrom(self.name, self.stages, instances, 0, valid)),
+        Effect.flatMap((valid) => runFrom(self, instances, 0, valid)),
         Semaphore.withPermits(turn, 1),
       ),
     end: () =>
@@ -377,8 +381,8 @@ export const open = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Session<In, 
         for (let i = 0; i < instances.length; i++) {
           const flush = instances[i]!.flush
           if (flush === undefined) continue
-          const held = yield* self.stages[i]!.traced(flush())
-          outputs.push(yield* runFrom(self.name, self.stages, instances, i + 1, held))
+          const held = yield* self.metrics[i]!.traced(flush())
+          outputs.push(yield* runFrom(self, instances, i + 1, held))
         }
         return outputs
       }).pipe(Semaphore.withPermits(turn, 1)),
@@ -416,7 +420,7 @@ const openOnce = (stage: Stage.Any): Stage.Instance<any, any, any, any> => {
 const runOnce = <In, Out, E, R>(self: Pipeline<In, Out, E, R>, input: In) =>
   Effect.flatMap(
     Effect.suspend(() => validate(self, input)),
-    (valid) => runFrom(self.name, self.stages, self.stages.map(openOnce), 0, valid),
+    (valid) => runFrom(self, self.stages.map(openOnce), 0, valid),
   ).pipe(Effect.withSpan(`edgeline.pipeline.${self.name}`)) as Effect.Effect<
     Out,
     E | InputValidationError,
@@ -478,10 +482,14 @@ export interface StageTiming {
   readonly maxMs: number
 }
 
-/** Per-stage wall time recorded so far, from the stage duration metrics. */
+/**
+ * Per-stage wall time recorded so far in this pipeline, from its stage
+ * duration metrics (tagged with the pipeline's name, so another pipeline
+ * sharing a stage, or a stage name, counts its own runs).
+ */
 export const timings = (self: Any): Effect.Effect<Array<StageTiming>> =>
-  Effect.forEach(self.stages, (stage) =>
-    Effect.map(Metric.value(stage.duration), (state) => ({
+  Effect.forEach(self.stages, (stage, i) =>
+    Effect.map(Metric.value(self.metrics[i]!.duration), (state) => ({
       stage: stage.name,
       kind: stage.kind,
       count: state.count,

@@ -5,6 +5,7 @@
  */
 import { Context, Effect } from "effect"
 import { dual } from "effect/Function"
+import { messageOf } from "./Errors.js"
 
 export interface Event {
   /** The stage reporting, or "pipeline:<name>" for stage-to-stage progress. */
@@ -19,15 +20,23 @@ export const Reporter = Context.Reference<Listener | undefined>("@edgeline/core/
   defaultValue: () => undefined,
 })
 
-/** Calls a listener; a listener that throws is the caller's bug, logged, never the run's failure. */
+/** Listeners that have thrown: reported once, then ignored quietly. */
+const reported = new WeakSet<Listener>()
+
+/**
+ * Calls a listener. One that throws is the caller's bug, never the run's
+ * failure: its first error is logged as one line (no stack trace: a progress
+ * bar firing ten times a second would flood the terminal), later ones not.
+ */
 export const notify = (listener: Listener | undefined, event: Event): void => {
   if (listener === undefined) return
   try {
     listener(event)
   } catch (error) {
+    if (reported.has(listener)) return
+    reported.add(listener)
     ;(globalThis as { console?: { error(...args: Array<unknown>): void } }).console?.error(
-      "edgeline: an onProgress listener threw",
-      error,
+      `edgeline: an onProgress listener threw (${messageOf(error)}) on a "${event.stage}" event; the run goes on, and later errors from this listener are not reported`,
     )
   }
 }

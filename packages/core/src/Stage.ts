@@ -17,7 +17,7 @@
  * })
  * ```
  */
-import { Effect, Metric, type Schema } from "effect"
+import type { Effect, Schema } from "effect"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 
 export type Kind = "preprocess" | "infer" | "condense" | "escalate" | "sync"
@@ -39,10 +39,6 @@ export interface Stage<in In, out Out, out E = never, out R = never> extends Pip
   readonly concat?: ((a: any, b: any) => any) | undefined
   /** Work ahead of the first input, e.g. loading the model; see `Loads`. */
   readonly load?: Effect.Effect<void, E, R> | undefined
-  /** Duration of each run of this stage, tagged with its name and kind. */
-  readonly duration: Metric.Metric<import("effect/Duration").Duration, Metric.HistogramState>
-  /** Runs one step under the stage's span and duration metric, both built once per stage. */
-  readonly traced: <A, E2, R2>(effect: Effect.Effect<A, E2, R2>) => Effect.Effect<A, E2, R2>
 }
 
 export type Any = Stage<any, any, any, any>
@@ -86,37 +82,6 @@ export interface Stateful<S, In, Out, E, R> extends Common {
 
 export type Body<S, In, Out, E, R> = Stateless<In, Out, E, R> | Stateful<S, In, Out, E, R>
 
-/**
- * The stage's duration histogram, with its attributes built in. One metric
- * per stage rather than one shared metric tagged by `Metric.withAttributes`:
- * a shared metric caches the series key of the last attributes it saw, so
- * stages taking turns rebuilt it (a JSON string) on every run, about 30 µs
- * per live push of the voice gate.
- */
-const stageDuration = (stage: string, kind: Kind) =>
-  Metric.timer("edgeline_stage_duration", {
-    description: "Wall time of one stage run (one input or one stream element)",
-    attributes: { stage, kind },
-  })
-
-/**
- * The span and metric around each run, built once per stage: a live push runs
- * every stage, and rebuilding the span's name and options each time showed up
- * in the per-push cost.
- */
-const tracer = (name: string, kind: Kind, duration: Stage<any, any>["duration"]) => {
-  const span = Effect.withSpan(
-    `edgeline.${kind}.${name}`,
-    { attributes: { "edgeline.stage": name, "edgeline.kind": kind } },
-    // A stack trace per span costs more than many stages' own work on a small chunk.
-    { captureStackTrace: false },
-  )
-  const record = <A>([elapsed, out]: [import("effect/Duration").Duration, A]) =>
-    Effect.as(Metric.update(duration, elapsed), out)
-  return <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    span(Effect.flatMap(Effect.timed(effect), record))
-}
-
 const StageProto = {
   pipe() {
     // biome-ignore lint/complexity/noArguments: Pipeable protocol
@@ -129,7 +94,6 @@ export const make = <S, In, Out, E, R, EL = never, RL = never>(
   kind: Kind,
   body: Body<S, In, Out, E, R> & Loads<EL, RL>,
 ): Stage<In, Out, E | EL, R | RL> => {
-  const duration = stageDuration(body.name, kind)
   const open: () => Instance<In, Out, E, R> =
     "run" in body
       ? (() => {
@@ -154,8 +118,6 @@ export const make = <S, In, Out, E, R, EL = never, RL = never>(
     open,
     load: body.load,
     concat: "run" in body ? undefined : body.concat,
-    duration,
-    traced: tracer(body.name, kind, duration),
   })
 }
 

@@ -396,6 +396,28 @@ describe("Pipeline.timings", () => {
     }
   })
 
+  it("counts only its own pipeline's runs when other pipelines share a stage or a stage name", async () => {
+    const shared = Stage.preprocess({ name: "timed-shared", run: (n: number) => Effect.succeed(n) })
+    const sameName = Stage.preprocess({
+      name: "timed-shared",
+      run: (n: number) => Effect.succeed(n * 2),
+    })
+    const first = Pipeline.make("timed-first", shared)
+    const second = Pipeline.make("timed-second", shared)
+    const third = Pipeline.make("timed-third", sameName)
+    // One registry for all three, as an Effect app with one runtime has.
+    await Effect.runPromise(
+      Effect.gen(function* () {
+        yield* Pipeline.run(first, 1)
+        for (const n of [1, 2]) yield* Pipeline.run(second, n)
+        for (const n of [1, 2, 3]) yield* Pipeline.run(third, n)
+      }),
+    )
+    const count = async (p: Pipeline.Any) =>
+      (await Effect.runPromise(Pipeline.timings(p)))[0]!.count
+    expect([await count(first), await count(second), await count(third)]).toEqual([1, 2, 3])
+  })
+
   it("reports the kind of each stage", async () => {
     const pipeline = Pipeline.make(
       "kinds",

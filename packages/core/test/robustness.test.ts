@@ -6,7 +6,7 @@
 import { MessageChannel } from "node:worker_threads"
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs"
 import { Effect, Layer, Schema } from "effect"
-import { afterEach, describe, expect, it } from "vitest"
+import { afterEach, describe, expect, it, vi } from "vitest"
 import { StreamEndedError } from "../src/Errors.js"
 import * as Pipeline from "../src/Pipeline.js"
 import { createRunner } from "../src/Runner.js"
@@ -90,6 +90,26 @@ describe("progress listeners", () => {
     const runner = await createRunner(reporting, { layer: Layer.empty })
     cleanups.push(() => runner.close())
     expect(await runner.run(1, { onProgress: throwing })).toBe(4)
+  })
+
+  it("a listener that throws is reported once, in one line, however many events follow", async () => {
+    const lines: Array<Array<unknown>> = []
+    const spy = vi.spyOn(console, "error").mockImplementation((...args) => void lines.push(args))
+    try {
+      const runner = await createRunner(reporting, { layer: Layer.empty })
+      cleanups.push(() => runner.close())
+      const listener = () => {
+        throw new Error("a bug in the caller's progress bar")
+      }
+      for (const x of [1, 2, 3]) expect(await runner.run(x, { onProgress: listener })).toBe(2 * (x + 1))
+    } finally {
+      spy.mockRestore()
+    }
+    // Six events threw; one report, a single string naming the error, no stack trace.
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toHaveLength(1)
+    expect(lines[0]![0]).toMatch(/onProgress listener threw \(a bug in the caller's progress bar\)/)
+    expect(String(lines[0]![0])).not.toMatch(/\n\s+at /)
   })
 
   it("a listener that throws does not break the worker transport", async () => {

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { join, resolve as resolvePath } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
-import { type ModelRef, ModelSource } from "@edgeline/core"
+import { ModelRef, ModelSource } from "@edgeline/core"
 import { Layer } from "effect"
 import { sha256 } from "./Sha256.js"
 
@@ -18,24 +18,35 @@ export interface Options {
   readonly fetchTimeoutMs?: number | undefined
 }
 
-const resolveNpm = (spec: string, roots: ReadonlyArray<string>): string | undefined => {
-  for (const root of roots) {
+/**
+ * Where an `npm:` spec resolves, trying in turn: the module that named the
+ * model (`ref.resolveFrom`: under isolated installs only it sees its
+ * dependencies), the package roots (the working directory by default), and
+ * this runtime's own location.
+ */
+const resolveNpm = (
+  spec: string,
+  ref: ModelRef.ModelRef,
+  roots: ReadonlyArray<string>,
+): string | undefined => {
+  const bases = [
+    ...(ref.resolveFrom?.startsWith("file:") ? [ref.resolveFrom] : []),
+    ...roots.map((root) => join(root, "noop.js")),
+    import.meta.url,
+  ]
+  for (const base of bases) {
     try {
-      return createRequire(join(root, "noop.js")).resolve(spec)
+      return createRequire(base).resolve(spec)
     } catch {}
   }
-  try {
-    return createRequire(import.meta.url).resolve(spec)
-  } catch {
-    return undefined
-  }
+  return undefined
 }
 
 const read = (ref: ModelRef.ModelRef, options: Options): Promise<Uint8Array> => {
   const { uri } = ref
   if (uri.startsWith("npm:")) {
     const spec = uri.slice(4)
-    const path = resolveNpm(spec, options.packageRoots ?? [process.cwd()])
+    const path = resolveNpm(spec, ref, options.packageRoots ?? [process.cwd()])
     if (path === undefined) {
       throw ModelSource.notFound(
         ref,
@@ -75,7 +86,7 @@ export const layer = (options: Options = {}): Layer.Layer<ModelSource.ModelSourc
         const bytes = await read(ref, options)
         if (ref.sha256 !== undefined) {
           const actual = sha256(bytes)
-          if (actual !== ref.sha256) throw ModelSource.sha256Mismatch(ref, actual)
+          if (!ModelRef.sha256Matches(ref, actual)) throw ModelSource.sha256Mismatch(ref, actual)
         }
         return bytes
       }),

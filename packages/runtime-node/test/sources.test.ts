@@ -97,6 +97,26 @@ describe("ModelSources: files and npm packages", () => {
     expect(error).toBeInstanceOf(ModelNotFoundError)
   })
 
+  it("resolves npm: specs from the module that named the model (ref.resolveFrom) first", async () => {
+    // An isolated install: the model package sits beside the library that
+    // names it, where neither the working directory nor this runtime sees it.
+    const library = join(tmp, "store", "some-recipes")
+    const pkg = join(library, "node_modules", "edgeline-isolated-models")
+    await mkdir(pkg, { recursive: true })
+    await writeFile(
+      join(pkg, "package.json"),
+      JSON.stringify({ name: "edgeline-isolated-models", version: "1.0.0" }),
+    )
+    await writeFile(join(pkg, "vad.onnx"), "isolated model bytes")
+    const uri = "npm:edgeline-isolated-models/vad.onnx"
+    const named = ModelRef.make("vad", uri, {
+      resolveFrom: ModelSources.fileUri(join(library, "dist", "index.js")),
+    })
+    const model = await resolve(named)
+    expect(Buffer.from(model.bytes).toString()).toBe("isolated model bytes")
+    expect(await notFound(ModelRef.make("vad", uri))).toBeInstanceOf(ModelNotFoundError)
+  })
+
   it("fails a missing file with ModelNotFoundError saying where it looked and what to check", async () => {
     const missing = join(tmp, "nope", "missing.onnx")
     for (const uri of [missing, ModelSources.fileUri(missing)]) {
@@ -153,6 +173,19 @@ describe("ModelSources: sha256 verification", () => {
     for (const uri of [sileroPath, `npm:${SILERO_SPEC}`, `${base}/models/silero.onnx`]) {
       const model = await resolve(ModelRef.make("pinned", uri, { sha256 }))
       expect(Buffer.from(model.bytes).equals(expected)).toBe(true)
+    }
+  })
+
+  it("accepts a pinned sha256 written in uppercase, made by hand or by ModelRef.make", async () => {
+    const upper = sha256.toUpperCase()
+    for (const ref of [
+      { name: "pinned-upper", uri: sileroPath, sha256: upper },
+      ModelRef.make("pinned-upper", `npm:${SILERO_SPEC}`, { sha256: upper }),
+    ]) {
+      const model = await resolve(ref)
+      expect(Buffer.from(model.bytes).equals(expected)).toBe(true)
+      // What the source hands the backend is the hash in the one form a cache key uses.
+      expect(model.sha256).toBe(sha256)
     }
   })
 

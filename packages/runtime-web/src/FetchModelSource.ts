@@ -7,7 +7,7 @@
  * the network is asked only on a miss. Without one, the network answers first
  * and the cache is the fallback when offline.
  */
-import { Errors, type ModelRef, ModelSource } from "@edgeline/core"
+import { Errors, ModelRef, ModelSource } from "@edgeline/core"
 import { Layer } from "effect"
 import { sha256Hex } from "./Sha256.js"
 
@@ -72,7 +72,7 @@ export const layer = (options: Options = {}): Layer.Layer<ModelSource.ModelSourc
         const bytes = hit ? await hit.arrayBuffer() : await download(ref, url, cache)
         if (ref.sha256 !== undefined) {
           const actual = await sha256Hex(bytes)
-          if (actual !== ref.sha256) {
+          if (!ModelRef.sha256Matches(ref, actual)) {
             await cache?.delete(url)
             throw ModelSource.sha256Mismatch(ref, actual)
           }

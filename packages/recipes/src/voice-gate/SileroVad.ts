@@ -13,6 +13,7 @@ import {
   Progress,
   Tensor,
 } from "@edgeline/core"
+import * as SileroModel from "@edgeline/model-silero-vad"
 import { Effect } from "effect"
 import { MODEL_RATE } from "../audio/Audio.js"
 import type { Frames } from "../audio/Frames.js"
@@ -22,11 +23,16 @@ export const FRAME = 512
 export const STAGE = "silero-vad"
 export const CONTEXT = 64
 
-/** The v5 model file shipped inside `@ricky0123/vad-web`. */
-export const model = ModelRef.make(
-  "silero_vad_v5",
-  "npm:@ricky0123/vad-web/dist/silero_vad_v5.onnx",
-)
+/**
+ * Silero VAD v5, shipped in `@edgeline/model-silero-vad` (MIT), pinned by its
+ * sha256: a source verifies the bytes, and the browser's cache answers
+ * without the network once the model has been loaded. It resolves from this
+ * module, so isolated installs (pnpm) find it too.
+ */
+export const model = ModelRef.make("silero_vad_v5", `npm:${SileroModel.specifier}`, {
+  sha256: SileroModel.sha256,
+  resolveFrom: import.meta.url,
+})
 
 export interface Scored extends Frames {
   /** Speech probability of each frame. */
