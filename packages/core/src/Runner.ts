@@ -26,6 +26,13 @@ export interface AbortSignalLike {
 export interface CallOptions {
   readonly signal?: AbortSignalLike | undefined
   readonly onProgress?: Progress.Listener | undefined
+  /**
+   * Across a worker: move the input's ArrayBuffers to it (`true`, the default
+   * unless the runner was connected with `transferInput: false`) or copy them
+   * (`false`), so the caller keeps its buffer. A moved buffer is empty
+   * afterwards. In-process runners ignore it: they neither move nor copy.
+   */
+  readonly transfer?: boolean | undefined
 }
 
 /** A stream opened on a runner: state carries from one `push` to the next. */
@@ -121,9 +128,12 @@ export const createRunner = async <In, Out, E, R, ER>(
   const built = await executor.start()
   if (Exit.isFailure(built)) throw toError(built.cause)
   let closed = false
+  // Every method refuses after close() with a tagged Error; left to itself the
+  // disposed runtime would reject with a bare string.
+  const refused = () => Promise.reject(new CancelledError({ message: "the runner is closed" }))
 
   const exec = <A>(effect: Effect.Effect<A, unknown, R>, call: CallOptions = {}): Promise<A> => {
-    if (closed) return Promise.reject(new CancelledError({ message: "the runner is closed" }))
+    if (closed) return refused()
     let fiber: Fiber.Fiber<A, unknown> | undefined
     return withSignal(
       call.signal,
@@ -142,6 +152,7 @@ export const createRunner = async <In, Out, E, R, ER>(
   }
 
   const open = async (): Promise<StreamSession<In, Out>> => {
+    if (closed) return refused()
     const session = Pipeline.open(pipeline)
     return {
       push: (input, call) => exec(session.push(input), call),
@@ -154,7 +165,7 @@ export const createRunner = async <In, Out, E, R, ER>(
     run: (input, call) => exec(Pipeline.run(pipeline, input), call),
     open,
     stream: streamWith(open),
-    timings: () => executor.runPromise(Pipeline.timings(pipeline)),
+    timings: () => (closed ? refused() : executor.runPromise(Pipeline.timings(pipeline))),
     close: async () => {
       if (closed) return
       closed = true

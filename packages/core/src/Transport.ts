@@ -1,9 +1,11 @@
 /**
  * Running a pipeline in a worker: `serve` inside it, `connect` outside, over
  * comlink. The same code serves browser Workers and Node `worker_threads`
- * (runtimes pass comlink endpoints). ArrayBuffers are transferred; progress
- * and cancellation cross the boundary; a typed error arrives with its `_tag`
- * (and as its own class when that class is registered).
+ * (runtimes pass comlink endpoints). ArrayBuffers are transferred (a call
+ * may keep its own with `transfer: false`); progress and cancellation cross
+ * the boundary; a typed error arrives with its `_tag` (and as its own class
+ * when that class is registered). A runtime reports a dead worker, or one it
+ * is about to end, through `ConnectOptions.watch`.
  */
 import * as Comlink from "comlink"
 import { Effect, Exit, type Fiber, type Layer } from "effect"
@@ -19,7 +21,7 @@ import {
   toError,
   withSignal,
 } from "./Runner.js"
-import { buffersOf } from "./Transfer.js"
+import { buffersOf, findDetached } from "./Transfer.js"
 
 export type Endpoint = Comlink.Endpoint
 
@@ -137,15 +139,33 @@ export const serve = <In, Out, E, R, ER>(
 /** An error class the client can rebuild by tag (any `Data.TaggedError` class). */
 export type ErrorClass = new (fields: any) => Error & { readonly _tag: string }
 
+/** What a runtime reports about its worker, through `ConnectOptions.watch`. */
+export interface WorkerWatch {
+  /** The worker died: every pending and later call rejects with `WorkerError(message)`. */
+  readonly fail: (message: string) => void
+  /**
+   * The worker is about to be ended from outside the runner (Node's
+   * `worker.terminate()`). Pending calls reject at once with `WorkerError`
+   * ("`reason` with N calls pending"), later calls too; then the served
+   * pipeline shuts down as in `close()`: its fibers are interrupted and the
+   * model runs in flight finish. Resolves once the worker has done so, or
+   * has died; never rejects. Ending the worker is left to the runtime.
+   */
+  readonly stop: (reason: string) => Promise<void>
+}
+
 export interface ConnectOptions {
   /** Extra error classes to rebuild as themselves (core's are known already). */
   readonly errors?: ReadonlyArray<ErrorClass> | undefined
-  /** Move input buffers to the worker instead of copying them (default true). */
+  /**
+   * Move input buffers to the worker instead of copying them (default true).
+   * A call's own `transfer` option overrides it.
+   */
   readonly transferInput?: boolean | undefined
-  /** Releases the worker itself once the pipeline has shut down. */
+  /** Ends the worker itself, once `close()` has shut the pipeline down. */
   readonly terminate?: (() => void | Promise<void>) | undefined
-  /** Lets the runtime report a dead worker: every pending call then rejects with `WorkerError`. */
-  readonly watch?: ((fail: (message: string) => void) => void) | undefined
+  /** Hands the runtime the `WorkerWatch` with which it reports a dead worker or one it is about to end. */
+  readonly watch?: ((worker: WorkerWatch) => void) | undefined
 }
 
 /** A `Runner` for a pipeline served in a worker; the same interface as `createRunner`'s. */
@@ -157,18 +177,55 @@ export const connect = <P extends Pipeline.Any>(
   type Out = Pipeline.Output<P>
   const remote = Comlink.wrap<WorkerApi>(endpoint)
   const classes: ReadonlyArray<ErrorClass> = [...coreErrors, ...(options.errors ?? [])]
-  const pending = new Set<(error: Error) => void>()
-  let dead: Error | undefined
-  let closed = false
+  /** Rejects a call still waiting for the worker's answer. */
+  const waiting = new Set<(error: Error) => void>()
+  /** Why new calls are refused: the runner was closed, the worker stopped or died. */
+  let refusal: Error | undefined
+  let exited = false
+  let markExited: () => void = () => {}
+  /** Settles when the worker has died: nothing sent to it will be answered. */
+  const exit = new Promise<void>((resolve) => {
+    markExited = resolve
+  })
+  let shutdown: Promise<void> | undefined
+  let closing: Promise<void> | undefined
   let nextId = 0
 
-  let terminated = false
-  options.watch?.((message) => {
-    // The worker ending because close() terminated it is no failure.
-    if (terminated) return
-    dead = new WorkerError({ message })
-    for (const fail of pending) fail(dead)
-    pending.clear()
+  const rejectWaiting = (error: Error) => {
+    for (const reject of waiting) reject(error)
+    waiting.clear()
+  }
+
+  /**
+   * Asks the served pipeline, once, to shut down, and waits until it has (or
+   * the worker died): `close()` and `stop` share it, so a worker is never
+   * ended while its runs may still be inside native code.
+   */
+  const shutDown = () => {
+    shutdown ??= exited
+      ? Promise.resolve()
+      : Promise.race([remote.close().catch(() => undefined), exit])
+    return shutdown
+  }
+
+  options.watch?.({
+    fail: (message) => {
+      if (exited) return
+      exited = true
+      markExited()
+      const error = new WorkerError({ message })
+      refusal ??= error
+      rejectWaiting(error)
+    },
+    stop: (reason) => {
+      refusal ??= new WorkerError({ message: `${reason}; this runner takes no more calls` })
+      const count = waiting.size
+      if (count > 0) {
+        const calls = count === 1 ? "1 call" : `${count} calls`
+        rejectWaiting(new WorkerError({ message: `${reason} with ${calls} pending` }))
+      }
+      return shutDown()
+    },
   })
 
   /** The error as its own class when one registered class builds it with this tag, else a tagged Error. */
@@ -195,73 +252,100 @@ export const connect = <P extends Pipeline.Any>(
     })
   }
 
-  /** `request`'s answer, or WorkerError if the worker is or goes dead first (it would never answer). */
+  /**
+   * `request`'s answer (or what it throws); refused at once when the runner
+   * is closed, stopped or dead, and rejected when that happens before the
+   * answer comes (it might never come).
+   */
   const guard = async <A>(request: () => Promise<A>): Promise<A> => {
-    if (dead) throw dead
-    if (closed) throw new CancelledError({ message: "the runner is closed" })
-    return untilDead(request)
-  }
-
-  /** `request`'s answer, or WorkerError if the worker dies first. */
-  const untilDead = async <A>(request: () => Promise<A>): Promise<A> => {
-    let fail: (error: Error) => void = () => {}
-    const died = new Promise<never>((_, reject) => {
-      fail = reject
-      pending.add(fail)
+    if (refusal) throw refusal
+    let reject: (error: Error) => void = () => {}
+    const abandoned = new Promise<never>((_, fail) => {
+      reject = fail
+      waiting.add(fail)
     })
     try {
-      return await Promise.race([request(), died])
+      return await Promise.race([request(), abandoned])
     } finally {
-      pending.delete(fail)
+      waiting.delete(reject)
     }
   }
 
   const call = async <A>(
+    opts: CallOptions,
     send: (id: number, onProgress?: Progress.Listener) => Promise<Wire>,
-    opts: CallOptions = {},
   ) => {
     const id = nextId++
     return withSignal(
       opts.signal,
       () => void remote.cancel(id),
       async () => {
-        const progress = opts.onProgress ? Comlink.proxy(opts.onProgress) : undefined
-        const wire = await guard(() => send(id, progress).catch(uncloneable))
-        if (!wire.ok) throw rebuild(wire.error)
-        return wire.value as A
+        // A stopped call is rejected before the worker stops sending its
+        // progress: events that late would only confuse a progress bar.
+        let settled = false
+        const listener = opts.onProgress
+        const progress =
+          listener &&
+          Comlink.proxy((event: Progress.Event) => {
+            if (!settled) listener(event)
+          })
+        try {
+          const wire = await guard(() => send(id, progress).catch(uncloneable))
+          if (!wire.ok) throw rebuild(wire.error)
+          return wire.value as A
+        } finally {
+          settled = true
+        }
       },
     )
   }
 
-  // Comlink.transfer keys a WeakMap by the value: only objects can carry transfers.
-  const outbound = (input: unknown) =>
-    options.transferInput === false || typeof input !== "object" || input === null
+  /**
+   * The input as it goes to the worker: its whole-view buffers moved unless
+   * the call or the connection keeps them. Throws WorkerError when a buffer
+   * in it was already moved by an earlier call: structured cloning would
+   * fail with a bare "detached".
+   */
+  const outbound = (input: unknown, opts: CallOptions) => {
+    const detached = findDetached(input)
+    if (detached !== undefined) {
+      throw new WorkerError({
+        message: `${detached} is empty: its ArrayBuffer was transferred to the worker by an earlier call, which moves a buffer instead of copying it. To use a buffer again, pass a copy (e.g. \`data.slice()\`) or keep it: \`{ transfer: false }\` on the call, or \`transferInput: false\` when connecting`,
+      })
+    }
+    const transfer = opts.transfer ?? options.transferInput ?? true
+    // Comlink.transfer keys a WeakMap by the value: only objects can carry transfers.
+    return !transfer || typeof input !== "object" || input === null
       ? input
       : Comlink.transfer(input, buffersOf(input))
+  }
 
   const open = async (): Promise<StreamSession<In, Out>> => {
     const session = nextId++
     await guard(() => remote.open(session))
     return {
-      push: (input, opts) => call((id, p) => remote.push(id, session, outbound(input), p), opts),
-      end: (opts) => call<Array<Out>>((id) => remote.end(id, session), opts),
+      push: (input, opts = {}) =>
+        call(opts, (id, p) => remote.push(id, session, outbound(input, opts), p)),
+      end: (opts = {}) => call<Array<Out>>(opts, (id) => remote.end(id, session)),
     }
   }
 
   return {
-    load: (opts) => call<void>((id, p) => remote.load(id, p), opts),
-    run: (input, opts) => call<Out>((id, p) => remote.run(id, outbound(input), p), opts),
+    load: (opts = {}) => call<void>(opts, (id, p) => remote.load(id, p)),
+    run: (input, opts = {}) => call<Out>(opts, (id, p) => remote.run(id, outbound(input, opts), p)),
     open,
     stream: streamWith(open),
     timings: () => guard(() => remote.timings()),
-    close: async () => {
-      if (closed) return
-      closed = true
-      // A worker that dies while closing has nothing left to close.
-      if (!dead) await untilDead(() => remote.close()).catch(() => undefined)
-      remote[Comlink.releaseProxy]()
-      terminated = true
-      await options.terminate?.()
+    close: () => {
+      closing ??= (async () => {
+        refusal ??= new CancelledError({ message: "the runner is closed" })
+        await shutDown()
+        // Answers the served end had not sent by the time it shut down will never come.
+        rejectWaiting(new CancelledError({ message: "the runner was closed" }))
+        remote[Comlink.releaseProxy]()
+        await options.terminate?.()
+      })()
+      return closing
     },
   }
 }

@@ -9,7 +9,7 @@ import * as Progress from "../src/Progress.js"
 import type { Runner } from "../src/Runner.js"
 import * as Stage from "../src/Stage.js"
 import * as Tensor from "../src/Tensor.js"
-import { type ConnectOptions, connect, serve } from "../src/Transport.js"
+import { type ConnectOptions, connect, serve, type WorkerWatch } from "../src/Transport.js"
 import { accumulateModel, memoryRuntime, sumModel } from "./support/memoryRuntime.js"
 import { rejection } from "./support/rejection.js"
 
@@ -202,6 +202,44 @@ describe("serve / connect over a MessageChannel", () => {
       expect(Array.from(samples)).toEqual([1, 2, 3])
     })
 
+    it("refuses a buffer an earlier call transferred, saying what happened and how to keep it", async () => {
+      const runner = pair(framePipeline, memoryRuntime().layer)
+      const samples = Float32Array.of(1, 2, 3)
+      expect((await runner.run({ samples })).total).toBe(6)
+      const error = await rejection(runner.run({ samples }))
+      expect(error).toBeInstanceOf(WorkerError)
+      const message = (error as WorkerError).message
+      expect(message).toMatch(
+        /^input\.samples is empty: its ArrayBuffer was transferred to the worker by an earlier call/,
+      )
+      expect(message).toContain("pass a copy")
+      expect(message).toContain("{ transfer: false }")
+      expect(message).toContain("transferInput: false")
+      // Only that call failed.
+      expect((await runner.run({ samples: Float32Array.of(4) })).total).toBe(4)
+      // A stream push is checked the same way.
+      const session = await runner.open()
+      expect(await rejection(session.push({ samples }))).toBeInstanceOf(WorkerError)
+    })
+
+    it("keeps the caller's buffer for one call with { transfer: false }", async () => {
+      const runner = pair(framePipeline, memoryRuntime().layer)
+      const samples = Float32Array.of(1, 2, 3)
+      expect((await runner.run({ samples }, { transfer: false })).total).toBe(6)
+      expect(samples.buffer.byteLength).toBe(12)
+      expect((await runner.run({ samples }, { transfer: false })).total).toBe(6)
+      // The default still moves it.
+      expect((await runner.run({ samples })).total).toBe(6)
+      expect(samples.buffer.byteLength).toBe(0)
+    })
+
+    it("a call's { transfer: true } moves the buffer even when the connection copies", async () => {
+      const runner = pair(framePipeline, memoryRuntime().layer, { transferInput: false })
+      const samples = Float32Array.of(1, 2, 3)
+      expect((await runner.run({ samples }, { transfer: true })).total).toBe(6)
+      expect(samples.buffer.byteLength).toBe(0)
+    })
+
     it("copies a view into a larger buffer rather than moving the whole buffer", async () => {
       const runner = pair(framePipeline, memoryRuntime().layer)
       const shared = new Float32Array([9, 1, 2, 9])
@@ -317,8 +355,8 @@ describe("serve / connect over a MessageChannel", () => {
     let terminated = 0
     const hang = Stage.preprocess({ name: "hang", run: (n: number) => Effect.as(Effect.never, n) })
     const runner = pair(Pipeline.make("hang", hang), Layer.empty, {
-      watch: (f) => {
-        fail = f
+      watch: (worker) => {
+        fail = worker.fail
       },
       terminate: () => {
         terminated++
@@ -338,5 +376,104 @@ describe("serve / connect over a MessageChannel", () => {
     // Closing a dead worker does not wait on it, and still terminates it.
     await runner.close()
     expect(terminated).toBe(1)
+  })
+
+  describe("watch's stop (the runtime is about to end the worker)", () => {
+    const hanging = () => {
+      const started: Array<number> = []
+      const interrupted: Array<number> = []
+      const hang = Stage.preprocess({
+        name: "hang-stop",
+        run: (n: number) =>
+          Effect.sync(() => started.push(n)).pipe(
+            Effect.andThen(Effect.never),
+            Effect.as(n),
+            Effect.onInterrupt(() => Effect.sync(() => interrupted.push(n))),
+          ),
+      })
+      return { started, interrupted, pipeline: Pipeline.make("hang-stop", hang) }
+    }
+
+    it("rejects pending calls with WorkerError at once, then shuts the served pipeline down", async () => {
+      const { started, interrupted, pipeline } = hanging()
+      let watched: WorkerWatch | undefined
+      let terminated = 0
+      const runner = pair(pipeline, Layer.empty, {
+        watch: (worker) => {
+          watched = worker
+        },
+        terminate: () => {
+          terminated++
+        },
+      })
+      const first = rejection(runner.run(1))
+      const second = rejection(runner.run(2))
+      await vi.waitFor(() => expect(started).toEqual([1, 2]))
+      let stopped = false
+      const stopping = watched!.stop("the worker was terminated").then(() => {
+        stopped = true
+      })
+      const [e1, e2] = await Promise.all([first, second])
+      // Rejected before the served end even answered.
+      expect(stopped).toBe(false)
+      for (const error of [e1, e2]) {
+        expect(error).toBeInstanceOf(WorkerError)
+        expect((error as WorkerError).message).toBe(
+          "the worker was terminated with 2 calls pending",
+        )
+      }
+      await stopping
+      expect(interrupted.sort()).toEqual([1, 2])
+      const later = await rejection(runner.run(3))
+      expect(later).toBeInstanceOf(WorkerError)
+      expect((later as WorkerError).message).toBe(
+        "the worker was terminated; this runner takes no more calls",
+      )
+      expect(started).toEqual([1, 2])
+      // Ending the worker is left to the runtime; close() still ends it, once.
+      expect(terminated).toBe(0)
+      await runner.close()
+      expect(terminated).toBe(1)
+      // A second stop shares the finished shutdown.
+      await watched!.stop("again")
+    })
+
+    it("resolves at once when the worker already died, which stays the reason calls fail", async () => {
+      let watched: WorkerWatch | undefined
+      // A served end that never answers: only the death can settle anything.
+      const { port2 } = new MessageChannel()
+      const runner = connect<typeof framePipeline>(nodeEndpoint(port2), {
+        watch: (worker) => {
+          watched = worker
+        },
+      })
+      cleanups.push(async () => {
+        await runner.close()
+        port2.close()
+      })
+      const pending = rejection(runner.timings())
+      watched!.fail("the worker exited with code 1")
+      expect(((await pending) as WorkerError).message).toBe("the worker exited with code 1")
+      await watched!.stop("the worker was terminated")
+      const later = await rejection(runner.run({ samples: Float32Array.of(1) }))
+      expect((later as WorkerError).message).toBe("the worker exited with code 1")
+    })
+
+    it("resolves when the worker dies while it waits for the served end", async () => {
+      let watched: WorkerWatch | undefined
+      const { port2 } = new MessageChannel()
+      const runner = connect<typeof framePipeline>(nodeEndpoint(port2), {
+        watch: (worker) => {
+          watched = worker
+        },
+      })
+      cleanups.push(async () => {
+        await runner.close()
+        port2.close()
+      })
+      const stopping = watched!.stop("the worker was terminated")
+      watched!.fail("the worker exited with code 1")
+      await stopping
+    })
   })
 })

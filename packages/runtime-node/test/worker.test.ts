@@ -164,6 +164,61 @@ describe("connectWorker / serveWorker", () => {
     expect(kept.byteLength).toBe(12)
   })
 
+  it("refuses an input buffer an earlier call transferred, saying so and how to keep it", async () => {
+    const remote = start("bytes")
+    const data = Float32Array.from([1, 2, 3])
+    await expect(remote.run({ label: "first", data })).resolves.toMatchObject({ sum: 6 })
+    const error = await remote.run({ label: "again", data }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(WorkerError)
+    const message = (error as WorkerError).message
+    expect(message).toMatch(
+      /^input\.data is empty: its ArrayBuffer was transferred to the worker by an earlier call/,
+    )
+    expect(message).toContain("pass a copy")
+    expect(message).toContain("{ transfer: false }")
+    expect(message).toContain("transferInput: false")
+    // The runner is fine: a fresh buffer goes through.
+    await expect(
+      remote.run({ label: "fresh", data: Float32Array.from([4]) }),
+    ).resolves.toMatchObject({ sum: 4 })
+  })
+
+  it("keeps the caller's buffer for one call with { transfer: false }", async () => {
+    const remote = start("bytes")
+    const data = Float32Array.from([1, 2, 3])
+    for (let i = 0; i < 2; i++) {
+      await expect(remote.run({ label: "kept", data }, { transfer: false })).resolves.toMatchObject(
+        { sum: 6 },
+      )
+      expect(data.byteLength).toBe(12)
+    }
+    await remote.run({ label: "moved", data })
+    expect(data.byteLength).toBe(0)
+  })
+
+  it("after close(), every method rejects with a tagged Error, not a string", async () => {
+    const remote = start("bytes")
+    const session = await remote.open()
+    await remote.close()
+    const calls: Record<string, () => Promise<unknown>> = {
+      load: () => remote.load(),
+      run: () => remote.run({ label: "x", data: new Float32Array(1) }),
+      open: () => remote.open(),
+      stream: () => remote.stream([]).next(),
+      timings: () => remote.timings(),
+      push: () => session.push({ label: "x", data: new Float32Array(1) }),
+      end: () => session.end(),
+    }
+    for (const [name, call] of Object.entries(calls)) {
+      const error = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(error, name).toBeInstanceOf(CancelledError)
+      expect((error as CancelledError)._tag, name).toBe("CancelledError")
+    }
+  })
+
   it("carries Silero state across the pushes of a stream session (open and stream)", async () => {
     const chunks = [audio(6, 1), audio(4, 2), audio(5, 3)]
     const remote = start("vad")

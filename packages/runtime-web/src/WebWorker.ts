@@ -35,7 +35,7 @@ export const connectWorker = <P extends Pipeline.Any>(
   Transport.connect<P>(worker as unknown as Transport.Endpoint, {
     ...options,
     terminate: () => worker.terminate(),
-    watch: (fail) => {
+    watch: ({ fail }) => {
       worker.addEventListener("error", (event) =>
         fail(`the worker failed: ${event.message || "script error (is the worker URL right?)"}`),
       )
