@@ -1,5 +1,5 @@
 import { Model, ModelRef, Tensor } from "@edgeline/core"
-import sileroUrl from "@ricky0123/vad-web/dist/silero_vad_v5.onnx?url"
+import sileroUrl from "@edgeline/model-silero-vad/silero_vad_v5.onnx?url"
 import { Effect } from "effect"
 import wasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url"
 import { afterEach, describe, expect, it } from "vitest"

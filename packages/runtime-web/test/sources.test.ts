@@ -1,5 +1,6 @@
 import { ModelNotFoundError, ModelRef, ModelSource } from "@edgeline/core"
-import sileroUrl from "@ricky0123/vad-web/dist/silero_vad_v5.onnx?url"
+import sileroUrl from "@edgeline/model-silero-vad/silero_vad_v5.onnx?url"
+import { SileroVad } from "@edgeline/recipes"
 import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { commands } from "vitest/browser"
@@ -63,6 +64,19 @@ describe("fetch + Cache Storage model source", () => {
       resolve(pinned, { models: { [silero.uri]: sileroUrl }, cacheName }),
     )
     expect(again.bytes).toEqual(bytes)
+    expect((await commands.requestLog()).filter((u) => u.includes("silero_vad_v5"))).toEqual([])
+    await caches.delete(cacheName)
+  })
+
+  it("the recipes' own ref (SileroVad.model) is pinned, so a second load never touches the network", async () => {
+    const cacheName = `bundled-${Math.random()}`
+    const options = { models: { [SileroVad.model.uri]: sileroUrl }, cacheName }
+    expect(SileroVad.model.sha256).toMatch(/^[0-9a-f]{64}$/)
+    const first = await Effect.runPromise(resolve(SileroVad.model, options))
+    await commands.startRequestLog()
+    const second = await Effect.runPromise(resolve(SileroVad.model, options))
+    expect(second.bytes).toEqual(first.bytes)
+    expect(await sha256(second.bytes)).toBe(SileroVad.model.sha256)
     expect((await commands.requestLog()).filter((u) => u.includes("silero_vad_v5"))).toEqual([])
     await caches.delete(cacheName)
   })
