@@ -6,6 +6,12 @@
  * (unsigned), 16, 24 and 32-bit, float 32 and 64-bit, A-law and µ-law, plain
  * or WAVE_FORMAT_EXTENSIBLE, any channel count (averaged to mono), 4 to
  * 384 kHz. Anything else gets a `WavDecodeError` that says what is wrong.
+ *
+ * Length placeholders: a `data` size of 0, or a RIFF or `data` size of
+ * 0x7FFF0000 or more in a RIFF/RIFX header (not RF64), is what writers that
+ * cannot seek back leave (sox and arecord on a pipe, ffmpeg streaming): the
+ * length is unknown, the audio runs to the end of the input, and a short
+ * input is not `truncated`.
  */
 import { Errors, Stage } from "@edgeline/core"
 import { Effect, Schema } from "effect"
