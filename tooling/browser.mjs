@@ -34,5 +34,5 @@ export const prebundled = [
   "comlink",
   "effect",
   "@alexanderolsen/libsamplerate-js",
-  "wavefile",
+  "alawmulaw",
 ]

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { loadFixture } from "./support/fixtures.js"
 import { type FileRunner, fileRunner } from "./support/gate.js"
 import { mulberry32 } from "./support/prng.js"
-import { dataOffset, makeWav, muLawWav } from "./support/wav.js"
+import { dataOffset, imaAdpcmWav, makeWav } from "./support/wav.js"
 
 const fixture = loadFixture("conversation-16k-mono")
 
@@ -105,10 +105,16 @@ const cases: ReadonlyArray<Case> = [
     says: /sample 300 is Infinity/,
   },
   {
-    name: "a mu-law WAV",
-    bytes: () => muLawWav(Float32Array.from({ length: 1600 }, (_, i) => 0.3 * Math.sin(i / 5))),
+    name: "an IMA ADPCM WAV",
+    bytes: () => imaAdpcmWav(Float32Array.from({ length: 1600 }, (_, i) => 0.3 * Math.sin(i / 5))),
     problem: "unsupported-format",
-    says: /encoding 7 is not supported/,
+    says: /encoding IMA ADPCM \(format tag 0x0011\) is not supported; convert it/,
+  },
+  {
+    name: "a WAV at 64 Hz",
+    bytes: () => makeWav([new Float32Array(640)], 64, "16"),
+    problem: "unsupported-rate",
+    says: /64 Hz is outside the supported 4000–384000 Hz/,
   },
   {
     name: "a WAV with zero samples",

@@ -148,6 +148,53 @@ describe("Resample.stage", () => {
     expect(rms(output.subarray(output.length - 48, output.length - 16))).toBeGreaterThan(0.3)
   })
 
+  it("a chunk without samples passes as none and fixes no rate (a decoder's chunks before its header)", async () => {
+    // As the entry stage, chunks must name a rate of 1 Hz or more; after a decoder, 0 passes too.
+    const empty = (sampleRate: number) => ({ samples: new Float32Array(0), sampleRate })
+    const out = await streamed([
+      empty(1),
+      empty(16_000),
+      empty(8000),
+      { samples: sine(1000, 44100, 0.1), sampleRate: 44100 },
+      empty(22_050),
+      { samples: sine(1000, 44100, 0.1), sampleRate: 44100 },
+    ])
+    expect(out.length).toBe(3200)
+    expect(await oneShot(empty(1))).toEqual(new Float32Array(0))
+  })
+
+  // libsamplerate-js takes rates up to 192 kHz; above, the converter works at half both rates.
+  it.for([
+    { rate: 4000, frequency: 1000 },
+    { rate: 192_000, frequency: 5000 },
+    { rate: 352_800, frequency: 5000 },
+    { rate: 384_000, frequency: 1000 },
+    { rate: 384_000, frequency: 5000 },
+  ])(
+    "a $frequency Hz sine at $rate Hz comes out at 16 kHz as the exact 16 kHz sine",
+    async ({ rate, frequency }) => {
+      const output = await oneShot({ samples: sine(frequency, rate, 1), sampleRate: rate })
+      expect(output.length).toBe(16_000)
+      // Against the mathematically exact 16 kHz sine (the converter's delay compensated by
+      // libsamplerate itself), ignoring the first and last 10 ms of filter edges.
+      const exact = sine(frequency, OUT, 1)
+      const margin = 160
+      const error = output.map((x, i) => x - exact[i]!).subarray(margin, -margin)
+      expect(rms(error) / rms(exact, margin)).toBeLessThan(0.01)
+    },
+  )
+
+  it.for([1, 64, 3999, 384_001, 768_000])(
+    "a chunk at %i Hz fails with a ResampleError naming the supported range",
+    async (rate) => {
+      const error = await Effect.runPromise(
+        Effect.flip(Pipeline.run(resample, { samples: new Float32Array(64), sampleRate: rate })),
+      )
+      expect(error).toBeInstanceOf(Resample.ResampleError)
+      expect(error.message).toContain(`${rate} Hz is outside the supported 4000–384000 Hz`)
+    },
+  )
+
   it("the same rate in every chunk is fine, and a new stream may use a new rate", async () => {
     const first = await streamed([
       { samples: sine(1000, 44100, 0.1), sampleRate: 44100 },

@@ -2,11 +2,22 @@
  * Streaming resampling to 16 kHz with libsamplerate (its WebAssembly port),
  * the reference sample-rate converter. The converter keeps its filter state
  * between chunks, so a live stream resamples as if it were one file.
+ *
+ * Rates from 4 to 384 kHz (`Audio.MIN_SAMPLE_RATE`..`MAX_SAMPLE_RATE`).
+ * libsamplerate-js takes rates up to 192 kHz only, but libsamplerate itself
+ * works on the ratio alone: above 192 kHz the converter is made with both
+ * rates halved (384 kHz → 16 kHz as 192 kHz → 8 kHz), the same ratio.
  */
 import LibSampleRate from "@alexanderolsen/libsamplerate-js"
 import { Errors, Stage } from "@edgeline/core"
 import { Data, Effect, Schema } from "effect"
-import { type AudioChunk, concatFloat32, MODEL_RATE } from "./Audio.js"
+import {
+  type AudioChunk,
+  concatFloat32,
+  isSupportedRate,
+  MODEL_RATE,
+  SUPPORTED_RATES,
+} from "./Audio.js"
 
 export class ResampleError extends Data.TaggedError("ResampleError")<{
   readonly message: string
@@ -32,11 +43,20 @@ interface State {
 const idle: Array<{ readonly rate: number; readonly converter: Converter }> = []
 const IDLE_MAX = 2
 
+/** The largest rate libsamplerate-js accepts. */
+const LIBRARY_MAX_RATE = 192_000
+
+/** The rates the converter is made with: the same ratio, within the library's range. */
+const converterRates = (rate: number) => {
+  const scale = rate > LIBRARY_MAX_RATE ? 2 : 1
+  return { input: rate / scale, output: MODEL_RATE / scale }
+}
+
 const reuse = (rate: number): Converter | undefined => {
   const at = idle.findIndex((entry) => entry.rate === rate)
   if (at < 0) return undefined
   const converter = idle.splice(at, 1)[0]!.converter
-  converter.inputSampleRate = rate
+  converter.inputSampleRate = converterRates(rate).input
   return converter
 }
 
@@ -63,6 +83,13 @@ const converterFor = (
       }),
     )
   }
+  if (!isSupportedRate(rate)) {
+    return Effect.fail(
+      new ResampleError({
+        message: `sample rate ${rate} Hz is outside the supported ${SUPPORTED_RATES}; resample the audio first`,
+      }),
+    )
+  }
   state.rate = rate
   if (rate === MODEL_RATE || state.converter !== undefined) return Effect.succeed(state.converter)
   const reused = reuse(rate)
@@ -71,10 +98,12 @@ const converterFor = (
     return Effect.succeed(reused)
   }
   return Effect.tryPromise({
-    try: () =>
-      LibSampleRate.create(1, rate, MODEL_RATE, {
+    try: () => {
+      const { input, output } = converterRates(rate)
+      return LibSampleRate.create(1, input, output, {
         converterType: LibSampleRate.ConverterType.SRC_SINC_FASTEST,
-      }),
+      })
+    },
     catch: (e) =>
       new ResampleError({ message: `cannot start the resampler: ${Errors.messageOf(e)}` }),
   }).pipe(Effect.tap((converter) => Effect.sync(() => (state.converter = converter))))
@@ -86,19 +115,27 @@ export const AudioChunkSchema = Schema.Struct({
   sampleRate: Schema.Int.check(Schema.isGreaterThan(0)),
 })
 
-/** Preprocess stage: mono audio at any rate in, 16 kHz samples out. */
+const NO_SAMPLES = new Float32Array(0)
+
+/**
+ * Preprocess stage: mono audio at 4 to 384 kHz in, 16 kHz samples out. A
+ * chunk without samples passes as none, whatever rate it names: a streaming
+ * decoder emits such chunks before it has read the rate.
+ */
 export const stage = Stage.preprocess({
   name: "resample-16k",
   input: AudioChunkSchema,
   initial: (): State => ({ rate: undefined, converter: undefined, samplesIn: 0, samplesOut: 0 }),
   step: (state, chunk: AudioChunk) =>
-    Effect.map(converterFor(state, chunk.sampleRate), (converter) => {
-      if (converter === undefined) return chunk.samples
-      const out = converter.full(chunk.samples)
-      state.samplesIn += chunk.samples.length
-      state.samplesOut += out.length
-      return out
-    }),
+    chunk.samples.length === 0
+      ? Effect.succeed(NO_SAMPLES)
+      : Effect.map(converterFor(state, chunk.sampleRate), (converter) => {
+          if (converter === undefined) return chunk.samples
+          const out = converter.full(chunk.samples)
+          state.samplesIn += chunk.samples.length
+          state.samplesOut += out.length
+          return out
+        }),
   flush: (state) =>
     Effect.sync(() => {
       const { converter, rate } = state

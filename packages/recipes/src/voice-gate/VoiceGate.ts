@@ -22,7 +22,7 @@ import { MODEL_RATE, toPcm16 } from "../audio/Audio.js"
 import * as Frames from "../audio/Frames.js"
 import * as Resample from "../audio/Resample.js"
 import * as WavDecode from "../audio/WavDecode.js"
-import { WaveFile } from "../audio/WaveFile.js"
+import * as WavEncode from "../audio/WavEncode.js"
 import * as Segmenter from "./Segmenter.js"
 import * as SileroVad from "./SileroVad.js"
 
@@ -81,7 +81,10 @@ export const live = (options: Options = {}) =>
     toSpeech,
   )
 
-/** The gate for a whole WAV file (bytes in). */
+/**
+ * The gate for a WAV file: its bytes in, whole (`run`) or in pieces of any
+ * size pushed through `Pipeline.open` / `runner.open()` as they arrive.
+ */
 export const fromWav = (options: Options = {}) =>
   Pipeline.make(
     "voice-gate",
@@ -128,8 +131,4 @@ export const merge = (outputs: ReadonlyArray<Gated>): Gated => {
 export const SAMPLE_RATE = MODEL_RATE
 
 /** The gate's speech output as a 16 kHz mono PCM16 WAV file. */
-export const toWav = (speech: Int16Array): Uint8Array => {
-  const wav = new WaveFile()
-  wav.fromScratch(1, MODEL_RATE, "16", speech)
-  return wav.toBuffer()
-}
+export const toWav = (speech: Int16Array): Uint8Array => WavEncode.encodePcm16(speech, MODEL_RATE)

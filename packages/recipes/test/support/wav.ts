@@ -53,11 +53,11 @@ export const makeWav = (
   return wav.toBuffer()
 }
 
-/** A 16 kHz mono WAV in G.711 mu-law (encoding 7), which the gate does not decode. */
-export const muLawWav = (samples: ArrayLike<number>): Uint8Array => {
+/** An 8 kHz mono WAV in IMA ADPCM (format tag 0x0011), which the gate does not decode. */
+export const imaAdpcmWav = (samples: ArrayLike<number>): Uint8Array => {
   const wav = new WaveFile()
-  wav.fromScratch(1, 16_000, "16", encodeSamples(samples, "16"))
-  wav.toMuLaw()
+  wav.fromScratch(1, 8000, "16", encodeSamples(samples, "16"))
+  wav.toIMAADPCM()
   return wav.toBuffer()
 }
 
