@@ -23,4 +23,14 @@ export const benchmarks = [
     module: "../web/wasm-vs-native.mjs",
   },
   { id: "live-chunks", title: "(g) Live gate, 512-sample chunks", module: "../live-chunks.mjs" },
+  {
+    id: "cli-process",
+    title: "(h) CLI as a whole process vs a bare onnxruntime-node script",
+    module: "../cli-process.mjs",
+  },
+  {
+    id: "long-recordings",
+    title: "(i) Long recordings in flat memory",
+    module: "../long-recordings.mjs",
+  },
 ]

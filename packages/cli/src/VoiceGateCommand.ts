@@ -1,15 +1,19 @@
 /**
- * `edgeline voice-gate <file.wav>`: runs the voice gate on a file and prints
- * its segments, the share of audio kept, bytes in and out, and per-stage
- * timing (or all of it as JSON). Bad input gets one line saying what is
- * wrong and exit code 2.
+ * `edgeline voice-gate <file.wav | ->`: runs the voice gate on a WAV file or
+ * a WAV stream on stdin and reports its segments, the share of audio kept,
+ * bytes in and out, and per-stage timing. The audio streams from disk or
+ * stdin through the gate in pieces, and the kept speech streams to `--out`,
+ * so memory stays flat however long the recording.
  */
-import { readFile, writeFile } from "node:fs/promises"
+import type { ReadStream } from "node:fs"
+import { type FileHandle, open } from "node:fs/promises"
 import { basename } from "node:path"
-import { createRunner, type Pipeline, type Progress } from "@edgeline/core"
-import { SileroVad, VoiceGate } from "@edgeline/recipes"
+import type { Readable } from "node:stream"
+import { createRunner, type Pipeline } from "@edgeline/core"
+import { VoiceGate } from "@edgeline/recipes"
 import { NodeRuntime } from "@edgeline/runtime-node"
 import { progressBar } from "./ProgressBar.js"
+import * as SpeechFile from "./SpeechFile.js"
 import { InputFileError } from "./UsageError.js"
 
 export interface Flags {
@@ -18,41 +22,118 @@ export interface Flags {
   readonly minSpeechMs: number | undefined
   readonly minSilenceMs: number | undefined
   readonly padMs: number | undefined
+  /** Where to write the kept speech as a 16 kHz PCM16 WAV file. */
   readonly out: string | undefined
 }
 
+export interface Segment {
+  readonly start: number
+  readonly end: number
+}
+
+export interface RunOptions {
+  /** Called with each segment as soon as it closes (before the run ends). */
+  readonly onSegment?: ((segment: Segment) => void | Promise<void>) | undefined
+}
+
 export interface Report {
+  /** The file's name, or "stdin". */
   readonly file: string
   readonly durationSec: number
-  readonly segments: ReadonlyArray<{ readonly start: number; readonly end: number }>
+  readonly segments: ReadonlyArray<Segment>
   readonly speechRatio: number
+  /** 16 kHz PCM16 bytes examined: 2 bytes per sample after resampling, not the file's size. */
   readonly bytesIn: number
+  /** 16 kHz PCM16 bytes kept as speech. */
   readonly bytesOut: number
   /** Loading the model (read, session, warm-up), before the run and outside its timings. */
   readonly modelLoadMs: number
   readonly timings: ReadonlyArray<Pipeline.StageTiming>
 }
 
-/** Files longer than this get a progress bar on a terminal. */
-const LONG_FILE_FRAMES = (30 * VoiceGate.SAMPLE_RATE) / SileroVad.FRAME
+/** Pieces read from disk at a time: large enough that per-piece costs vanish, small enough to stay flat. */
+const PIECE_BYTES = 1 << 20
 
-const readInput = async (path: string): Promise<Uint8Array> => {
+/** Files this large get a progress bar on a terminal (about 30 s of 16 kHz PCM16). */
+const LONG_FILE_BYTES = 1_000_000
+
+interface Input {
+  readonly name: string
+  readonly stream: Readable
+  /** Total bytes, when known (a file, not stdin). */
+  readonly size: number | undefined
+  readonly close: () => Promise<void>
+}
+
+const openInput = async (path: string): Promise<Input> => {
+  if (path === "-") {
+    if (process.stdin.isTTY) {
+      throw new InputFileError(
+        "voice-gate - reads a WAV stream from stdin, and stdin is a terminal; pipe one in, e.g. `sox -d -t wav - | edgeline voice-gate - --jsonl`",
+      )
+    }
+    return { name: "stdin", stream: process.stdin, size: undefined, close: async () => {} }
+  }
+  let handle: FileHandle
   try {
-    return await readFile(path)
+    handle = await open(path, "r")
+    const info = await handle.stat()
+    if (info.isDirectory()) {
+      await handle.close()
+      throw Object.assign(new Error("is a directory"), { code: "EISDIR" })
+    }
+    const stream: ReadStream = handle.createReadStream({
+      highWaterMark: PIECE_BYTES,
+      autoClose: false,
+    })
+    return {
+      name: basename(path),
+      stream,
+      size: info.size,
+      close: () => handle.close().catch(() => undefined),
+    }
   } catch (e) {
-    const code = (e as { code?: string }).code
-    throw new InputFileError(
-      code === "ENOENT"
-        ? `${path}: no such file`
-        : code === "EISDIR"
-          ? `${path}: is a directory, not a WAV file`
-          : `${path}: cannot read (${code ?? String(e)})`,
-    )
+    throw inputError(path, e)
   }
 }
 
-export const run = async (path: string, flags: Flags): Promise<Report> => {
-  const bytes = await readInput(path)
+const inputError = (path: string, e: unknown): InputFileError => {
+  const code = (e as { code?: string }).code
+  return new InputFileError(
+    code === "ENOENT"
+      ? `${path}: no such file`
+      : code === "EISDIR"
+        ? `${path}: is a directory, not a WAV file`
+        : `${path}: cannot read (${code ?? String(e)})`,
+  )
+}
+
+/** The input's pieces as Uint8Arrays, counting the bytes handed on; read errors become `InputFileError`. */
+async function* pieces(input: Input, counted: (bytes: number) => void) {
+  try {
+    for await (const piece of input.stream as AsyncIterable<Uint8Array>) {
+      counted(piece.byteLength)
+      yield piece
+    }
+  } catch (e) {
+    throw inputError(input.name, e)
+  }
+}
+
+export const run = async (
+  path: string,
+  flags: Flags,
+  options: RunOptions = {},
+): Promise<Report> => {
+  const input = await openInput(path)
+  let speech: SpeechFile.SpeechFile | undefined
+  try {
+    // Checked before the model loads: a bad --out fails at once, not after the work.
+    speech = flags.out === undefined ? undefined : await SpeechFile.open(flags.out)
+  } catch (e) {
+    await input.close()
+    throw e
+  }
   const pipeline = VoiceGate.fromWav({
     threshold: flags.threshold,
     minSpeechMs: flags.minSpeechMs,
@@ -60,30 +141,50 @@ export const run = async (path: string, flags: Flags): Promise<Report> => {
     padMs: flags.padMs,
   })
   const runner = await createRunner(pipeline, { layer: NodeRuntime.layer() })
-  const bar = progressBar({ force: flags.progress, minTotal: LONG_FILE_FRAMES })
-  const onProgress: Progress.Listener = (event) => {
-    if (event.stage === SileroVad.STAGE) bar.update(event.done, event.total)
-  }
+  const bar = progressBar({
+    force: flags.progress,
+    total: input.size,
+    minTotal: LONG_FILE_BYTES,
+  })
+  let read = 0
+  const segments: Array<Segment> = []
+  let samples = 0
+  let bytesIn = 0
+  let bytesOut = 0
+  let committed = false
   try {
     // Loaded first, so silero-vad's time below is scoring alone, not loading too.
     const loadStarted = performance.now()
     await runner.load()
     const modelLoadMs = performance.now() - loadStarted
-    const gated = await runner.run(bytes, { onProgress })
-    if (flags.out !== undefined) await writeFile(flags.out, VoiceGate.toWav(gated.speech))
+    for await (const gated of runner.stream(pieces(input, (n) => (read += n)))) {
+      for (const { start, end } of gated.segments) {
+        segments.push({ start, end })
+        await options.onSegment?.({ start, end })
+      }
+      await speech?.append(gated.speech)
+      samples += gated.samples
+      bytesIn += gated.bytesIn
+      bytesOut += gated.bytesOut
+      bar.update(read)
+    }
+    await speech?.commit()
+    committed = true
     return {
-      file: basename(path),
-      durationSec: gated.samples / VoiceGate.SAMPLE_RATE,
-      segments: gated.segments,
-      speechRatio: VoiceGate.speechRatio(gated),
-      bytesIn: gated.bytesIn,
-      bytesOut: gated.bytesOut,
+      file: input.name,
+      durationSec: samples / VoiceGate.SAMPLE_RATE,
+      segments,
+      speechRatio: VoiceGate.speechRatio({ bytesIn, bytesOut }),
+      bytesIn,
+      bytesOut,
       modelLoadMs,
       timings: await runner.timings(),
     }
   } finally {
     bar.stop()
+    if (!committed) await speech?.discard()
     await runner.close()
+    await input.close()
   }
 }
 

@@ -1,32 +1,11 @@
-import { execFile } from "node:child_process"
 import { mkdtemp, readFile, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
-import { promisify } from "node:util"
 import { beforeAll, describe, expect, it } from "vitest"
 import wavefile from "wavefile"
+import { edgeline as run, sample } from "./support/edgeline.js"
 
-const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url))
-const sample = fileURLToPath(
-  new URL("../../recipes/test/fixtures/conversation-16k-mono.wav", import.meta.url),
-)
-
-interface Result {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-const edgeline = (...args: Array<string>): Promise<Result> =>
-  promisify(execFile)(process.execPath, [bin, ...args]).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({
-      code: e.code,
-      stdout: e.stdout,
-      stderr: e.stderr,
-    }),
-  )
+const edgeline = (...args: Array<string>) => run(args)
 
 const wav = (bitDepth: string, samples: ArrayLike<number>): Uint8Array => {
   const file = new wavefile.WaveFile()
@@ -94,7 +73,7 @@ describe("edgeline voice-gate", () => {
   it("--progress draws a progress bar on stderr", async () => {
     const { code, stderr } = await edgeline("voice-gate", sample, "--progress")
     expect(code).toBe(0)
-    expect(stderr).toMatch(/100% \| 375\/375 frames/)
+    expect(stderr).toMatch(/100% \| 0\.4\/0\.4 MB/)
   })
 })
 

@@ -8,7 +8,7 @@
  * works on the ratio alone: above 192 kHz the converter is made with both
  * rates halved (384 kHz → 16 kHz as 192 kHz → 8 kHz), the same ratio.
  */
-import LibSampleRate from "@alexanderolsen/libsamplerate-js"
+import type LibSampleRateModule from "@alexanderolsen/libsamplerate-js"
 import { Errors, Stage } from "@edgeline/core"
 import { Data, Effect, Schema } from "effect"
 import {
@@ -23,7 +23,18 @@ export class ResampleError extends Data.TaggedError("ResampleError")<{
   readonly message: string
 }> {}
 
-type Converter = Awaited<ReturnType<typeof LibSampleRate.create>>
+type Converter = Awaited<ReturnType<typeof LibSampleRateModule.create>>
+
+/**
+ * libsamplerate is imported on the first stream that needs it: its module
+ * embeds its WebAssembly (2 MB of JavaScript to parse), which 16 kHz input,
+ * the common case, never uses. Bundlers split it into a chunk of its own.
+ */
+let library: Promise<typeof LibSampleRateModule> | undefined
+const loadLibrary = () =>
+  (library ??= import("@alexanderolsen/libsamplerate-js").then(
+    (module) => (module as { default?: typeof LibSampleRateModule }).default ?? module,
+  ))
 
 interface State {
   rate: number | undefined
@@ -98,8 +109,9 @@ const converterFor = (
     return Effect.succeed(reused)
   }
   return Effect.tryPromise({
-    try: () => {
+    try: async () => {
       const { input, output } = converterRates(rate)
+      const LibSampleRate = await loadLibrary()
       return LibSampleRate.create(1, input, output, {
         converterType: LibSampleRate.ConverterType.SRC_SINC_FASTEST,
       })
