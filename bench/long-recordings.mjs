@@ -114,7 +114,7 @@ export const run = async ({ recording, log }) => {
     return {
       id: "long-recordings",
       title: "(i) Long recordings in flat memory",
-      summary: `\`edgeline voice-gate <file> --json\` (and \`- --jsonl\` on stdin) on recordings made by repeating the ${recording.durationSec} s recording; peak RSS is the process's own high-water mark (\`process.resourceUsage().maxRSS\` at exit). The segments must repeat with the recording (± one per join) and the duration must match, so a fast wrong answer cannot pass.`,
+      summary: `\`edgeline voice-gate <file> --json\` (and \`- --jsonl\` on stdin) on recordings made by repeating the ${recording.durationSec} s recording; peak RSS is the process's own high-water mark (VmHWM from \`/proc/self/status\` at exit). The segments must repeat with the recording (± one per join) and the duration must match, so a fast wrong answer cannot pass.`,
       headline: `peak ${mib(first.peakRssBytes).toFixed(0)} MiB at 60 s, ${mib(threeHours.peakRssBytes).toFixed(0)} MiB at 3 h; max ${Math.max(...bounded.map((m) => mib(m.peakRssBytes))).toFixed(0)} MiB over all`,
       target: `≤ ${TARGET_MIB} MiB; 3 h within ${FLAT_MIB} MiB of 60 s; RF64 over 4 GiB works`,
       status: pass ? "PASS" : "FAIL",
