@@ -1,6 +1,7 @@
 /** A Web Worker serving the recipes' voice gate, unchanged, on onnxruntime-web. */
-import { SileroVad, VoiceGate } from "@edgeline/recipes"
+
 import sileroUrl from "@edgeline/model-silero-vad/silero_vad_v5.onnx?url"
+import { SileroVad, VoiceGate } from "@edgeline/recipes"
 import wasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url"
 import { serveWorker, WebRuntime } from "../src/index.js"
 
