@@ -29,7 +29,9 @@ export const make = (pipeline: string, stage: Stage.Any): StageMetrics => {
   })
   const span = Effect.withSpan(
     `edgeline.${kind}.${name}`,
-    { attributes: { "edgeline.pipeline": pipeline, "edgeline.stage": name, "edgeline.kind": kind } },
+    {
+      attributes: { "edgeline.pipeline": pipeline, "edgeline.stage": name, "edgeline.kind": kind },
+    },
     // A stack trace per span costs more than many stages' own work on a small chunk.
     { captureStackTrace: false },
   )

@@ -101,7 +101,8 @@ describe("progress listeners", () => {
       const listener = () => {
         throw new Error("a bug in the caller's progress bar")
       }
-      for (const x of [1, 2, 3]) expect(await runner.run(x, { onProgress: listener })).toBe(2 * (x + 1))
+      for (const x of [1, 2, 3])
+        expect(await runner.run(x, { onProgress: listener })).toBe(2 * (x + 1))
     } finally {
       spy.mockRestore()
     }
