@@ -44,7 +44,7 @@ export const examples = (): Array<Example> =>
       .map((b) => {
         const name = b.file ?? `example-${b.line}.ts`
         return {
-          where: `packages/${dir}/README.md:${b.line}`,
+          where: `packages/${dir}/README.md:${b.line}${b.file ? ` (${b.file})` : ""}`,
           readme: dir,
           source: `src/readme/${dir}/${name}`,
           compiled: `dist/readme/${dir}/${name.replace(/\.ts$/, ".js")}`,

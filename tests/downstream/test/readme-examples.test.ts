@@ -54,24 +54,26 @@ describe("README examples", () => {
     expect(allCommands.length).toBeGreaterThan(0)
   })
 
-  describe.each(allExamples)("$where", (example) => {
-    it(
-      example.runs ? "compiles under tsc --strict and runs" : "compiles under tsc --strict",
-      async () => {
-        expect(unattributed(compiled), diagnostics(compiled)).toEqual([])
-        expect(diagnosticsFor(compiled, example.source), diagnostics(compiled)).toEqual([])
-        if (!example.runs) return
-        const run = await exec(process.execPath, [join(app, example.compiled)], {
-          cwd: await runDir(),
-          timeoutMs: 180_000,
-        })
-        expect(run.code, tail(run)).toBe(0)
-      },
-    )
-  })
+  for (const example of allExamples) {
+    describe(example.where, () => {
+      it(
+        example.runs ? "compiles under tsc --strict and runs" : "compiles under tsc --strict",
+        async () => {
+          expect(unattributed(compiled), diagnostics(compiled)).toEqual([])
+          expect(diagnosticsFor(compiled, example.source), diagnostics(compiled)).toEqual([])
+          if (!example.runs) return
+          const run = await exec(process.execPath, [join(app, example.compiled)], {
+            cwd: await runDir(),
+            timeoutMs: 180_000,
+          })
+          expect(run.code, tail(run)).toBe(0)
+        },
+      )
+    })
+  }
 
-  describe.each(allCommands)("$where", (command) => {
-    it(`\`${command.line}\` exits 0`, async () => {
+  for (const command of allCommands) {
+    it(`${command.where}: \`${command.line}\` exits 0`, async () => {
       // --no: a missing local bin fails instead of fetching a package named "edgeline".
       const run = await exec("sh", ["-c", command.line.replace(/^npx /, "npx --no ")], {
         cwd: await runDir(),
@@ -79,5 +81,5 @@ describe("README examples", () => {
       })
       expect(run.code, tail(run)).toBe(0)
     })
-  })
+  }
 })
