@@ -2,7 +2,8 @@
 // Node loads effect's modules one by one: about 0.35 s of a short run before
 // any work, as much as scoring a minute of audio. Bundled, only what the CLI
 // uses is parsed, once. `--help` and `--version` load no command at all.
-// onnxruntime-node stays external: it is a native addon with its binaries.
+// onnxruntime-node stays external: it is a native addon with its binaries,
+// and a direct dependency of this package, so isolated installs resolve it here.
 import { defineConfig } from "rolldown"
 
 export default defineConfig({

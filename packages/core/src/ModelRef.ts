@@ -10,7 +10,10 @@
  * @example
  * ```ts
  * import { ModelRef } from "@edgeline/core"
- * const silero = ModelRef.make("silero_vad_v5", "npm:@ricky0123/vad-web/dist/silero_vad_v5.onnx")
+ * const silero = ModelRef.make("silero_vad_v5", "npm:@edgeline/model-silero-vad/silero_vad_v5.onnx", {
+ *   sha256: "2623a2953f6ff3d2c1e61740c6cdb7168133479b267dfef114a4a3cc5bdd788f",
+ *   resolveFrom: import.meta.url,
+ * })
  * ```
  */
 export interface ModelRef {

@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import wasm from "onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url"
- * import silero from "@ricky0123/vad-web/dist/silero_vad_v5.onnx?url"
+ * import silero from "@edgeline/model-silero-vad/silero_vad_v5.onnx?url"
  * const layer = WebRuntime.layer({
  *   wasmPaths: { wasm },
  *   models: { [SileroVad.model.uri]: silero },
