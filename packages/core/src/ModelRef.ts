@@ -38,22 +38,29 @@ export interface Options {
   readonly resolveFrom?: string | undefined
 }
 
-/** A ref; its sha256, when given, is kept in lowercase hex, the form sources compare. */
-export const make = (name: string, uri: string, options: Options = {}): ModelRef => {
-  const ref: { -readonly [K in keyof ModelRef]: ModelRef[K] } = { name, uri }
-  if (options.version !== undefined) ref.version = options.version
-  if (options.sha256 !== undefined) ref.sha256 = options.sha256.toLowerCase()
-  if (options.resolveFrom !== undefined) ref.resolveFrom = options.resolveFrom
-  return ref
+export const make = (name: string, uri: string, options: Options = {}): ModelRef => ({
+  name,
+  uri,
+  ...options,
+})
+
+/**
+ * The sha256 the ref pins, in lowercase hex: the one form compared and used
+ * as a cache key, however the ref was written (refs may be plain objects).
+ */
+export const pinnedSha256 = (ref: ModelRef): string | undefined => ref.sha256?.toLowerCase()
+
+/** Whether `actual` (hex) is the sha256 the ref pins (or it pins none). */
+export const sha256Matches = (ref: ModelRef, actual: string): boolean => {
+  const pinned = pinnedSha256(ref)
+  return pinned === undefined || pinned === actual.toLowerCase()
 }
 
-/** Whether `actual` (hex) is the sha256 the ref pins; hex compares without regard to case. */
-export const sha256Matches = (ref: ModelRef, actual: string): boolean =>
-  ref.sha256 === undefined || ref.sha256.toLowerCase() === actual.toLowerCase()
-
 /** A stable key for caches: the content hash when known, else name + version + uri. */
-export const key = (ref: ModelRef): string =>
-  ref.sha256 ? `sha256:${ref.sha256.toLowerCase()}` : `${ref.name}@${ref.version ?? "?"}:${ref.uri}`
+export const key = (ref: ModelRef): string => {
+  const sha256 = pinnedSha256(ref)
+  return sha256 ? `sha256:${sha256}` : `${ref.name}@${ref.version ?? "?"}:${ref.uri}`
+}
 
 /** Model bytes as a source returns them. */
 export interface ModelBytes {

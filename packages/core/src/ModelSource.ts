@@ -4,7 +4,7 @@
  */
 import { Context, Effect } from "effect"
 import { ModelNotFoundError, messageOf } from "./Errors.js"
-import type { ModelBytes, ModelRef } from "./ModelRef.js"
+import { type ModelBytes, type ModelRef, pinnedSha256 } from "./ModelRef.js"
 
 export interface Shape {
   readonly resolve: (ref: ModelRef) => Effect.Effect<ModelBytes, ModelNotFoundError>
@@ -34,6 +34,6 @@ export const fromPromise = (
   read: () => Promise<Uint8Array>,
 ): Effect.Effect<ModelBytes, ModelNotFoundError> =>
   Effect.tryPromise({
-    try: async () => ({ ref, bytes: await read(), sha256: ref.sha256?.toLowerCase() }),
+    try: async () => ({ ref, bytes: await read(), sha256: pinnedSha256(ref) }),
     catch: (e) => (e instanceof ModelNotFoundError ? e : notFound(ref, messageOf(e))),
   })

@@ -5,37 +5,28 @@
  * sender still uses, so it is copied instead.
  *
  * A moved buffer is detached on the sender's side: every view of it is now
- * empty. `findDetached` finds such a buffer before it is sent again, so the
+ * empty. The same walk finds such a buffer before it is sent again, so the
  * caller hears what happened instead of a bare "could not be cloned".
  */
-export const buffersOf = (
-  value: unknown,
-  found: Set<ArrayBuffer> = new Set(),
-): Array<ArrayBuffer> => {
-  collect(value, found, 0)
-  return [...found]
+
+export interface Scan {
+  /** The buffers to move: each one that a typed array (or the value) covers whole. */
+  readonly buffers: Array<ArrayBuffer>
+  /** The path (`input.samples`, `input[2]`) of the first detached buffer, if any. */
+  readonly detached: string | undefined
 }
 
-const isWholeView = (view: ArrayBufferView): boolean =>
-  view.byteOffset === 0 && view.byteLength === view.buffer.byteLength
-
-const collect = (value: unknown, found: Set<ArrayBuffer>, depth: number): void => {
-  if (value === null || typeof value !== "object" || depth > 8) return
-  // An empty buffer may be one already transferred (detached): listing it
-  // again would make postMessage drop the whole message on some platforms.
-  if (value instanceof ArrayBuffer) {
-    if (value.byteLength > 0) found.add(value)
-    return
-  }
-  if (ArrayBuffer.isView(value)) {
-    const buffer = value.buffer
-    if (buffer instanceof ArrayBuffer && buffer.byteLength > 0 && isWholeView(value))
-      found.add(buffer)
-    return
-  }
-  const items = Array.isArray(value) ? value : Object.values(value)
-  for (const item of items) collect(item, found, depth + 1)
+/** One walk of `value` for both: what to move, and whether something was moved already. */
+export const scan = (value: unknown, path = "input"): Scan => {
+  const found = new Set<ArrayBuffer>()
+  const detached = walk(value, found, 0)
+  return { buffers: [...found], detached: detached === undefined ? undefined : path + detached }
 }
+
+export const buffersOf = (value: unknown): Array<ArrayBuffer> => scan(value).buffers
+
+export const findDetached = (value: unknown, path = "input"): string | undefined =>
+  scan(value, path).detached
 
 /**
  * Whether `buffer` was detached (transferred away). `ArrayBuffer.prototype.detached`
@@ -52,31 +43,37 @@ export const isDetached = (buffer: ArrayBuffer): boolean => {
   }
 }
 
-/**
- * The path (`input.samples`, `input[2]`) of the first detached buffer in
- * `value`, or undefined when there is none. Only empty buffers are checked,
- * so this costs nothing on the usual input.
- */
-export const findDetached = (value: unknown, path = "input"): string | undefined =>
-  find(value, path, 0)
+const isWholeView = (view: ArrayBufferView): boolean =>
+  view.byteOffset === 0 && view.byteLength === view.buffer.byteLength
 
-const find = (value: unknown, path: string, depth: number): string | undefined => {
+/**
+ * Adds the movable buffers under `value` to `found`; returns the path suffix
+ * ("", ".samples", "[2]") of the first detached buffer, built only when one is
+ * there. An empty buffer is never listed: it may be one already transferred,
+ * and listing it would make postMessage drop the whole message.
+ */
+const walk = (value: unknown, found: Set<ArrayBuffer>, depth: number): string | undefined => {
   if (value === null || typeof value !== "object" || depth > 8) return undefined
-  if (value instanceof ArrayBuffer) return isDetached(value) ? path : undefined
+  if (value instanceof ArrayBuffer) {
+    if (value.byteLength > 0) found.add(value)
+    return isDetached(value) ? "" : undefined
+  }
   if (ArrayBuffer.isView(value)) {
     const buffer = value.buffer
-    return buffer instanceof ArrayBuffer && isDetached(buffer) ? path : undefined
+    if (!(buffer instanceof ArrayBuffer)) return undefined
+    if (buffer.byteLength > 0 && isWholeView(value)) found.add(buffer)
+    return isDetached(buffer) ? "" : undefined
   }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = find(value[i], `${path}[${i}]`, depth + 1)
-      if (found !== undefined) return found
+      const detached = walk(value[i], found, depth + 1)
+      if (detached !== undefined) return `[${i}]${detached}`
     }
     return undefined
   }
-  for (const [key, item] of Object.entries(value)) {
-    const found = find(item, `${path}.${key}`, depth + 1)
-    if (found !== undefined) return found
+  for (const key of Object.keys(value)) {
+    const detached = walk((value as Record<string, unknown>)[key], found, depth + 1)
+    if (detached !== undefined) return `.${key}${detached}`
   }
   return undefined
 }

@@ -21,7 +21,7 @@ import {
   toError,
   withSignal,
 } from "./Runner.js"
-import { buffersOf, findDetached } from "./Transfer.js"
+import { buffersOf, scan } from "./Transfer.js"
 
 export type Endpoint = Comlink.Endpoint
 
@@ -307,7 +307,7 @@ export const connect = <P extends Pipeline.Any>(
    * fail with a bare "detached".
    */
   const outbound = (input: unknown, opts: CallOptions) => {
-    const detached = findDetached(input)
+    const { buffers, detached } = scan(input)
     if (detached !== undefined) {
       throw new WorkerError({
         message: `${detached} is empty: its ArrayBuffer was transferred to the worker by an earlier call, which moves a buffer instead of copying it. To use a buffer again, pass a copy (e.g. \`data.slice()\`) or keep it: \`{ transfer: false }\` on the call, or \`transferInput: false\` when connecting`,
@@ -317,7 +317,7 @@ export const connect = <P extends Pipeline.Any>(
     // Comlink.transfer keys a WeakMap by the value: only objects can carry transfers.
     return !transfer || typeof input !== "object" || input === null
       ? input
-      : Comlink.transfer(input, buffersOf(input))
+      : Comlink.transfer(input, buffers)
   }
 
   const open = async (): Promise<StreamSession<In, Out>> => {
