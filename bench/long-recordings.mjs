@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { EDGELINE, timeNode } from "./lib/command.mjs"
-import { readCanonical, sndfileInfo, sox, writeRepeated } from "./lib/long-wav.mjs"
+import { sndfileInfo, soxRaw, writeRepeated } from "./lib/long-wav.mjs"
 
 /** The bound for 3 h of 16 kHz audio and for 1 h of 48 kHz stereo float. */
 export const TARGET_MIB = 300
@@ -30,11 +30,7 @@ export const run = async ({ recording, log }) => {
   try {
     const minute = join(dir, "60s-16k-mono-pcm16.wav")
     await writeFile(minute, recording.wav)
-    const base16 = await readCanonical(minute)
-    const base48 = join(dir, "60s-48k-stereo-float.wav")
-    await sox(minute, base48, ["-r", "48000", "-c", "2", "-e", "floating-point", "-b", "32"])
-    const base384 = join(dir, "60s-384k-stereo-float.wav")
-    await sox(minute, base384, ["-r", "384000", "-c", "2", "-e", "floating-point", "-b", "32"])
+    const base16 = await soxRaw(minute, { sampleRate: 16000, channels: 1, float: false })
 
     const cases = [
       {
@@ -53,13 +49,13 @@ export const run = async ({ recording, log }) => {
       {
         name: "1 h, 48 kHz stereo float",
         file: "1h-48k-stereo-float.wav",
-        base: await readCanonical(base48),
+        base: await soxRaw(minute, { sampleRate: 48000, channels: 2, float: true }),
         times: 60,
       },
       {
         name: "24 min, 384 kHz stereo float, RF64 over 4 GiB",
         file: "24min-384k-rf64.wav",
-        base: await readCanonical(base384),
+        base: await soxRaw(minute, { sampleRate: 384000, channels: 2, float: true }),
         times: 24,
         rf64: true,
       },

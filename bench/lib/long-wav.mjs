@@ -3,37 +3,36 @@
 // length, under a RIFF header, or an RF64 one (ds64 chunk with 64-bit sizes)
 // when the data passes 4 GiB.
 import { execFile } from "node:child_process"
-import { open, readFile } from "node:fs/promises"
+import { open } from "node:fs/promises"
 import { promisify } from "node:util"
 
-/** The data chunk's bytes and the format of a canonical 44-byte-header WAV written by sox. */
-export const readCanonical = async (path) => {
-  const bytes = await readFile(path)
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  let at = 12
-  let fmt
-  while (at + 8 <= bytes.byteLength) {
-    const id = bytes.toString("latin1", at, at + 4)
-    const size = view.getUint32(at + 4, true)
-    if (id === "fmt ") {
-      fmt = {
-        format: view.getUint16(at + 8, true),
-        channels: view.getUint16(at + 10, true),
-        sampleRate: view.getUint32(at + 12, true),
-        bitsPerSample: view.getUint16(at + 22, true),
-      }
-      // WAVE_FORMAT_EXTENSIBLE: the subformat's first two bytes are the real format.
-      if (fmt.format === 0xfffe) fmt.format = view.getUint16(at + 32, true)
-    }
-    if (id === "data") return { fmt, data: bytes.subarray(at + 8, at + 8 + size) }
-    at += 8 + size + (size & 1)
-  }
-  throw new Error(`${path}: no data chunk`)
+/**
+ * `input` as sox re-encodes it: `{ fmt, data }`, the raw sample bytes (sox's
+ * `-t raw`, no header to parse) in the format the options ask for.
+ */
+export const soxRaw = async (input, { sampleRate, channels, float }) => {
+  const bitsPerSample = float ? 32 : 16
+  const encoding = float ? ["-e", "floating-point"] : ["-e", "signed-integer"]
+  const { stdout } = await promisify(execFile)(
+    "sox",
+    [
+      input,
+      "-r",
+      String(sampleRate),
+      "-c",
+      String(channels),
+      ...encoding,
+      "-b",
+      String(bitsPerSample),
+      "-t",
+      "raw",
+      "-",
+    ],
+    { encoding: "buffer", maxBuffer: 1 << 30 },
+  )
+  const fmt = { format: float ? 3 : 1, channels, sampleRate, bitsPerSample }
+  return { fmt, data: stdout }
 }
-
-/** `sox in.wav -r rate -c channels -e floating-point -b 32 out.wav`, or other sox output options. */
-export const sox = (input, output, options) =>
-  promisify(execFile)("sox", [input, ...options, output], { maxBuffer: 1 << 20 })
 
 const riffHeader = ({ format, channels, sampleRate, bitsPerSample }, dataBytes) => {
   const header = Buffer.alloc(44)
