@@ -14,6 +14,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { run } from "./support/edgeline.js"
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url))
 const exec = promisify(execFile)
@@ -21,14 +22,7 @@ const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", npm_config_update_n
 
 /** Runs a command in the clone; never throws, so a test can assert on failures. */
 const sh = (cwd: string, file: string, args: ReadonlyArray<string>) =>
-  exec(file, [...args], { cwd, env, maxBuffer: 1 << 26, timeout: 600_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({
-      code: e.code,
-      stdout: e.stdout,
-      stderr: e.stderr,
-    }),
-  )
+  run(file, args, { cwd, env, timeoutMs: 600_000 })
 
 let clone: string
 beforeAll(async () => {

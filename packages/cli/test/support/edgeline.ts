@@ -2,7 +2,7 @@
  * Runs the `edgeline` command as users do: the committed bin shim
  * (bin/edgeline.mjs, what npm links) in a child process.
  */
-import { execFile, spawn } from "node:child_process"
+import { spawn } from "node:child_process"
 import { mkdtemp, readFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -23,15 +23,25 @@ export interface Result {
 export interface Options {
   /** Bytes for stdin (else stdin is empty). */
   readonly stdin?: Uint8Array | undefined
-  /** A file descriptor or stream for stdout instead of a pipe (e.g. an fd of /dev/full). */
+  /** A file descriptor for stdout instead of a pipe (e.g. an fd of /dev/full). */
   readonly stdout?: number | undefined
   readonly cwd?: string | undefined
+  readonly env?: NodeJS.ProcessEnv | undefined
+  /** Killed after this long (default: never). */
+  readonly timeoutMs?: number | undefined
 }
 
-export const edgeline = (args: ReadonlyArray<string>, options: Options = {}): Promise<Result> =>
+/** Runs a command to its end; never rejects for a non-zero exit, so a test can assert on it. */
+export const run = (
+  file: string,
+  args: ReadonlyArray<string>,
+  options: Options = {},
+): Promise<Result> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(file, args, {
       cwd: options.cwd,
+      env: options.env,
+      timeout: options.timeoutMs,
       stdio: ["pipe", options.stdout ?? "pipe", "pipe"],
     })
     let stdout = ""
@@ -44,22 +54,16 @@ export const edgeline = (args: ReadonlyArray<string>, options: Options = {}): Pr
     child.stdin?.end(options.stdin)
   })
 
+export const edgeline = (args: ReadonlyArray<string>, options: Options = {}): Promise<Result> =>
+  run(process.execPath, [bin, ...args], options)
+
 /** Runs the command with a module-resolution log; returns the result and every URL it loaded. */
 export const edgelineLoading = async (
   args: ReadonlyArray<string>,
 ): Promise<Result & { readonly loaded: ReadonlyArray<string> }> => {
   const log = join(await mkdtemp(join(tmpdir(), "edgeline-modules-")), "modules.log")
-  const result = await new Promise<Result>((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ["--import", logModules, bin, ...args],
-      { env: { ...process.env, EDGELINE_MODULE_LOG: log } },
-      (error, stdout, stderr) => {
-        const e = error as (Error & { code?: unknown; signal?: NodeJS.Signals }) | null
-        if (e && typeof e.code !== "number") return reject(e)
-        resolve({ code: e ? (e.code as number) : 0, signal: e?.signal ?? null, stdout, stderr })
-      },
-    )
+  const result = await run(process.execPath, ["--import", logModules, bin, ...args], {
+    env: { ...process.env, EDGELINE_MODULE_LOG: log },
   })
   const loaded = (await readFile(log, "utf8").catch(() => "")).split("\n").filter(Boolean)
   return { ...result, loaded }
