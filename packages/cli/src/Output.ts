@@ -41,8 +41,6 @@ export const fileError = (path: string, e: unknown): OutputError => {
       ? "its directory does not exist"
       : code === "EACCES" || code === "EPERM"
         ? "permission denied"
-        : code === "EISDIR"
-          ? "it is a directory"
-          : describe(e)
+        : describe(e)
   return new OutputError(`cannot write ${path}: ${why}`)
 }

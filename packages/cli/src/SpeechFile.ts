@@ -30,7 +30,8 @@ const headerFor = (dataBytes: number): Uint8Array =>
 /** Opens the temporary file now, so a bad `--out` fails before any work. */
 export const open = async (path: string): Promise<SpeechFile> => {
   const existing = await stat(path).catch(() => undefined)
-  if (existing?.isDirectory()) throw fileError(path, Object.assign(new Error(), { code: "EISDIR" }))
+  // Checked now: the rename at the end would fail only after all the work.
+  if (existing?.isDirectory()) throw new OutputError(`cannot write ${path}: it is a directory`)
   const partial = join(dirname(path), `.${basename(path)}.${process.pid}.partial`)
   let handle: FileHandle
   try {

@@ -438,9 +438,9 @@ describe("serve / connect over a MessageChannel", () => {
       await watched!.stop("again")
     })
 
-    it("resolves at once when the worker already died, which stays the reason calls fail", async () => {
+    /** A runner whose served end never answers: only the worker's death can settle anything. */
+    const unanswered = () => {
       let watched: WorkerWatch | undefined
-      // A served end that never answers: only the death can settle anything.
       const { port2 } = new MessageChannel()
       const runner = connect<typeof framePipeline>(nodeEndpoint(port2), {
         watch: (worker) => {
@@ -451,28 +451,23 @@ describe("serve / connect over a MessageChannel", () => {
         await runner.close()
         port2.close()
       })
+      return { runner, watched: watched! }
+    }
+
+    it("resolves at once when the worker already died, which stays the reason calls fail", async () => {
+      const { runner, watched } = unanswered()
       const pending = rejection(runner.timings())
-      watched!.fail("the worker exited with code 1")
+      watched.fail("the worker exited with code 1")
       expect(((await pending) as WorkerError).message).toBe("the worker exited with code 1")
-      await watched!.stop("the worker was terminated")
+      await watched.stop("the worker was terminated")
       const later = await rejection(runner.run({ samples: Float32Array.of(1) }))
       expect((later as WorkerError).message).toBe("the worker exited with code 1")
     })
 
     it("resolves when the worker dies while it waits for the served end", async () => {
-      let watched: WorkerWatch | undefined
-      const { port2 } = new MessageChannel()
-      const runner = connect<typeof framePipeline>(nodeEndpoint(port2), {
-        watch: (worker) => {
-          watched = worker
-        },
-      })
-      cleanups.push(async () => {
-        await runner.close()
-        port2.close()
-      })
-      const stopping = watched!.stop("the worker was terminated")
-      watched!.fail("the worker exited with code 1")
+      const { watched } = unanswered()
+      const stopping = watched.stop("the worker was terminated")
+      watched.fail("the worker exited with code 1")
       await stopping
     })
   })
