@@ -56,16 +56,3 @@ export class WorkerError extends Data.TaggedError("WorkerError")<{
 export class UnexpectedError extends Data.TaggedError("UnexpectedError")<{
   readonly message: string
 }> {}
-
-/** The classes above, by tag: the worker transport rebuilds errors of these types. */
-export const coreErrors = [
-  InputValidationError,
-  TensorShapeError,
-  ModelNotFoundError,
-  ModelLoadError,
-  InferenceError,
-  CancelledError,
-  StreamEndedError,
-  WorkerError,
-  UnexpectedError,
-] as const

@@ -14,15 +14,17 @@ import {
   type ModelNotFoundError,
   TensorShapeError,
 } from "./Errors.js"
-import type { InferenceBackend, Session, SessionOptions } from "./InferenceBackend.js"
-import * as Model from "./Model.js"
+import type { InferenceBackend, Key, Session, SessionOptions } from "./InferenceBackend.js"
+import type { Generation, LiveModel } from "./internal/liveModel.js"
+import * as Models from "./internal/models.js"
 import type { ModelRef } from "./ModelRef.js"
 import type { ModelSource } from "./ModelSource.js"
 import * as Stage from "./Stage.js"
 import * as Tensor from "./Tensor.js"
 
 export type InferError = InferenceError | ModelLoadError | ModelNotFoundError | TensorShapeError
-export type InferServices = InferenceBackend | ModelSource
+/** What an infer stage needs: its backend (by default `InferenceBackend`) and a `ModelSource`. */
+export type InferServices<Backend = InferenceBackend> = Backend | ModelSource
 
 export interface BatchOptions {
   /** Most inputs stacked into one call. */
@@ -31,10 +33,15 @@ export interface BatchOptions {
   readonly maxWaitMs: number
 }
 
-export interface Options<In, Out> {
+export interface Options<In, Out, Backend = InferenceBackend> {
   readonly name: string
   readonly model: ModelRef
   readonly session?: SessionOptions | undefined
+  /**
+   * The backend that runs the model, when it is not the `InferenceBackend`:
+   * any service whose shape is a backend, so two backends serve one pipeline.
+   */
+  readonly backend?: Key<Backend> | undefined
   readonly input?: Schema.Decoder<unknown> | undefined
   /** Feeds for one input; with `batch`, every feed's dim 0 counts this input's rows. */
   readonly encode: (input: In) => Tensor.Feeds
@@ -102,58 +109,107 @@ const encodeWith = <In>(encode: (input: In) => Tensor.Feeds, input: In) =>
     }
   })
 
-/** A stateless infer stage, optionally micro-batched. */
-export const infer = <In, Out>(
-  options: Options<In, Out>,
-): Stage.Stage<In, Out, InferError, InferServices> => {
-  const getSession = Model.session(options.model, options.session)
+/**
+ * A stateless infer stage, optionally micro-batched. Each run holds the
+ * model version current when it starts until it ends, so a new version
+ * (see `Model`) serves from the next run on.
+ */
+export const infer = <In, Out, Backend = InferenceBackend>(
+  options: Options<In, Out, Backend>,
+): Stage.Stage<In, Out, InferError, InferServices<Backend>> => {
+  const getLive = Models.live(options.model, options.session, options.backend)
   const resolver = options.batch ? batchResolver(options.batch) : undefined
   const runFeeds = (session: Session, feeds: Tensor.Feeds) =>
     resolver === undefined
       ? session.run(feeds)
       : Effect.request(BatchedRun({ session, feeds }), resolver)
+  const runOn = (input: In) => (generation: Generation) =>
+    Effect.flatMap(encodeWith(options.encode, input), (feeds) =>
+      Effect.map(runFeeds(generation.session, feeds), (outputs) => options.decode(outputs, input)),
+    )
   return Stage.make("infer", {
     name: options.name,
     input: options.input,
-    load: Effect.asVoid(getSession),
+    load: Effect.asVoid(getLive),
     run: (input: In) =>
-      Effect.gen(function* () {
-        const session = yield* getSession
-        const feeds = yield* encodeWith(options.encode, input)
-        const outputs = yield* runFeeds(session, feeds)
-        return options.decode(outputs, input)
-      }),
+      Effect.flatMap(getLive, (live) =>
+        Effect.acquireUseRelease(
+          Effect.sync(() => live.use()),
+          runOn(input),
+          (generation) => Effect.sync(() => live.done(generation)),
+        ),
+      ),
   })
 }
 
-export interface StatefulOptions<S, In, Out, E, R> {
+export interface StatefulOptions<S, In, Out, E, R, Backend = InferenceBackend> {
   readonly name: string
   readonly model: ModelRef
   readonly session?: SessionOptions | undefined
+  /** The backend that runs the model, when it is not the `InferenceBackend`. */
+  readonly backend?: Key<Backend> | undefined
   readonly input?: Schema.Decoder<unknown> | undefined
   readonly initial: () => S
   readonly step: (session: Session, state: S, input: In) => Effect.Effect<Out, E, R>
   readonly flush?: ((session: Session, state: S) => Effect.Effect<Out, E, R>) | undefined
   readonly concat?: ((a: Out, b: Out) => Out) | undefined
+  /**
+   * A safe point: whether a stream may switch to a newer model version
+   * before its next element, its state starting afresh from `initial()`
+   * (e.g. between utterances). Without it an open stream keeps the version
+   * it started with to its end, and the next stream takes the new one: a
+   * recurrent state is meaningless to another version of the model.
+   */
+  readonly switchAt?: ((state: S) => boolean) | undefined
 }
 
-/** An infer stage whose state (e.g. recurrent tensors) is carried across a stream. */
-export const inferStateful = <S, In, Out, E = never, R = never>(
-  options: StatefulOptions<S, In, Out, E, R>,
-): Stage.Stage<In, Out, E | InferError, R | InferServices> => {
-  const getSession = Model.session(options.model, options.session)
-  const flush = options.flush
+/** A stream's state and the model version it holds. */
+interface Held<S> {
+  state: S
+  live: LiveModel | undefined
+  generation: Generation | undefined
+}
+
+/**
+ * An infer stage whose state (e.g. recurrent tensors) is carried across a
+ * stream. The stream holds one model version from its first element to its
+ * end, or to a safe point (`switchAt`) once a newer one serves.
+ */
+export const inferStateful = <S, In, Out, E = never, R = never, Backend = InferenceBackend>(
+  options: StatefulOptions<S, In, Out, E, R, Backend>,
+): Stage.Stage<In, Out, E | InferError, R | InferServices<Backend>> => {
+  const getLive = Models.live(options.model, options.session, options.backend)
+  const { flush, switchAt } = options
+  /** The session this element runs on: the held version, or a newer one at a safe point. */
+  const sessionFor = (held: Held<S>, live: LiveModel): Session => {
+    let generation = held.generation
+    if (generation === undefined) {
+      generation = live.use()
+    } else if (live.stale(generation) && switchAt?.(held.state)) {
+      live.done(generation)
+      generation = live.use()
+      held.state = options.initial()
+    }
+    held.live = live
+    held.generation = generation
+    return generation.session
+  }
   return Stage.make("infer", {
     name: options.name,
     input: options.input,
-    load: Effect.asVoid(getSession),
-    initial: options.initial,
-    step: (state: S, input: In) =>
-      Effect.flatMap(getSession, (session) => options.step(session, state, input)),
+    load: Effect.asVoid(getLive),
+    initial: (): Held<S> => ({ state: options.initial(), live: undefined, generation: undefined }),
+    step: (held: Held<S>, input: In) =>
+      Effect.flatMap(getLive, (live) => options.step(sessionFor(held, live), held.state, input)),
     flush:
       flush === undefined
         ? undefined
-        : (state: S) => Effect.flatMap(getSession, (session) => flush(session, state)),
+        : (held: Held<S>) =>
+            Effect.flatMap(getLive, (live) => flush(sessionFor(held, live), held.state)),
+    close: (held: Held<S>) => {
+      if (held.generation !== undefined) held.live?.done(held.generation)
+      held.generation = undefined
+    },
     concat: options.concat,
   })
 }

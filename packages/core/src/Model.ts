@@ -1,53 +1,53 @@
 /**
- * Getting a ready session for a `ModelRef`: resolve the bytes through the
- * `ModelSource`, load them with the `InferenceBackend`. Sessions are remembered
- * per backend instance, so a stage pays for resolution once, not per run.
+ * Getting a ready session for a `ModelRef`, and keeping it current: resolve
+ * the bytes through the `ModelSource` (or hand a `modelInput: "ref"` backend
+ * the ref), load them with the backend, and when the source announces a new
+ * version, load that and swap. Models are remembered per backend instance,
+ * so a stage pays for resolution once, not per run.
+ *
+ * Swaps: runs in flight finish on the old version and the next run takes the
+ * new one; the old session is released after its last run. A new version
+ * that fails to load leaves the old one serving and reports a `SwapFailed`
+ * event (see `watch`) with the typed error.
  */
-import { Deferred, Effect, Exit } from "effect"
+import type { Effect } from "effect"
 import type { ModelLoadError, ModelNotFoundError } from "./Errors.js"
-import {
-  InferenceBackend,
-  type Session,
-  type SessionOptions,
-  type Shape,
-  settingsKey,
-} from "./InferenceBackend.js"
-import * as ModelRef from "./ModelRef.js"
-import { ModelSource } from "./ModelSource.js"
+import type { InferenceBackend, Key, Session, SessionOptions } from "./InferenceBackend.js"
+import * as Models from "./internal/models.js"
+import type { ModelRef } from "./ModelRef.js"
+import type { ModelSource } from "./ModelSource.js"
 
-type Loading = Deferred.Deferred<Session, ModelNotFoundError | ModelLoadError>
-
-const sessions = new WeakMap<Shape, Map<string, Loading>>()
-
-export const session = (
-  ref: ModelRef.ModelRef,
-  options: SessionOptions = {},
-): Effect.Effect<Session, ModelNotFoundError | ModelLoadError, InferenceBackend | ModelSource> => {
-  // Computed once per stage, not per run: stages call this on every element.
-  const key = `${ModelRef.key(ref)}|${settingsKey(options)}`
-  return Effect.gen(function* () {
-    const backend = yield* InferenceBackend
-    let byKey = sessions.get(backend)
-    if (byKey === undefined) {
-      byKey = new Map()
-      sessions.set(backend, byKey)
+/** What happened to a model while the app ran. */
+export type Event =
+  | { readonly _tag: "Loaded"; readonly model: string; readonly version: string | undefined }
+  | {
+      readonly _tag: "Swapped"
+      readonly model: string
+      readonly from: string | undefined
+      readonly to: string | undefined
     }
-    const cached = byKey.get(key)
-    if (cached !== undefined) return yield* Deferred.await(cached)
-    // Remember the load before it starts, so callers arriving while it runs
-    // share it (one session, so their runs can batch) instead of loading again.
-    // It runs on its own fiber: a cancelled first caller does not cancel theirs.
-    const loading: Loading = Deferred.makeUnsafe()
-    byKey.set(key, loading)
-    const source = yield* ModelSource
-    yield* source.resolve(ref).pipe(
-      Effect.flatMap((bytes) => backend.load(bytes, options)),
-      Effect.onExit((exit) => {
-        if (Exit.isFailure(exit)) byKey.delete(key) // the next caller tries again
-        return Deferred.done(loading, exit)
-      }),
-      Effect.forkDetach,
-    )
-    return yield* Deferred.await(loading)
-  })
-}
+  | {
+      readonly _tag: "SwapFailed"
+      readonly model: string
+      /** The version that failed to load; the one before it still serves. */
+      readonly version: string | undefined
+      readonly error: ModelLoadError | ModelNotFoundError
+    }
+
+export type Listener = (event: Event) => void
+
+/** The session of the model's current version on a backend (default `InferenceBackend`). */
+export const session: <Id = InferenceBackend>(
+  ref: ModelRef,
+  options?: SessionOptions,
+  backend?: Key<Id>,
+) => Effect.Effect<Session, ModelLoadError | ModelNotFoundError, Id | ModelSource> = Models.session
+
+/**
+ * Hears what happens to the models of a backend (default `InferenceBackend`)
+ * from now on: loads, swaps, swaps that failed. Returns the unsubscribe.
+ */
+export const watch: <Id = InferenceBackend>(
+  listener: Listener,
+  backend?: Key<Id>,
+) => Effect.Effect<() => void, never, Id> = Models.watch

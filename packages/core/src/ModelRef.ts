@@ -68,4 +68,6 @@ export interface ModelBytes {
   readonly bytes: Uint8Array
   /** Hex sha256 of `bytes` when the source already computed it (a backend need not hash again). */
   readonly sha256?: string | undefined
+  /** The version these bytes are, when the source knows (a fleet source always does). */
+  readonly version?: string | undefined
 }

@@ -1,13 +1,28 @@
 /**
- * The spec that turns a `ModelRef` into bytes. Runtimes provide file and URL
- * sources; `@edgeline/sync` provides the fleet's verified, activated version.
+ * The spec that turns a `ModelRef` into bytes, and may announce that a
+ * model's current version changed. Runtimes provide file and URL sources;
+ * `@edgeline/sync` provides the fleet's verified, activated version; `memory`
+ * holds models given to it by the app (one it trained or downloaded itself).
  */
-import { Context, Effect } from "effect"
+import { Context, Effect, PubSub, type Scope, Stream } from "effect"
 import { ModelNotFoundError, messageOf } from "./Errors.js"
 import { type ModelBytes, type ModelRef, pinnedSha256 } from "./ModelRef.js"
 
+/** A version a source now serves for a model. */
+export interface Change {
+  readonly model: string
+  readonly version?: string | undefined
+}
+
 export interface Shape {
+  /** The bytes of the model's current version. */
   readonly resolve: (ref: ModelRef) => Effect.Effect<ModelBytes, ModelNotFoundError>
+  /**
+   * Announces each later change of the ref's current version; a source whose
+   * models never change leaves it out. The stream ends when the source's
+   * Layer closes, so nobody waits on it for ever.
+   */
+  readonly changes?: ((ref: ModelRef) => Stream.Stream<Change>) | undefined
 }
 
 export class ModelSource extends Context.Service<ModelSource, Shape>()(
@@ -36,4 +51,52 @@ export const fromPromise = (
   Effect.tryPromise({
     try: async () => ({ ref, bytes: await read(), sha256: pinnedSha256(ref) }),
     catch: (e) => (e instanceof ModelNotFoundError ? e : notFound(ref, messageOf(e))),
+  })
+
+/** A model version handed to a `memory` source. */
+export interface Published {
+  readonly bytes: Uint8Array
+  readonly version?: string | undefined
+}
+
+/** A source of models the app holds in memory; `publish` makes a new version current. */
+export interface Memory extends Shape {
+  /** Makes `model` the current version of `name` and announces it to everyone watching. */
+  readonly publish: (name: string, model: Published) => Effect.Effect<void>
+}
+
+/**
+ * A source that serves what was published to it, by model name (the ref's
+ * `name`; its `uri` is not read), announcing every publish. Closing the
+ * scope ends the announcements.
+ *
+ * @example
+ * ```ts
+ * const source = yield* ModelSource.memory({ triage: { bytes: v1, version: "1" } })
+ * yield* source.publish("triage", { bytes: v2, version: "2" }) // runners switch to it
+ * ```
+ */
+export const memory = (
+  initial: Readonly<Record<string, Published>> = {},
+): Effect.Effect<Memory, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const current = new Map(Object.entries(initial))
+    const announced = yield* PubSub.unbounded<Change>()
+    yield* Effect.addFinalizer(() => PubSub.shutdown(announced))
+    return {
+      resolve: (ref) =>
+        Effect.suspend(() => {
+          const found = current.get(ref.name)
+          return found === undefined
+            ? Effect.fail(notFound(ref, "nothing was published under this name"))
+            : Effect.succeed({ ref, bytes: found.bytes, version: found.version })
+        }),
+      changes: (ref) =>
+        Stream.fromPubSub(announced).pipe(Stream.filter((change) => change.model === ref.name)),
+      publish: (name, model) =>
+        Effect.suspend(() => {
+          current.set(name, model)
+          return PubSub.publish(announced, { model: name, version: model.version })
+        }),
+    }
   })

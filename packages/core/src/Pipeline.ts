@@ -320,11 +320,13 @@ export interface Session<In, Out, E, R> {
   readonly push: (input: In) => Effect.Effect<Out, E | InputValidationError | StreamEndedError, R>
   /** Flushes every stage in order; each flushed value runs through the stages after it. */
   readonly end: () => Effect.Effect<Array<Out>, E, R>
+  /** Ends the stream without flushing (a consumer that stopped early); `end` does this too. */
+  readonly close: () => Effect.Effect<void>
 }
 
 /**
  * Runs `input` through `stages[from..]`, each under its span and metric, with
- * `pipeline:<name>` progress after each. The listener is read once per call,
+ * `pipeline` progress after each. The listener is read once per call,
  * so with nobody listening no event is built.
  */
 const runFrom = (
@@ -341,7 +343,8 @@ const runFrom = (
       value = yield* metrics[i]!.traced(instances[i]!.step(value))
       if (listener !== undefined) {
         Progress.notify(listener, {
-          stage: `pipeline:${self.name}`,
+          scope: "pipeline",
+          name: self.name,
           done: i + 1,
           total: stages.length,
         })
@@ -356,6 +359,13 @@ export const open = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Session<In, 
   // One element at a time: stateful stages must see pushes in order, never interleaved.
   const turn = Semaphore.makeUnsafe(1)
   let ended = false
+  let closed = false
+  const close = Effect.suspend(() => {
+    ended = true
+    if (closed) return Effect.void
+    closed = true
+    return closeAll(instances)
+  })
   const notEnded = Effect.suspend(() =>
     ended
       ? Effect.fail(
@@ -385,9 +395,18 @@ export const open = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Session<In, 
           outputs.push(yield* runFrom(self, instances, i + 1, held))
         }
         return outputs
-      }).pipe(Semaphore.withPermits(turn, 1)),
+      }).pipe(Effect.ensuring(close), Semaphore.withPermits(turn, 1)),
+    close: () => close.pipe(Semaphore.withPermits(turn, 1)),
   }
 }
+
+/** Frees what the opened stages hold (a model version), once their run or stream is over. */
+const closeAll = (instances: ReadonlyArray<Stage.Instance<any, any, any, any>>) =>
+  instances.some((instance) => instance.close !== undefined)
+    ? Effect.sync(() => {
+        for (const instance of instances) instance.close?.()
+      })
+    : Effect.void
 
 /**
  * Runs one input through the pipeline. Stateful stages get fresh state and
@@ -414,13 +433,17 @@ const openOnce = (stage: Stage.Any): Stage.Instance<any, any, any, any> => {
       Effect.flatMap(instance.step(input), (out) =>
         Effect.map(flush(), (held) => stage.concat!(out, held)),
       ),
+    close: instance.close,
   }
 }
 
 const runOnce = <In, Out, E, R>(self: Pipeline<In, Out, E, R>, input: In) =>
   Effect.flatMap(
     Effect.suspend(() => validate(self, input)),
-    (valid) => runFrom(self, self.stages.map(openOnce), 0, valid),
+    (valid) => {
+      const instances = self.stages.map(openOnce)
+      return Effect.ensuring(runFrom(self, instances, 0, valid), closeAll(instances))
+    },
   ).pipe(Effect.withSpan(`edgeline.pipeline.${self.name}`)) as Effect.Effect<
     Out,
     E | InputValidationError,
@@ -441,12 +464,14 @@ export const stream =
           Effect.catchTag(session.push(input), "StreamEndedError", Effect.die),
         ),
         Stream.concat(Stream.fromIterableEffect(Effect.suspend(() => session.end()))),
+        // A consumer that stops early still ends the session, freeing what its stages hold.
+        Stream.ensuring(Effect.suspend(() => session.close())),
       )
     })
 
 /**
  * Loads what the stages need before their first input (their models), all at
- * once, reporting `load:<pipeline>` progress as each stage is ready. Runs
+ * once, reporting `load` progress as each stage is ready. Runs
  * under the same built layer (one runner, one `ManagedRuntime`, one
  * `Effect.provide` around both) then reuse those sessions: a live stream's
  * first chunk, or a timed run, does not pay for download, session and warm-up.
@@ -465,7 +490,12 @@ export const load = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Effect.Effec
           }),
           Effect.andThen(
             Effect.suspend(() =>
-              Progress.report({ stage: `load:${self.name}`, done: ++done, total: loading.length }),
+              Progress.report({
+                scope: "load",
+                name: self.name,
+                done: ++done,
+                total: loading.length,
+              }),
             ),
           ),
         ),

@@ -7,9 +7,17 @@ import { Context, Effect } from "effect"
 import { dual } from "effect/Function"
 import { messageOf } from "./Errors.js"
 
+/**
+ * Whose progress an event is:
+ * - `"pipeline"`: stages of one input done (`name` is the pipeline's);
+ * - `"load"`: stages whose models are loaded (`name` is the pipeline's);
+ * - `"stage"`: a stage's own work on one input, e.g. frames scored (`name` is the stage's).
+ */
+export type Scope = "pipeline" | "load" | "stage"
+
 export interface Event {
-  /** The stage reporting, or "pipeline:<name>" for stage-to-stage progress. */
-  readonly stage: string
+  readonly scope: Scope
+  readonly name: string
   readonly done: number
   readonly total: number
 }
@@ -36,7 +44,7 @@ export const notify = (listener: Listener | undefined, event: Event): void => {
     if (reported.has(listener)) return
     reported.add(listener)
     ;(globalThis as { console?: { error(...args: Array<unknown>): void } }).console?.error(
-      `edgeline: an onProgress listener threw (${messageOf(error)}) on a "${event.stage}" event; the run goes on, and later errors from this listener are not reported`,
+      `edgeline: an onProgress listener threw (${messageOf(error)}) on a "${event.scope}" event of "${event.name}"; the run goes on, and later errors from this listener are not reported`,
     )
   }
 }

@@ -10,9 +10,10 @@
  * Failures reject with the pipeline's tagged errors (plain `Error`s with a
  * `_tag`); cancellation rejects with `CancelledError`.
  */
-import { Cause, type Effect, Exit, type Fiber, type Layer } from "effect"
-import { CancelledError, UnexpectedError } from "./Errors.js"
-import * as Executor from "./Executor.js"
+import { type Effect, Exit, type Fiber, type Layer } from "effect"
+import { CancelledError } from "./Errors.js"
+import { streamWith, toError, withSignal } from "./internal/calls.js"
+import * as Executor from "./internal/executor.js"
 import * as Pipeline from "./Pipeline.js"
 import type * as Progress from "./Progress.js"
 
@@ -45,7 +46,7 @@ export interface StreamSession<In, Out> {
 export interface Runner<In, Out> {
   /**
    * Loads the pipeline's models now rather than on the first input, with
-   * `load:<pipeline>` progress. Optional: for a live stream whose first chunk
+   * `load` progress. Optional: for a live stream whose first chunk
    * must not wait, or to time runs alone. An abort stops the waiting, not a
    * model load under way: that one finishes and is kept for the next call.
    */
@@ -59,61 +60,6 @@ export interface Runner<In, Out> {
   /** Cancels what is running and releases models and workers. */
   close(): Promise<void>
 }
-
-/** Turns an Effect failure into the Error a Promise user should see. */
-export const toError = (cause: Cause.Cause<unknown>): Error => {
-  const failure = Cause.findErrorOption(cause)
-  if (failure._tag === "Some") {
-    const e = failure.value
-    return e instanceof Error ? e : new UnexpectedError({ message: String(e) })
-  }
-  if (Cause.hasInterruptsOnly(cause))
-    return new CancelledError({ message: "the run was cancelled" })
-  const defect = Cause.squash(cause)
-  return new UnexpectedError({
-    message: defect instanceof Error ? defect.message : Cause.pretty(cause),
-  })
-}
-
-/**
- * Runs `start` with `abort` wired to the call's signal, for both front doors
- * (in-process and worker): an already-aborted signal rejects at once with
- * `CancelledError`, and the listener goes when the call settles.
- */
-export const withSignal = async <A>(
-  signal: AbortSignalLike | undefined,
-  abort: () => void,
-  start: () => Promise<A>,
-): Promise<A> => {
-  if (signal?.aborted) throw new CancelledError({ message: "the signal was already aborted" })
-  signal?.addEventListener("abort", abort, { once: true })
-  try {
-    return await start()
-  } finally {
-    signal?.removeEventListener("abort", abort)
-  }
-}
-
-/**
- * The `stream` method, from `open`, shared by in-process and worker runners.
- * A consumer that stops early (break, throw) still ends the session, so the
- * stages (and a worker's copy of the session) are released.
- */
-export const streamWith = <In, Out>(open: () => Promise<StreamSession<In, Out>>) =>
-  async function* (
-    inputs: AsyncIterable<In> | Iterable<In>,
-    options?: CallOptions,
-  ): AsyncGenerator<Out> {
-    const session = await open()
-    let ended = false
-    try {
-      for await (const input of inputs) yield await session.push(input, options)
-      ended = true
-      for (const out of await session.end(options)) yield out
-    } finally {
-      if (!ended) await session.end().catch(() => undefined)
-    }
-  }
 
 export interface RunnerOptions<R, ER> {
   /** Provides every service the pipeline needs, e.g. `NodeRuntime.layer()`. */

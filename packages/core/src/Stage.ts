@@ -27,6 +27,8 @@ export interface Instance<in In, out Out, out E, out R> {
   readonly step: (input: In) => Effect.Effect<Out, E, R>
   /** At the end of a stream: what the stage still holds, as one more output. */
   readonly flush?: (() => Effect.Effect<Out, E, R>) | undefined
+  /** Once the run or stream is over (after any flush): frees what the state holds. */
+  readonly close?: (() => void) | undefined
 }
 
 export interface Stage<in In, out Out, out E = never, out R = never> extends Pipeable {
@@ -78,6 +80,8 @@ export interface Stateful<S, In, Out, E, R> extends Common {
   readonly flush?: ((state: S) => Effect.Effect<Out, E, R>) | undefined
   /** Joins two outputs; required with `flush` so a one-shot run returns one value. */
   readonly concat?: ((a: Out, b: Out) => Out) | undefined
+  /** Once the run or stream is over, after any flush: frees what the state holds (e.g. a model version). */
+  readonly close?: ((state: S) => void) | undefined
 }
 
 export type Body<S, In, Out, E, R> = Stateless<In, Out, E, R> | Stateful<S, In, Out, E, R>
@@ -102,10 +106,11 @@ export const make = <S, In, Out, E, R, EL = never, RL = never>(
         })()
       : () => {
           const state = body.initial()
-          const flush = body.flush
+          const { flush, close } = body
           return {
             step: (input: In) => body.step(state, input),
             flush: flush === undefined ? undefined : () => flush(state),
+            close: close === undefined ? undefined : () => close(state),
           }
         }
   if (!("run" in body) && body.flush !== undefined && body.concat === undefined) {

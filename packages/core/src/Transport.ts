@@ -9,43 +9,17 @@
  */
 import * as Comlink from "comlink"
 import { Effect, Exit, type Fiber, type Layer } from "effect"
-import { CancelledError, coreErrors, messageOf, WorkerError } from "./Errors.js"
-import * as Executor from "./Executor.js"
+import { CancelledError, messageOf, WorkerError } from "./Errors.js"
+import { streamWith, toError, withSignal } from "./internal/calls.js"
+import { coreErrors } from "./internal/errorClasses.js"
+import * as Executor from "./internal/executor.js"
+import { buffersOf, scan } from "./internal/transfer.js"
+import type { SerializedError, Wire, WorkerApi } from "./internal/workerApi.js"
 import * as Pipeline from "./Pipeline.js"
 import type * as Progress from "./Progress.js"
-import {
-  type CallOptions,
-  type Runner,
-  type StreamSession,
-  streamWith,
-  toError,
-  withSignal,
-} from "./Runner.js"
-import { buffersOf, scan } from "./Transfer.js"
+import type { CallOptions, Runner, StreamSession } from "./Runner.js"
 
 export type Endpoint = Comlink.Endpoint
-
-interface SerializedError {
-  readonly _tag: string
-  readonly message: string
-  readonly fields: Record<string, unknown>
-}
-
-type Wire =
-  | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly error: SerializedError }
-
-/** What a served worker exposes; internal to the transport. */
-export interface WorkerApi {
-  load(call: number, onProgress?: Progress.Listener): Promise<Wire>
-  run(call: number, input: unknown, onProgress?: Progress.Listener): Promise<Wire>
-  open(session: number): void
-  push(call: number, session: number, input: unknown, onProgress?: Progress.Listener): Promise<Wire>
-  end(call: number, session: number): Promise<Wire>
-  cancel(call: number): void
-  timings(): Promise<Array<Pipeline.StageTiming>>
-  close(): Promise<void>
-}
 
 const serialize = (error: Error): SerializedError => {
   const fields: Record<string, unknown> = {}

@@ -10,8 +10,9 @@ import {
   UnexpectedError,
 } from "../src/Errors.js"
 import * as Infer from "../src/Infer.js"
+import { toError } from "../src/internal/calls.js"
 import * as Pipeline from "../src/Pipeline.js"
-import { createRunner, toError } from "../src/Runner.js"
+import { createRunner } from "../src/Runner.js"
 import * as Stage from "../src/Stage.js"
 import * as Tensor from "../src/Tensor.js"
 import {

@@ -86,13 +86,13 @@ describe("Pipeline.load and runner.load", () => {
     expect(runtime.session("sum").calls()).toBe(3)
   })
 
-  it("reports load:<pipeline> progress as each stage's model is ready", async () => {
+  it("reports load progress as each stage's model is ready", async () => {
     const runner = await createTestRunner(twoModels)
     const events: Array<Progress.Event> = []
     await runner.load({ onProgress: (event) => events.push(event) })
     expect(events).toEqual([
-      { stage: "load:two-models", done: 1, total: 2 },
-      { stage: "load:two-models", done: 2, total: 2 },
+      { scope: "load", name: "two-models", done: 1, total: 2 },
+      { scope: "load", name: "two-models", done: 2, total: 2 },
     ])
   })
 

@@ -1,6 +1,6 @@
 import { MessageChannel } from "node:worker_threads"
 import { describe, expect, it } from "vitest"
-import { buffersOf, findDetached, isDetached } from "../src/Transfer.js"
+import { buffersOf, findDetached, isDetached } from "../src/internal/transfer.js"
 
 /** Detaches `buffer` the way a transfer to a worker does. */
 const detach = (buffer: ArrayBuffer) => {

@@ -59,7 +59,7 @@ const sumFrame = Infer.infer({
 const reportHalf = Stage.preprocess({
   name: "report-half",
   run: (out: { total: number; samples: Float32Array }) =>
-    Effect.as(Progress.report({ stage: "report-half", done: 1, total: 2 }), out),
+    Effect.as(Progress.report({ scope: "stage", name: "report-half", done: 1, total: 2 }), out),
 })
 const scaled = Stage.preprocess({
   name: "scaled",
@@ -94,10 +94,10 @@ describe("serve / connect over a MessageChannel", () => {
       const events: Array<Progress.Event> = []
       await runner.run({ samples: Float32Array.of(i) }, { onProgress: (e) => events.push(e) })
       expect(events).toEqual([
-        { stage: "pipeline:frames", done: 1, total: 3 },
-        { stage: "report-half", done: 1, total: 2 },
-        { stage: "pipeline:frames", done: 2, total: 3 },
-        { stage: "pipeline:frames", done: 3, total: 3 },
+        { scope: "pipeline", name: "frames", done: 1, total: 3 },
+        { scope: "stage", name: "report-half", done: 1, total: 2 },
+        { scope: "pipeline", name: "frames", done: 2, total: 3 },
+        { scope: "pipeline", name: "frames", done: 3, total: 3 },
       ])
     }
   })
@@ -107,9 +107,9 @@ describe("serve / connect over a MessageChannel", () => {
     const session = await runner.open()
     const events: Array<Progress.Event> = []
     await session.push({ samples: Float32Array.of(2) }, { onProgress: (e) => events.push(e) })
-    expect(events.map((e) => `${e.stage} ${e.done}/${e.total}`)).toEqual([
+    expect(events.map((e) => `${e.scope}:${e.name} ${e.done}/${e.total}`)).toEqual([
       "pipeline:frames 1/3",
-      "report-half 1/2",
+      "stage:report-half 1/2",
       "pipeline:frames 2/3",
       "pipeline:frames 3/3",
     ])

@@ -1,17 +1,25 @@
 /**
- * `InferenceBackend` over onnxruntime-node: core's `OrtBackend` (no-copy
- * tensors, sha256-keyed session cache, warm-up, release with the scope) plus
- * how Node creates a session — on the CPU, with few threads, since small
- * models on few cores lose more to thread pools than they gain.
+ * `InferenceBackend` over onnxruntime-node: the shared ORT adapter
+ * (`@edgeline/ort`) plus how Node creates a session — on the CPU, with few
+ * threads, since small models on few cores lose more to thread pools than
+ * they gain.
+ *
+ * Neutral options: `threads` sets ORT's intra-op threads; `device: "gpu"`
+ * gives a warning (this build runs on the CPU). ORT's own session options go
+ * in `backendOptions["onnxruntime-node"]`, e.g. `{ graphOptimizationLevel: "basic" }`.
  */
-import { InferenceBackend, type ModelRef, OrtBackend } from "@edgeline/core"
+import { InferenceBackend, type ModelRef } from "@edgeline/core"
+import { OrtBackend } from "@edgeline/ort"
 import { Layer } from "effect"
 import * as ort from "onnxruntime-node"
 import { sha256 } from "./Sha256.js"
 
+/** The backend's name, and its key in `SessionOptions.backendOptions`. */
+export const NAME = "onnxruntime-node"
+
 export interface Options {
-  /** Default threads inside one operator (1 suits small models on few cores). */
-  readonly intraOpThreads?: number | undefined
+  /** Default threads inside one operator when a stage sets none (1 suits small models on few cores). */
+  readonly threads?: number | undefined
   /**
    * Makes the sessions instead of the backend, e.g. to serve one made
    * elsewhere (a benchmark's baseline shares its own). Closing the scope
@@ -20,9 +28,9 @@ export interface Options {
   readonly createSession?: CreateSession | undefined
 }
 
-/** The onnxruntime-node session options the backend uses: CPU, sequential, `intraOpThreads` threads. */
-export const sessionOptions = (intraOpThreads = 1): ort.InferenceSession.SessionOptions => ({
-  intraOpNumThreads: intraOpThreads,
+/** The onnxruntime-node session options the backend uses: CPU, sequential, `threads` intra-op threads. */
+export const sessionOptions = (threads = 1): ort.InferenceSession.SessionOptions => ({
+  intraOpNumThreads: threads,
   interOpNumThreads: 1,
   executionMode: "sequential",
   graphOptimizationLevel: "all",
@@ -32,27 +40,40 @@ export const sessionOptions = (intraOpThreads = 1): ort.InferenceSession.Session
 /** How the backend gets an onnxruntime-node session for model bytes. */
 export type CreateSession = (
   model: ModelRef.ModelBytes,
-  options: InferenceBackend.SessionOptions,
+  options: InferenceBackend.LoadOptions,
 ) => Promise<ort.InferenceSession>
+
+const gpuWarning = (options: InferenceBackend.SessionOptions): Array<InferenceBackend.Warning> =>
+  options.device === "gpu"
+    ? [
+        {
+          setting: "device",
+          message: `${NAME} runs on the CPU here: "device: gpu" has no effect (onnxruntime-node's CPU build)`,
+        },
+      ]
+    : []
 
 /** The backend as a scoped Layer: closing the scope releases every session. */
 export const layer = (options: Options = {}): Layer.Layer<InferenceBackend.InferenceBackend> => {
   const create: CreateSession =
     options.createSession ??
     ((model, session) =>
-      ort.InferenceSession.create(
-        model.bytes,
-        sessionOptions(session.intraOpThreads ?? options.intraOpThreads),
-      ))
+      ort.InferenceSession.create(model.bytes, {
+        ...sessionOptions(session.threads ?? options.threads),
+        ...(session.own as ort.InferenceSession.SessionOptions),
+      }))
   return Layer.effect(
     InferenceBackend.InferenceBackend,
     OrtBackend.make({
-      name: "onnxruntime-node",
+      name: NAME,
       Tensor: ort.Tensor,
       hash: sha256,
+      // "device" is read here (to warn on "gpu"), so the constructor does not warn again.
+      options: ["threads", "device"],
       create: async (model, session) => ({
         provider: "cpu",
         session: await create(model, session),
+        warnings: gpuWarning(session),
       }),
     }),
   )

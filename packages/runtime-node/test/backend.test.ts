@@ -92,7 +92,7 @@ describe("OnnxBackend through NodeRuntime.layer()", () => {
         const b = yield* Model.session(byFile)
         const c = yield* Model.session(ModelRef.make("vad-by-path", sileroPath))
         // Other session options are another session, even for the same bytes.
-        const threaded = yield* Model.session(silero, { intraOpThreads: 2 })
+        const threaded = yield* Model.session(silero, { threads: 2 })
         return { a, b, c, threaded }
       }),
     )
@@ -227,5 +227,54 @@ describe("OnnxBackend through NodeRuntime.layer()", () => {
       ),
     )
     expect(name).toBe("onnxruntime-node")
+  })
+
+  it("implements spec v1 and says what it can do", async () => {
+    const backend = await Effect.runPromise(
+      Effect.scoped(
+        Effect.map(Layer.build(NodeRuntime.layer()), (ctx) =>
+          Context.get(ctx, InferenceBackend.InferenceBackend),
+        ),
+      ),
+    )
+    expect(backend.specificationVersion).toBe(InferenceBackend.specificationVersion)
+    expect(backend.capabilities).toMatchObject({
+      modelInput: "bytes",
+      batching: true,
+      recurrentSteps: true,
+      options: expect.arrayContaining(["warmup", "threads", "device"]),
+    })
+    expect(backend.capabilities.dtypes).toEqual(
+      expect.arrayContaining(["float32", "int64", "bool"]),
+    )
+  })
+
+  it('warns, on the session, that "device: gpu" runs on the CPU here', async () => {
+    const session = await run(Model.session(silero, { device: "gpu" }))
+    expect(session.provider).toBe("cpu")
+    expect(session.warnings).toEqual([
+      expect.objectContaining({
+        setting: "device",
+        message: expect.stringMatching(/runs on the CPU/),
+      }),
+    ])
+    const plain = await run(Model.session(silero))
+    expect(plain.warnings).toEqual([])
+  })
+
+  it("passes its own options bag to ORT and ignores other backends' bags", async () => {
+    const create = vi.spyOn(ort.InferenceSession, "create")
+    await run(
+      Model.session(silero, {
+        backendOptions: {
+          "onnxruntime-node": { graphOptimizationLevel: "basic" },
+          "onnxruntime-web": { executionProviders: ["webgpu"] },
+        },
+      }),
+    )
+    const options = create.mock.calls.at(-1)![1] as ort.InferenceSession.SessionOptions
+    expect(options.graphOptimizationLevel).toBe("basic")
+    expect(options.executionProviders).toBeUndefined()
+    expect(options.intraOpNumThreads).toBe(1)
   })
 })

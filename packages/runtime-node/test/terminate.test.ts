@@ -45,7 +45,7 @@ const progressed = (stage: string, done = 1) => {
     reached = resolve
   })
   const onProgress = (event: Progress.Event) => {
-    if (event.stage === stage && event.done >= done) reached()
+    if (event.scope === "stage" && event.name === stage && event.done >= done) reached()
   }
   return { onProgress, reached: reachedIt }
 }

@@ -66,7 +66,7 @@ describe("connectWorker / serveWorker", () => {
     const remote = start("vad")
     const events: Array<Progress.Event> = []
     await remote.load({ onProgress: (e) => events.push(e) })
-    expect(events).toEqual([{ stage: "load:vad", done: 1, total: 1 }])
+    expect(events).toEqual([{ scope: "load", name: "vad", done: 1, total: 1 }])
     expect((await remote.timings()).map((t) => t.count)).toEqual([0])
     expect((await remote.run(audio(3))).probabilities).toHaveLength(3)
 
@@ -82,10 +82,10 @@ describe("connectWorker / serveWorker", () => {
     const events: Array<Progress.Event> = []
     const result = await remote.run(audio(5), { onProgress: (e) => events.push(e) })
     expect(result.probabilities).toHaveLength(5)
-    const silero = events.filter((e) => e.stage === "silero")
+    const silero = events.filter((e) => e.scope === "stage" && e.name === "silero")
     expect(silero.map((e) => e.done)).toEqual([1, 2, 3, 4, 5])
     expect(silero.every((e) => e.total === 5)).toBe(true)
-    expect(events).toContainEqual({ stage: "pipeline:vad", done: 1, total: 1 })
+    expect(events).toContainEqual({ scope: "pipeline", name: "vad", done: 1, total: 1 })
   })
 
   it("cancels a long run when the AbortSignal fires: CancelledError, and the worker stays usable", async () => {

@@ -7,7 +7,7 @@
  * the network is asked only on a miss. Without one, the network answers first
  * and the cache is the fallback when offline.
  */
-import { Errors, ModelRef, ModelSource } from "@edgeline/core"
+import { ModelRef, ModelSource } from "@edgeline/core"
 import { Layer } from "effect"
 import { sha256Hex } from "./Sha256.js"
 
@@ -42,7 +42,7 @@ const download = async (ref: ModelRef.ModelRef, url: string, cache: Cache | unde
     if (cached) return cached.arrayBuffer()
     throw ModelSource.notFound(
       ref,
-      `cannot fetch ${url} (${Errors.messageOf(e)}) and it is not cached yet`,
+      `cannot fetch ${url} (${e instanceof Error ? e.message : String(e)}) and it is not cached yet`,
     )
   }
   if (!response.ok)

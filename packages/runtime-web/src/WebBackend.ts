@@ -4,8 +4,15 @@
  * provider it got. ORT's `.wasm` comes from `wasmPaths` — your own server,
  * never a CDN. Threads are used when the page is cross-origin isolated
  * (COOP/COEP); otherwise ORT runs on one.
+ *
+ * Neutral options: `device: "cpu"` runs on wasm, `"gpu"` on WebGPU when an
+ * adapter is offered (wasm otherwise, with a warning). `threads` gives a
+ * warning: onnxruntime-web has one thread pool per page or worker, set with
+ * the layer's `threads`. ORT's own choice of providers goes in
+ * `backendOptions["onnxruntime-web"]`, e.g. `{ executionProviders: ["wasm"] }`.
  */
-import { Errors, InferenceBackend, OrtBackend } from "@edgeline/core"
+import { InferenceBackend } from "@edgeline/core"
+import { OrtBackend } from "@edgeline/ort"
 import { Effect, Layer } from "effect"
 import * as ort from "onnxruntime-web"
 import { sha256Hex } from "./Sha256.js"
@@ -18,9 +25,28 @@ export interface Options {
   /**
    * wasm threads when cross-origin isolated (default: the machine's cores, at
    * most 4). onnxruntime-web has one thread pool for the page or worker, so
-   * this applies to every session; a stage's `intraOpThreads` has no effect here.
+   * this applies to every session; a stage's `threads` has no effect here.
    */
   readonly threads?: number | undefined
+}
+
+/** The backend's name, and its key in `SessionOptions.backendOptions`. */
+export const NAME = "onnxruntime-web"
+
+type Provider = "webgpu" | "wasm"
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+/** The providers a session asks for: its own ORT list, else its device, else the layer's. */
+const preferred = (
+  session: InferenceBackend.LoadOptions,
+  fallback: ReadonlyArray<Provider> | undefined,
+): ReadonlyArray<string> => {
+  const own = session.own.executionProviders
+  if (Array.isArray(own)) return own as ReadonlyArray<string>
+  if (session.device === "cpu") return ["wasm"]
+  if (session.device === "gpu") return ["webgpu", "wasm"]
+  return fallback ?? ["webgpu", "wasm"]
 }
 
 /** What the environment gave ORT: read back after configuring, not assumed. */
@@ -88,29 +114,40 @@ export const layer = (options: Options): Layer.Layer<InferenceBackend.InferenceB
         adapter ??= gpuAdapter()
         return adapter
       }
-      // A session's own preference wins over the runtime's; unknown names are ignored.
-      const providers = async (preferred: ReadonlyArray<string> | undefined) => {
-        const wanted = (preferred ?? options.executionProviders ?? ["webgpu", "wasm"]).filter(
-          (p): p is "webgpu" | "wasm" => p === "webgpu" || p === "wasm",
-        )
-        const gpu = wanted.includes("webgpu") && (await hasAdapter())
-        return wanted.filter((p) => p === "wasm" || gpu)
+      // Unknown provider names are ignored.
+      const providers = async (wanted: ReadonlyArray<string>) => {
+        const known = wanted.filter((p): p is Provider => p === "webgpu" || p === "wasm")
+        const gpu = known.includes("webgpu") && (await hasAdapter())
+        return known.filter((p) => p === "wasm" || gpu)
       }
       return OrtBackend.make({
-        name: "onnxruntime-web",
+        name: NAME,
         Tensor: ort.Tensor,
         hash: sha256Hex,
+        // "threads" is not among them: one pool per page, set on the layer.
+        options: ["device"],
         create: async (model, session) => {
           const failures: Array<string> = []
-          for (const provider of await providers(session.executionProviders)) {
+          const tried = await providers(preferred(session, options.executionProviders))
+          for (const provider of tried) {
             try {
-              const created = await ort.InferenceSession.create(
-                model.bytes,
-                sessionOptions(provider),
-              )
-              return { session: created, provider }
+              const created = await ort.InferenceSession.create(model.bytes, {
+                ...sessionOptions(provider),
+                ...(session.own as ort.InferenceSession.SessionOptions),
+                executionProviders: [provider],
+              })
+              const warnings: Array<InferenceBackend.Warning> =
+                session.device === "gpu" && provider !== "webgpu"
+                  ? [
+                      {
+                        setting: "device",
+                        message: `no WebGPU adapter here: "device: gpu" runs on ${provider}`,
+                      },
+                    ]
+                  : []
+              return { session: created, provider, warnings }
             } catch (e) {
-              failures.push(`${provider}: ${Errors.messageOf(e)}`)
+              failures.push(`${provider}: ${messageOf(e)}`)
             }
           }
           throw new Error(

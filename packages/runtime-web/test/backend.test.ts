@@ -1,4 +1,4 @@
-import { Model, ModelRef, Tensor } from "@edgeline/core"
+import { type InferenceBackend, Model, ModelRef, Tensor } from "@edgeline/core"
 import sileroUrl from "@edgeline/model-silero-vad/silero_vad_v5.onnx?url"
 import { Effect } from "effect"
 import wasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url"
@@ -18,12 +18,16 @@ const tone = () => {
   }
 }
 
-const runOnce = (options: Partial<WebRuntime.Options> = {}) =>
+const runOnce = (
+  options: Partial<WebRuntime.Options> = {},
+  sessionOptions: InferenceBackend.SessionOptions = {},
+) =>
   Effect.gen(function* () {
-    const session = yield* Model.session(silero)
+    const session = yield* Model.session(silero, sessionOptions)
     const out = yield* session.run(tone())
     return {
       provider: session.provider,
+      warnings: session.warnings,
       probability: (out.output!.data as Float32Array)[0]!,
       stateN: out.stateN!,
     }
@@ -74,6 +78,36 @@ describe("onnxruntime-web backend", () => {
     expect(WebBackend.environment().webgpu).toBe(false)
     const { provider } = await runOnce()
     expect(provider).toBe("wasm")
+  })
+
+  it('runs on wasm for `device: "cpu"` even where WebGPU is offered, with no warning', async () => {
+    const { provider, warnings } = await runOnce({}, { device: "cpu" })
+    expect(provider).toBe("wasm")
+    expect(warnings).toEqual([])
+  })
+
+  it("warns, on the session, about a thread count it cannot apply per session", async () => {
+    const { warnings } = await runOnce({ executionProviders: ["wasm"] }, { threads: 2 })
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        setting: "threads",
+        message: expect.stringMatching(/onnxruntime-web does not apply/),
+      }),
+    ])
+  })
+
+  it("takes ORT's own provider list from its options bag, ignoring other backends' bags", async () => {
+    const { provider, warnings } = await runOnce(
+      {},
+      {
+        backendOptions: {
+          "onnxruntime-web": { executionProviders: ["wasm"] },
+          "onnxruntime-node": { intraOpNumThreads: 3 },
+        },
+      },
+    )
+    expect(provider).toBe("wasm")
+    expect(warnings).toEqual([])
   })
 
   it("fails with a typed ModelLoadError for bytes that are not a model", async () => {

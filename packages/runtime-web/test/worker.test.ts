@@ -2,7 +2,7 @@
  * The Web Worker transport: the same core code as Node's worker_threads
  * offload, here over a real browser Worker.
  */
-import { CancelledError, WorkerError } from "@edgeline/core"
+import { CancelledError, type Progress, WorkerError } from "@edgeline/core"
 import { VoiceGate, WavDecodeError } from "@edgeline/recipes"
 import { afterAll, describe, expect, it } from "vitest"
 import conversationUrl from "../../recipes/test/fixtures/conversation-16k-mono.wav?url"
@@ -25,12 +25,14 @@ describe("connectWorker / serveWorker in Chromium", () => {
   afterAll(() => runner.close())
 
   it("delivers progress from the worker before the result", async () => {
-    const events: Array<{ stage: string; done: number; total: number }> = []
+    const events: Array<Progress.Event> = []
     const gated = await runner.run(await recording(), { onProgress: (e) => events.push(e) })
     expect(gated.segments.length).toBeGreaterThan(0)
-    const vad = events.filter((e) => e.stage === "silero-vad")
-    expect(vad.at(-1)).toEqual({ stage: "silero-vad", done: 375, total: 375 })
-    expect(events.filter((e) => e.stage === "pipeline:voice-gate").at(-1)?.done).toBe(6)
+    const vad = events.filter((e) => e.scope === "stage" && e.name === "silero-vad")
+    expect(vad.at(-1)).toEqual({ scope: "stage", name: "silero-vad", done: 375, total: 375 })
+    expect(
+      events.filter((e) => e.scope === "pipeline" && e.name === "voice-gate").at(-1)?.done,
+    ).toBe(6)
   })
 
   it("an AbortSignal cancels a run in the worker, which stays usable", async () => {
@@ -39,7 +41,7 @@ describe("connectWorker / serveWorker in Chromium", () => {
     const run = runner.run(await longRecording(), {
       signal: controller.signal,
       onProgress: (e) => {
-        if (e.stage !== "silero-vad") return
+        if (e.name !== "silero-vad") return
         events.push(e.done)
         controller.abort()
       },

@@ -19,9 +19,9 @@
  * Any other `mem:` name loads nothing (`ModelLoadError`); any other scheme
  * is not found (`ModelNotFoundError`).
  */
-import { Duration, Effect, Layer } from "effect"
+import { Duration, Effect, Layer, Scope } from "effect"
 import { InferenceError, ModelLoadError, ModelNotFoundError } from "../../src/Errors.js"
-import { InferenceBackend, runStepsWith, type Session } from "../../src/InferenceBackend.js"
+import * as InferenceBackend from "../../src/InferenceBackend.js"
 import * as ModelRef from "../../src/ModelRef.js"
 import { ModelSource } from "../../src/ModelSource.js"
 import * as Tensor from "../../src/Tensor.js"
@@ -33,11 +33,14 @@ export const missingModel = ModelRef.make("missing", "nowhere:missing")
 export const unloadableModel = ModelRef.make("garbage", "mem:garbage")
 
 /** A session of the memory backend, with what it was asked to do. */
-export interface MemorySession extends Session {
+export interface MemorySession {
+  readonly model: string
   /** Backend calls so far. */
   readonly calls: () => number
   /** Rows (dim 0 of the first input) of each call, in order. */
   readonly rowsPerCall: ReadonlyArray<number>
+  /** Whether the backend has released it. */
+  readonly released: () => boolean
 }
 
 export interface MemoryRuntimeOptions {
@@ -50,7 +53,7 @@ export interface MemoryRuntimeOptions {
 }
 
 export interface MemoryRuntime {
-  readonly layer: Layer.Layer<InferenceBackend | ModelSource>
+  readonly layer: Layer.Layer<InferenceBackend.InferenceBackend | ModelSource>
   /** Every session the backend created, in order. */
   readonly sessions: ReadonlyArray<MemorySession>
   /** How many times the backend loaded a model. */
@@ -141,52 +144,51 @@ export const memoryRuntime = (options: MemoryRuntimeOptions = {}): MemoryRuntime
       }),
   })
 
-  const backend = InferenceBackend.of({
+  // Built with core's own backend constructor, as a third-party adapter would be,
+  // once: every `Effect.provide` of the layer shares it, as one runtime's calls do.
+  const backend = InferenceBackend.make({
     name: "memory",
-    load: (bytes) =>
-      Effect.gen(function* () {
-        yield* pause(options.loadDelayMs ?? 5)
-        loads++
-        const name = new TextDecoder().decode(bytes.bytes)
-        const model = models[name]
-        if (model === undefined) {
-          return yield* Effect.fail(
-            new ModelLoadError({ model: bytes.ref.name, message: `"${name}" is not a model` }),
-          )
-        }
-        let calls = 0
-        const rowsPerCall: Array<number> = []
-        const session: MemorySession = {
-          model: bytes.ref.name,
-          inputNames: model.inputs,
-          outputNames: model.outputs,
-          provider: "memory",
-          calls: () => calls,
-          rowsPerCall,
-          runPromise: (feeds) => Effect.runPromise(session.run(feeds)),
-          runSteps: runStepsWith((feeds) => Effect.runPromise(session.run(feeds))),
-          run: (feeds) =>
-            Effect.gen(function* () {
-              calls++
-              rowsPerCall.push(Object.values(feeds)[0]?.dims[0] ?? 0)
-              yield* pause(options.runDelayMs ?? 0)
-              return yield* Effect.try({
-                try: () => model.compute(feeds),
-                catch: (e) =>
-                  e instanceof InferenceError
-                    ? e
-                    : new InferenceError({ model: bytes.ref.name, message: String(e) }),
-              })
-            }),
-        }
-        sessions.push(session)
-        return session
-      }),
+    capabilities: { modelInput: "bytes", batching: true },
+    load: async (bytes) => {
+      await Effect.runPromise(pause(options.loadDelayMs ?? 5))
+      loads++
+      const name = new TextDecoder().decode(bytes.bytes)
+      const model = models[name]
+      if (model === undefined) {
+        throw new ModelLoadError({ model: bytes.ref.name, message: `"${name}" is not a model` })
+      }
+      let calls = 0
+      let released = false
+      const rowsPerCall: Array<number> = []
+      sessions.push({
+        model: bytes.ref.name,
+        calls: () => calls,
+        rowsPerCall,
+        released: () => released,
+      })
+      return {
+        inputNames: model.inputs,
+        outputNames: model.outputs,
+        provider: "memory",
+        run: async (feeds) => {
+          calls++
+          rowsPerCall.push(Object.values(feeds)[0]?.dims[0] ?? 0)
+          await Effect.runPromise(pause(options.runDelayMs ?? 0))
+          return model.compute(feeds)
+        },
+        release: async () => {
+          released = true
+        },
+      }
+    },
   })
 
   return {
     layer: Layer.mergeAll(
-      Layer.succeed(InferenceBackend, backend),
+      Layer.succeed(
+        InferenceBackend.InferenceBackend,
+        Effect.runSync(Scope.provide(backend, Scope.makeUnsafe())),
+      ),
       Layer.succeed(ModelSource, source),
     ),
     sessions,

@@ -9,8 +9,9 @@
  * rates halved (384 kHz → 16 kHz as 192 kHz → 8 kHz), the same ratio.
  */
 import type LibSampleRateModule from "@alexanderolsen/libsamplerate-js"
-import { Errors, Stage } from "@edgeline/core"
+import { Stage } from "@edgeline/core"
 import { Data, Effect, Schema } from "effect"
+import { messageOf } from "../internal/messageOf.js"
 import {
   type AudioChunk,
   concatFloat32,
@@ -116,8 +117,7 @@ const converterFor = (
         converterType: LibSampleRate.ConverterType.SRC_SINC_FASTEST,
       })
     },
-    catch: (e) =>
-      new ResampleError({ message: `cannot start the resampler: ${Errors.messageOf(e)}` }),
+    catch: (e) => new ResampleError({ message: `cannot start the resampler: ${messageOf(e)}` }),
   }).pipe(Effect.tap((converter) => Effect.sync(() => (state.converter = converter))))
 }
 

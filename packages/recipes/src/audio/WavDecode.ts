@@ -13,8 +13,9 @@
  * length is unknown, the audio runs to the end of the input, and a short
  * input is not `truncated`.
  */
-import { Errors, Stage } from "@edgeline/core"
+import { Stage } from "@edgeline/core"
 import { Effect, Schema } from "effect"
+import { messageOf } from "../internal/messageOf.js"
 import { type AudioChunk, concatChunks } from "./Audio.js"
 import { WavDecodeError, wavError } from "./WavDecodeError.js"
 import { WavReader } from "./WavReader.js"
@@ -27,7 +28,7 @@ export { WavReader } from "./WavReader.js"
 const attempt = <A>(read: () => A): Effect.Effect<A, WavDecodeError> =>
   Effect.try({
     try: read,
-    catch: (e) => (e instanceof WavDecodeError ? e : wavError("not-wav", Errors.messageOf(e))),
+    catch: (e) => (e instanceof WavDecodeError ? e : wavError("not-wav", messageOf(e))),
   })
 
 const chunk = (reader: WavReader, samples: Float32Array): AudioChunk => ({

@@ -6,7 +6,7 @@
  * sides (never overlapping the previous one). Works frame by frame, so a live
  * stream gets each segment, with its audio, as soon as it closes.
  */
-import { Condense } from "@edgeline/core"
+import { Condense, type Stage } from "@edgeline/core"
 import { Effect } from "effect"
 import { concatFloat32, MODEL_RATE } from "../audio/Audio.js"
 import { History } from "../audio/History.js"
@@ -55,7 +55,7 @@ export const concatSegmented = (a: Segmented, b: Segmented): Segmented => ({
   samples: a.samples + b.samples,
 })
 
-export const make = (options: Options = {}) => {
+export const make = (options: Options = {}): Stage.Stage<Scored, Segmented> => {
   const threshold = options.threshold ?? 0.5
   const negThreshold = Math.max(threshold - 0.15, 0.01)
   const minSpeech = ms(options.minSpeechMs ?? 250)

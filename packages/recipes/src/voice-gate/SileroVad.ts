@@ -5,18 +5,19 @@
  * from frame to frame and from chunk to chunk of a stream.
  */
 import {
-  Errors,
   Infer,
   type InferenceBackend,
   InferenceError,
   ModelRef,
   Progress,
+  type Stage,
   Tensor,
 } from "@edgeline/core"
 import * as SileroModel from "@edgeline/model-silero-vad"
 import { Effect } from "effect"
 import { MODEL_RATE } from "../audio/Audio.js"
 import type { Frames } from "../audio/Frames.js"
+import { messageOf } from "../internal/messageOf.js"
 
 export const FRAME = 512
 /** The stage's name: in its timings and progress events. */
@@ -107,11 +108,16 @@ const warmup: Tensor.Feeds = {
   sr: sampleRate,
 }
 
-export const make = (options: { readonly model?: ModelRef.ModelRef | undefined } = {}) =>
+/** The stage scores frames; it needs a backend and a model source. */
+export type SileroStage = Stage.Stage<Frames, Scored, Infer.InferError, Infer.InferServices>
+
+export const make = (
+  options: { readonly model?: ModelRef.ModelRef | undefined } = {},
+): SileroStage =>
   Infer.inferStateful({
     name: STAGE,
     model: options.model ?? model,
-    session: { intraOpThreads: 1, warmup },
+    session: { threads: 1, warmup },
     initial: (): State => {
       const window = new Float32Array(FRAME + CONTEXT)
       return {
@@ -139,10 +145,10 @@ export const make = (options: { readonly model?: ModelRef.ModelRef | undefined }
                 ? e
                 : new InferenceError({
                     model: session.model,
-                    message: `scoring frames failed: ${Errors.messageOf(e)}`,
+                    message: `scoring frames failed: ${messageOf(e)}`,
                   }),
           }).pipe(Effect.onInterrupt(() => Effect.sync(() => (stop.aborted = true))))
-          Progress.notify(listener, { stage: STAGE, done, total: frames.count })
+          Progress.notify(listener, { scope: "stage", name: STAGE, done, total: frames.count })
           // Let the event loop in: onnxruntime-web settles runs as microtasks,
           // so without this a worker would not see a cancel until the end.
           if (done < frames.count) yield* Effect.yieldNow

@@ -16,12 +16,13 @@
  * console.log(gated.segments, VoiceGate.speechRatio(gated))
  * ```
  */
-import { Condense, type ModelRef, Pipeline } from "@edgeline/core"
+import { Condense, type Infer, type ModelRef, Pipeline } from "@edgeline/core"
 import { Effect } from "effect"
-import { MODEL_RATE, toPcm16 } from "../audio/Audio.js"
+import { type AudioChunk, MODEL_RATE, toPcm16 } from "../audio/Audio.js"
 import * as Frames from "../audio/Frames.js"
 import * as Resample from "../audio/Resample.js"
 import * as WavDecode from "../audio/WavDecode.js"
+import type { WavDecodeError } from "../audio/WavDecodeError.js"
 import * as WavEncode from "../audio/WavEncode.js"
 import * as Segmenter from "./Segmenter.js"
 import * as SileroVad from "./SileroVad.js"
@@ -70,8 +71,17 @@ const toSpeech = Condense.condense({
   measure: (_, gated) => ({ unit: "bytes", before: gated.bytesIn, after: gated.bytesOut }),
 })
 
+/** What a gate can fail with, besides the input's validation (a WAV gate also with `WavDecodeError`). */
+export type GateError = Infer.InferError | Resample.ResampleError
+
+/** A gate pipeline: `In` is a WAV's bytes (`fromWav`) or live audio chunks (`live`). */
+export type Gate<In, E = GateError> = Pipeline.Pipeline<In, Gated, E, Infer.InferServices>
+
+/** The WAV gate's pipeline. */
+export type WavGate = Gate<Uint8Array, GateError | WavDecodeError>
+
 /** The gate for live audio: push `AudioChunk`s of any size; segments come out as they close. */
-export const live = (options: Options = {}) =>
+export const live = (options: Options = {}): Gate<AudioChunk> =>
   Pipeline.make(
     "voice-gate-live",
     Resample.stage,
@@ -85,7 +95,7 @@ export const live = (options: Options = {}) =>
  * The gate for a WAV file: its bytes in, whole (`run`) or in pieces of any
  * size pushed through `Pipeline.open` / `runner.open()` as they arrive.
  */
-export const fromWav = (options: Options = {}) =>
+export const fromWav = (options: Options = {}): WavGate =>
   Pipeline.make(
     "voice-gate",
     WavDecode.stage,
@@ -97,8 +107,8 @@ export const fromWav = (options: Options = {}) =>
   )
 
 /** Default-configured pipelines. */
-export const file = fromWav()
-export const stream = live()
+export const file: WavGate = fromWav()
+export const stream: Gate<AudioChunk> = live()
 
 /** Share of the examined audio that was kept as speech, 0..1. */
 export const speechRatio = (gated: Pick<Gated, "bytesIn" | "bytesOut">): number =>

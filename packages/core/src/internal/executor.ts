@@ -6,7 +6,7 @@
  * the Layer (and the models it loaded) is released.
  */
 import { Effect, Exit, type Fiber, Layer, ManagedRuntime, Metric } from "effect"
-import * as Progress from "./Progress.js"
+import * as Progress from "../Progress.js"
 
 export interface Executor<R, ER = never> {
   /** Runs `effect` on a tracked fiber; `onProgress` hears its progress. */

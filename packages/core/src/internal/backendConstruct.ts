@@ -1,0 +1,338 @@
+/**
+ * What `InferenceBackend.make` derives from an adapter's `load → { run,
+ * release }`: the session cache, leases, in-flight counting, warm-up, typed
+ * errors and warnings. Every backend gets them the same way, so an adapter
+ * is only the engine's own calls.
+ */
+import { Effect, type Scope } from "effect"
+import { InferenceError, ModelLoadError, messageOf } from "../Errors.js"
+import type {
+  Adapter,
+  Capabilities,
+  Loaded,
+  ModelInput,
+  NeutralOption,
+  Session,
+  SessionOptions,
+  Shape,
+  StepLoop,
+  Warning,
+} from "../InferenceBackend.js"
+import * as ModelRef from "../ModelRef.js"
+import * as Tensor from "../Tensor.js"
+import { sha256Hex } from "./contentHash.js"
+import { InFlight } from "./inFlight.js"
+import { stepsByRun } from "./stepsByRun.js"
+
+const ALL_DTYPES: ReadonlyArray<Tensor.DType> = [
+  "float32",
+  "float64",
+  "int8",
+  "uint8",
+  "int16",
+  "uint16",
+  "int32",
+  "uint32",
+  "int64",
+  "uint64",
+  "bool",
+]
+
+const capabilitiesOf = (given: Adapter["capabilities"]): Capabilities => ({
+  batching: false,
+  recurrentSteps: false,
+  dtypes: ALL_DTYPES,
+  options: ["warmup"],
+  ...given,
+})
+
+/** The session options that make a different session: the neutral ones and this backend's own bag. */
+const settingsKey = (name: string, options: SessionOptions): string =>
+  JSON.stringify([
+    options.threads ?? null,
+    options.device ?? null,
+    !!options.warmup,
+    options.backendOptions?.[name] ?? null,
+  ])
+
+const isBytes = (model: ModelInput): model is ModelRef.ModelBytes =>
+  (model as ModelRef.ModelBytes).bytes instanceof Uint8Array
+
+const refOf = (model: ModelInput): ModelRef.ModelRef =>
+  isBytes(model) ? model.ref : (model as ModelRef.ModelRef)
+
+/** A neutral option set but not honoured by this backend. */
+const ignoredOptions = (
+  name: string,
+  honoured: ReadonlyArray<NeutralOption>,
+  options: SessionOptions,
+): Array<Warning> => {
+  const set: Array<[NeutralOption, unknown]> = [
+    ["threads", options.threads],
+    ["device", options.device === "auto" ? undefined : options.device],
+    ["warmup", options.warmup || undefined],
+  ]
+  return set
+    .filter(([option, value]) => value !== undefined && !honoured.includes(option))
+    .map(([option, value]) => ({
+      setting: option,
+      message: `${name} does not apply the "${option}" option (${JSON.stringify(value)}); it runs as if it were not set`,
+    }))
+}
+
+/** Zeros shaped from an input's declared dims, symbolic ones taken as 1. */
+const zerosFor = (input: NonNullable<Loaded["inputs"]>[number]): Tensor.Tensor =>
+  Tensor.zeros(
+    input.dtype,
+    input.dims.map((d) => (typeof d === "number" && d >= 0 ? d : 1)),
+  )
+
+/** The model loaded but its warm-up run failed. */
+class WarmupError extends Error {}
+
+/** The backend's scope closed before or while the model loaded. */
+class ClosedError extends Error {}
+
+interface Entry {
+  readonly key: string
+  readonly ready: Promise<Session>
+  /** Set once loaded: what to release. */
+  loaded: Loaded | undefined
+  readonly inFlight: InFlight
+  leases: number
+}
+
+export const make = <M extends "bytes" | "ref">(
+  adapter: Adapter<M>,
+): Effect.Effect<Shape, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const { name } = adapter
+    const capabilities = capabilitiesOf(adapter.capabilities)
+    const hash = adapter.hash ?? sha256Hex
+    const entries = new Map<string, Entry>()
+    /** Every entry not yet released, including ones dropped from `entries` while their runs finish. */
+    const live = new Set<Entry>()
+    let closed = false
+
+    const release = async (entry: Entry) => {
+      if (!live.delete(entry)) return
+      await entry.ready.catch(() => undefined)
+      await entry.inFlight.drained()
+      await entry.loaded?.release().catch(() => undefined)
+      entry.loaded = undefined
+    }
+
+    yield* Effect.addFinalizer(() =>
+      Effect.promise(async () => {
+        closed = true
+        // A load or a run cut short by interruption may still be inside the engine.
+        await Promise.allSettled([...live].map(release))
+        entries.clear()
+      }),
+    )
+
+    const wrap = (
+      ref: ModelRef.ModelRef,
+      version: string | undefined,
+      loaded: Loaded,
+      entry: Entry,
+      warnings: Array<Warning>,
+    ) => {
+      const provider = loaded.provider ?? name
+      const { inFlight } = entry
+      const failure = (e: unknown) =>
+        e instanceof InferenceError
+          ? e
+          : new InferenceError({
+              model: ref.name,
+              message: `running "${ref.name}" on ${provider} failed: ${messageOf(e)}; check the input names, dims and dtypes (inputs: ${loaded.inputNames.join(", ")})`,
+            })
+      const failed = (e: unknown): never => {
+        inFlight.leave()
+        throw failure(e)
+      }
+      const done = (outputs: Tensor.Feeds): Tensor.Feeds => {
+        inFlight.leave()
+        return outputs
+      }
+      // No async function and no extra promise: this runs once per frame in a per-frame loop.
+      const runPromise = (feeds: Tensor.Feeds): Promise<Tensor.Feeds> => {
+        inFlight.enter()
+        try {
+          return loaded.run(feeds).then(done, failed)
+        } catch (e) {
+          inFlight.leave()
+          return Promise.reject(failure(e))
+        }
+      }
+      const steps = loaded.runSteps ?? stepsByRun(loaded.run)
+      const session: Session = {
+        model: ref.name,
+        version: loaded.version ?? version ?? ref.version,
+        inputNames: loaded.inputNames,
+        outputNames: loaded.outputNames,
+        provider,
+        warnings,
+        runPromise,
+        runSteps: async (loop) => {
+          // The caller's own `prepare` and `read` errors pass as they are; only the engine's are wrapped.
+          let callerError: { readonly error: unknown } | undefined
+          const guarded: StepLoop = {
+            ...loop,
+            prepare: (step) => {
+              try {
+                loop.prepare(step)
+              } catch (error) {
+                callerError = { error }
+                throw error
+              }
+            },
+            read: (step, outputs) => {
+              try {
+                return loop.read(step, outputs)
+              } catch (error) {
+                callerError = { error }
+                throw error
+              }
+            },
+          }
+          inFlight.enter()
+          try {
+            return await steps(guarded)
+          } catch (e) {
+            throw callerError !== undefined ? callerError.error : failure(e)
+          } finally {
+            inFlight.leave()
+          }
+        },
+        run: (feeds) =>
+          Effect.tryPromise({ try: () => runPromise(feeds), catch: (e) => e as InferenceError }),
+      }
+      return session
+    }
+
+    const warmUp = async (session: Session, loaded: Loaded, warmup: SessionOptions["warmup"]) => {
+      if (!warmup) return
+      const zeros = warmup === true
+      try {
+        const feeds = zeros
+          ? Object.fromEntries((loaded.inputs ?? []).map((input) => [input.name, zerosFor(input)]))
+          : (warmup as Tensor.Feeds)
+        await session.runPromise(feeds)
+      } catch (e) {
+        throw new WarmupError(
+          `${messageOf(e)}${zeros ? "; `warmup: true` feeds zeros with symbolic dims as 1, which this model rejects: pass the warm-up feeds instead" : ""}`,
+        )
+      }
+    }
+
+    const create = async (
+      model: ModelInput,
+      options: SessionOptions,
+      entry: Entry,
+    ): Promise<Session> => {
+      const ref = refOf(model)
+      const input =
+        capabilities.modelInput === "ref"
+          ? ref
+          : isBytes(model)
+            ? model
+            : (() => {
+                throw new Error(
+                  `${name} loads model bytes, and it was given only the reference (${ref.uri}); provide a ModelSource`,
+                )
+              })()
+      const loaded = await adapter.load(input as never, {
+        ...options,
+        own: options.backendOptions?.[name] ?? {},
+      })
+      entry.loaded = loaded
+      if (closed) {
+        await release(entry)
+        throw new ClosedError("the runtime was closed while the model was loading")
+      }
+      const warnings = [
+        ...ignoredOptions(name, capabilities.options, options),
+        ...(loaded.warnings ?? []),
+      ]
+      const session = wrap(ref, isBytes(model) ? model.version : undefined, loaded, entry, warnings)
+      if (capabilities.options.includes("warmup")) await warmUp(session, loaded, options.warmup)
+      return session
+    }
+
+    const keyOf = async (model: ModelInput, options: SessionOptions): Promise<string> => {
+      const settings = settingsKey(name, options)
+      if (capabilities.modelInput === "ref" || !isBytes(model)) {
+        return `${ModelRef.key(refOf(model))}|${settings}`
+      }
+      return `sha256:${model.sha256?.toLowerCase() ?? (await hash(model.bytes))}|${settings}`
+    }
+
+    /** Takes a lease on the entry for this key, starting the load if nobody has. */
+    const lease = (key: string, model: ModelInput, options: SessionOptions): Entry => {
+      let entry = entries.get(key)
+      if (entry === undefined) {
+        const fresh: Entry = {
+          key,
+          ready: undefined as never,
+          loaded: undefined,
+          inFlight: new InFlight(),
+          leases: 0,
+        }
+        ;(fresh as { ready: Promise<Session> }).ready = create(model, options, fresh)
+        // A failed load is forgotten at once, so the next caller tries again.
+        fresh.ready.catch(() => {
+          if (entries.get(key) === fresh) entries.delete(key)
+          void release(fresh)
+        })
+        entries.set(key, fresh)
+        live.add(fresh)
+        entry = fresh
+      }
+      entry.leases++
+      return entry
+    }
+
+    const unlease = (entry: Entry): Promise<void> => {
+      if (--entry.leases > 0) return Promise.resolve()
+      if (entries.get(entry.key) === entry) entries.delete(entry.key)
+      return release(entry)
+    }
+
+    const loadError = (ref: ModelRef.ModelRef, e: unknown) =>
+      new ModelLoadError({
+        model: ref.name,
+        message:
+          e instanceof WarmupError
+            ? `warming up "${ref.name}" (${ref.uri}) failed: ${e.message}`
+            : e instanceof ClosedError
+              ? `loading "${ref.name}" stopped: ${e.message}`
+              : `loading "${ref.name}" (${ref.uri}) into ${name} failed: ${messageOf(e)}`,
+      })
+
+    const shape: Shape = {
+      specificationVersion: "v1",
+      name,
+      capabilities,
+      load: (model, options = {}) =>
+        Effect.gen(function* () {
+          const ref = refOf(model)
+          if (closed)
+            return yield* Effect.fail(loadError(ref, new ClosedError("the runtime is closed")))
+          const key = yield* Effect.tryPromise({
+            try: () => keyOf(model, options),
+            catch: (e) => loadError(ref, e),
+          })
+          // The lease is taken and given back uninterruptibly; the wait for the load is not.
+          const entry = yield* Effect.acquireRelease(
+            Effect.sync(() => lease(key, model, options)),
+            (entry) => Effect.promise(() => unlease(entry)),
+          )
+          return yield* Effect.tryPromise({
+            try: () => entry.ready,
+            catch: (e) => loadError(ref, e),
+          })
+        }),
+    }
+    return shape
+  })

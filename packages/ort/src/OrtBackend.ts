@@ -1,0 +1,176 @@
+/**
+ * What every onnxruntime backend shares, whatever the platform, as an
+ * `InferenceBackend` adapter: tensors wrapped without copying, a native step
+ * loop for recurrent models, input shapes for warm-up, failures that say
+ * what to check. onnxruntime-node and onnxruntime-web expose the same
+ * onnxruntime-common API, so a runtime is this plus how it creates a
+ * session; the constructor in core adds the cache, leases and release.
+ * Only structural types here: this package depends on no ORT package.
+ */
+import { InferenceBackend, type ModelRef, type Tensor } from "@edgeline/core"
+import type { Effect, Scope } from "effect"
+
+export interface OrtTensor {
+  readonly type: string
+  readonly dims: ReadonlyArray<number>
+  readonly data: unknown
+}
+
+export type OrtTensorConstructor = new (
+  type: any,
+  data: any,
+  dims: ReadonlyArray<number>,
+) => OrtTensor
+
+export interface OrtValueMetadata {
+  readonly name: string
+  readonly isTensor: boolean
+  readonly type?: string
+  readonly shape?: ReadonlyArray<number | string>
+}
+
+export interface OrtSession {
+  readonly inputNames: ReadonlyArray<string>
+  readonly outputNames: ReadonlyArray<string>
+  readonly inputMetadata?: ReadonlyArray<OrtValueMetadata>
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>
+  release(): Promise<void>
+}
+
+export interface Created {
+  readonly session: OrtSession
+  /** The execution provider the session got. */
+  readonly provider: string
+  /** Options the platform could not apply. */
+  readonly warnings?: ReadonlyArray<InferenceBackend.Warning> | undefined
+}
+
+/** Every dtype onnxruntime-common's tensors hold. */
+export const DTYPES: ReadonlyArray<Tensor.DType> = [
+  "float32",
+  "float64",
+  "int8",
+  "uint8",
+  "int16",
+  "uint16",
+  "int32",
+  "uint32",
+  "int64",
+  "uint64",
+  "bool",
+]
+
+export interface Options {
+  readonly name: string
+  readonly Tensor: OrtTensorConstructor
+  readonly hash: (bytes: Uint8Array) => string | Promise<string>
+  /** The neutral session options this platform applies (besides warm-up). */
+  readonly options: ReadonlyArray<InferenceBackend.NeutralOption>
+  /** Creates a session for the bytes (trying providers in order, if the platform has several). */
+  readonly create: (
+    model: ModelRef.ModelBytes,
+    options: InferenceBackend.LoadOptions,
+  ) => Promise<Created>
+}
+
+/** An output tensor that keeps its ORT twin, so feeding it back (a recurrent state) costs nothing. */
+class OrtBacked implements Tensor.Tensor {
+  constructor(
+    readonly dtype: Tensor.DType,
+    readonly dims: ReadonlyArray<number>,
+    readonly data: Tensor.DataTypes[Tensor.DType],
+    readonly ort: OrtTensor,
+    readonly owner: symbol,
+  ) {}
+}
+
+const inputsOf = (session: OrtSession): InferenceBackend.Loaded["inputs"] =>
+  (session.inputMetadata ?? [])
+    .filter((meta) => meta.isTensor && meta.type !== undefined && meta.shape !== undefined)
+    .map((meta) => ({ name: meta.name, dtype: meta.type as Tensor.DType, dims: meta.shape! }))
+
+const loaded = (
+  TensorCtor: OrtTensorConstructor,
+  { session, provider, warnings }: Created,
+): InferenceBackend.Loaded => {
+  const ortOf = Symbol("ort tensor")
+  // A tensor remembers its ORT twin, so one fed to many runs (a reused input
+  // window, a recurrent state passed back in) is wrapped once, not per run.
+  const toOrt = (t: Tensor.Tensor): OrtTensor => {
+    if (t instanceof OrtBacked && t.owner === ortOf) return t.ort
+    const memo = t as Tensor.Tensor & { [key: symbol]: OrtTensor | undefined }
+    const known = memo[ortOf]
+    if (known !== undefined) return known
+    const wrapped = new TensorCtor(t.dtype, t.data, t.dims)
+    memo[ortOf] = wrapped
+    return wrapped
+  }
+  const backed = (t: OrtTensor) =>
+    new OrtBacked(t.type as Tensor.DType, t.dims, t.data as never, t, ortOf)
+  const fromOrt = (outputs: Record<string, OrtTensor>): Tensor.Feeds => {
+    // ORT made this map for this run alone: its entries are replaced in place, one object fewer per frame.
+    const result = outputs as Record<string, OrtTensor | Tensor.Tensor>
+    for (const name in outputs) result[name] = backed(outputs[name]!)
+    return result as Tensor.Feeds
+  }
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    inputs: inputsOf(session),
+    provider,
+    warnings,
+    run: (feeds) => {
+      const ortFeeds: Record<string, OrtTensor> = {}
+      for (const name in feeds) ortFeeds[name] = toOrt(feeds[name]!)
+      return session.run(ortFeeds).then(fromOrt)
+    },
+    // The frame loop of a recurrent model: ORT's own promise awaited directly,
+    // feeds wrapped once, outputs read where ORT put them.
+    runSteps: async (loop) => {
+      const ortFeeds: Record<string, OrtTensor> = {}
+      for (const name in loop.feeds) ortFeeds[name] = toOrt(loop.feeds[name]!)
+      const carry = Object.entries(loop.carry ?? {})
+      let last: Record<string, OrtTensor> | undefined
+      let step = 0
+      while (step < loop.steps) {
+        loop.prepare(step)
+        last = await session.run(ortFeeds)
+        for (const [output, input] of carry) ortFeeds[input] = last[output]!
+        if (loop.read(step++, last as Record<string, InferenceBackend.StepOutput>)) break
+      }
+      const feeds: Record<string, Tensor.Tensor> = { ...loop.feeds }
+      if (last !== undefined) {
+        for (const [output, input] of carry) feeds[input] = backed(last[output]!)
+      }
+      return { steps: step, feeds }
+    },
+    release: () => session.release(),
+  }
+}
+
+/** The adapter for one ORT platform. */
+export const adapter = (options: Options): InferenceBackend.Adapter<"bytes"> => ({
+  name: options.name,
+  capabilities: {
+    modelInput: "bytes",
+    batching: true,
+    recurrentSteps: true,
+    dtypes: DTYPES,
+    options: ["warmup", ...options.options],
+  },
+  hash: options.hash,
+  load: async (model, loadOptions) => {
+    let created: Created
+    try {
+      created = await options.create(model, loadOptions)
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e)
+      throw new Error(`${message}; is it a valid ONNX file?`)
+    }
+    return loaded(options.Tensor, created)
+  },
+})
+
+/** The backend for one ORT platform; its sessions are released when the scope closes. */
+export const make = (options: Options): Effect.Effect<InferenceBackend.Shape, never, Scope.Scope> =>
+  InferenceBackend.make(adapter(options))
