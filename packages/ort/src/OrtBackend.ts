@@ -48,6 +48,7 @@ export interface Created {
 /** Every dtype onnxruntime-common's tensors hold. */
 export const DTYPES: ReadonlyArray<Tensor.DType> = [
   "float32",
+  "float16",
   "float64",
   "int8",
   "uint8",
@@ -84,6 +85,18 @@ class OrtBacked implements Tensor.Tensor {
   ) {}
 }
 
+/**
+ * Where the engine has `Float16Array` (newer browsers), onnxruntime-common
+ * returns float16 data as one; core holds half floats as their bits in a
+ * `Uint16Array`, so it is viewed as such, without a copy.
+ */
+const float16Bits = (t: OrtTensor): unknown => {
+  const data = t.data as ArrayBufferView & { readonly length: number }
+  return t.type === "float16" && !(data instanceof Uint16Array)
+    ? new Uint16Array(data.buffer, data.byteOffset, data.length)
+    : data
+}
+
 const inputsOf = (session: OrtSession): InferenceBackend.Loaded["inputs"] =>
   (session.inputMetadata ?? [])
     .filter((meta) => meta.isTensor && meta.type !== undefined && meta.shape !== undefined)
@@ -106,7 +119,7 @@ const loaded = (
     return wrapped
   }
   const backed = (t: OrtTensor) =>
-    new OrtBacked(t.type as Tensor.DType, t.dims, t.data as never, t, ortOf)
+    new OrtBacked(t.type as Tensor.DType, t.dims, float16Bits(t) as never, t, ortOf)
   const fromOrt = (outputs: Record<string, OrtTensor>): Tensor.Feeds => {
     // ORT made this map for this run alone: its entries are replaced in place, one object fewer per frame.
     const result = outputs as Record<string, OrtTensor | Tensor.Tensor>

@@ -26,6 +26,7 @@ import { stepsByRun } from "./stepsByRun.js"
 
 const ALL_DTYPES: ReadonlyArray<Tensor.DType> = [
   "float32",
+  "float16",
   "float64",
   "int8",
   "uint8",

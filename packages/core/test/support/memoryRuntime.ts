@@ -16,6 +16,8 @@
  * - `accumulate` (recurrent): inputs `x` float32 [1, k] and `h` float32 [1, 1]
  *   -> outputs `y` and `h`, both [1, 1], equal to h + sum(x).
  * - `broken`: loads, but every run fails with `InferenceError`.
+ * - `const:<k>`: input `x` float32 [n, …] -> output `y` float32 [n, 1], every
+ *   value k: a model whose answer says which version of it ran.
  * Any other `mem:` name loads nothing (`ModelLoadError`); any other scheme
  * is not found (`ModelNotFoundError`).
  */
@@ -23,7 +25,7 @@ import { Duration, Effect, Layer, Scope } from "effect"
 import { InferenceError, ModelLoadError, ModelNotFoundError } from "../../src/Errors.js"
 import * as InferenceBackend from "../../src/InferenceBackend.js"
 import * as ModelRef from "../../src/ModelRef.js"
-import { ModelSource } from "../../src/ModelSource.js"
+import * as ModelSource from "../../src/ModelSource.js"
 import * as Tensor from "../../src/Tensor.js"
 
 export const sumModel = ModelRef.make("sum", "mem:sum")
@@ -50,10 +52,12 @@ export interface MemoryRuntimeOptions {
   readonly loadDelayMs?: number
   /** The first this many resolves fail with `ModelNotFoundError` (a flaky download). */
   readonly failResolves?: number
+  /** Serve models from this source instead of the `mem:` one (e.g. `ModelSource.memory()`, whose versions change). */
+  readonly source?: ModelSource.Shape
 }
 
 export interface MemoryRuntime {
-  readonly layer: Layer.Layer<InferenceBackend.InferenceBackend | ModelSource>
+  readonly layer: Layer.Layer<InferenceBackend.InferenceBackend | ModelSource.ModelSource>
   /** Every session the backend created, in order. */
   readonly sessions: ReadonlyArray<MemorySession>
   /** How many times the backend loaded a model. */
@@ -116,6 +120,20 @@ const models: Record<string, { inputs: Array<string>; outputs: Array<string>; co
     },
   }
 
+/** The `const:<k>` model, or nothing for another name. */
+const constant = (name: string) => {
+  const k = /^const:(-?\d+(?:\.\d+)?)$/.exec(name)?.[1]
+  if (k === undefined) return undefined
+  return {
+    inputs: ["x"],
+    outputs: ["y"],
+    compute: (feeds: Tensor.Feeds) => {
+      const rows = need(feeds, "x", name).dims[0] ?? 0
+      return { y: Tensor.float32(new Float32Array(rows).fill(Number(k)), [rows, 1]) }
+    },
+  }
+}
+
 const pause = (ms: number) => (ms > 0 ? Effect.sleep(Duration.millis(ms)) : Effect.yieldNow)
 
 /** A fresh memory runtime: its own backend, so sessions and counters start at zero. */
@@ -124,7 +142,7 @@ export const memoryRuntime = (options: MemoryRuntimeOptions = {}): MemoryRuntime
   let loads = 0
   let resolves = 0
 
-  const source = ModelSource.of({
+  const source = ModelSource.ModelSource.of({
     resolve: (ref) =>
       Effect.suspend(() => {
         resolves++
@@ -153,7 +171,7 @@ export const memoryRuntime = (options: MemoryRuntimeOptions = {}): MemoryRuntime
       await Effect.runPromise(pause(options.loadDelayMs ?? 5))
       loads++
       const name = new TextDecoder().decode(bytes.bytes)
-      const model = models[name]
+      const model = models[name] ?? constant(name)
       if (model === undefined) {
         throw new ModelLoadError({ model: bytes.ref.name, message: `"${name}" is not a model` })
       }
@@ -189,7 +207,7 @@ export const memoryRuntime = (options: MemoryRuntimeOptions = {}): MemoryRuntime
         InferenceBackend.InferenceBackend,
         Effect.runSync(Scope.provide(backend, Scope.makeUnsafe())),
       ),
-      Layer.succeed(ModelSource, source),
+      Layer.succeed(ModelSource.ModelSource, options.source ?? source),
     ),
     sessions,
     loads: () => loads,
