@@ -41,9 +41,7 @@ afterEach(async () => {
 const setup = (options: MemoryRuntimeOptions = {}) => {
   const scope = Scope.makeUnsafe()
   scopes.push(scope)
-  const source = Effect.runSync(
-    Scope.provide(ModelSource.memory({ versioned: version(0) }), scope),
-  )
+  const source = Effect.runSync(Scope.provide(ModelSource.memory({ versioned: version(0) }), scope))
   const runtime = memoryRuntime({ ...options, source })
   const publish = (k: number, bytes = bytesOf(k)) =>
     Effect.runPromise(source.publish("versioned", { bytes, version: String(k) }))
