@@ -23,6 +23,7 @@
  */
 import { InferenceBackend, InferenceError, type Tensor } from "@edgeline/core"
 import { type Effect, type Layer, Result, Schema, type Scope } from "effect"
+import { KServeRequestError } from "./Errors.js"
 import * as KServeClient from "./KServeClient.js"
 import * as KServeProtocol from "./KServeProtocol.js"
 
@@ -96,7 +97,7 @@ export const adapter = (options: Options): InferenceBackend.Adapter<"ref"> => ({
     })
     const { name, version } = ref
     const metadata = await client.metadata(name, version).catch((e: unknown) => {
-      if (e instanceof KServeClient.KServeRequestError && e.status === 404) {
+      if (e instanceof KServeRequestError && e.status === 404) {
         throw new Error(
           `the KServe server at ${client.url} has no ${versionPhrase(version)}model "${name}" (${e.message}); the model's name on the server must be the ref's name`,
         )
@@ -131,7 +132,7 @@ export const adapter = (options: Options): InferenceBackend.Adapter<"ref"> => ({
           (e: unknown) => {
             // The constructor's wrapping would add "check the input names, dims and
             // dtypes", which is wrong advice when the server was not reached at all.
-            if (e instanceof KServeClient.KServeRequestError && e.status === undefined) {
+            if (e instanceof KServeRequestError && e.status === undefined) {
               throw new InferenceError({
                 model: name,
                 message: `running "${name}" failed: ${e.message}`,

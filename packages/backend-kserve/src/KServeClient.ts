@@ -6,7 +6,7 @@
  * the server answered or why it could not be reached.
  */
 import type { Tensor } from "@edgeline/core"
-import { Data } from "effect"
+import { KServeRequestError } from "./Errors.js"
 import * as KServeProtocol from "./KServeProtocol.js"
 
 export interface Options {
@@ -21,13 +21,6 @@ export interface Options {
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000
-
-/** A request failed: the server answered with an error, or was not reached in time. */
-export class KServeRequestError extends Data.TaggedError("KServeRequestError")<{
-  readonly message: string
-  /** The HTTP status, when the server answered. */
-  readonly status: number | undefined
-}> {}
 
 export interface Client {
   /** The server's URL as given, less any credentials: for messages and `provider`. */

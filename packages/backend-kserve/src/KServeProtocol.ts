@@ -20,12 +20,8 @@
  * ```
  */
 import { Tensor } from "@edgeline/core"
-import { Data, Result, Schema } from "effect"
-
-/** The server sent something the protocol does not allow, or a tensor cannot be sent as JSON. */
-export class KServeProtocolError extends Data.TaggedError("KServeProtocolError")<{
-  readonly message: string
-}> {}
+import { Result, Schema } from "effect"
+import { KServeProtocolError } from "./Errors.js"
 
 // ---- Endpoints -------------------------------------------------------------
 

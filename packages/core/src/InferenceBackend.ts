@@ -172,7 +172,7 @@ export interface Loaded {
   readonly version?: string | undefined
   /** Options it was given but does not apply. */
   readonly warnings?: ReadonlyArray<Warning> | undefined
-  /** One run; a rejection becomes an `InferenceError` naming the model. */
+  /** One run; a rejection becomes an `InferenceError` naming the model (one that is already an `InferenceError` passes as it is). */
   readonly run: (feeds: Feeds) => Promise<Feeds>
   /** A native step loop; without one, `runSteps` calls `run` once per step. */
   readonly runSteps?: ((loop: StepLoop) => Promise<StepsDone>) | undefined
@@ -191,7 +191,7 @@ export interface Adapter<M extends "bytes" | "ref" = "bytes" | "ref"> {
   readonly name: string
   /** Defaults: no batching, no native steps, every dtype, only `warmup` honoured. */
   readonly capabilities: Partial<Capabilities> & { readonly modelInput: M }
-  /** The content hash of model bytes (the cache key) when the source gave none; defaults to FNV-1a over the bytes. */
+  /** The content hash of model bytes (the cache key) when the source gave none; defaults to WebCrypto's SHA-256. */
   readonly hash?: ((bytes: Uint8Array) => string | Promise<string>) | undefined
   /** A rejection becomes a `ModelLoadError` naming the model. */
   readonly load: (

@@ -264,7 +264,9 @@ export const make = <M extends "bytes" | "ref">(
     const keyOf = async (model: ModelInput, options: SessionOptions): Promise<string> => {
       const settings = settingsKey(name, options)
       if (capabilities.modelInput === "ref" || !isBytes(model)) {
-        return `${ModelRef.key(refOf(model))}|${settings}`
+        // The engine resolves the ref by name and version: a pinned hash does not make two names one model.
+        const ref = refOf(model)
+        return `${ref.name}@${ref.version ?? "?"}:${ref.uri}|${settings}`
       }
       return `sha256:${model.sha256?.toLowerCase() ?? (await hash(model.bytes))}|${settings}`
     }

@@ -115,7 +115,7 @@ export const live = <Id = InferenceBackend>(
   backendKey: Key<Id> = InferenceBackend as unknown as Key<Id>,
 ): Effect.Effect<LiveModel, LoadFailure, Id | ModelSource> => {
   // Computed once per stage, not per run: stages call this on every element.
-  const key = `${ModelRef.key(ref)}|${JSON.stringify(options, (k, v) => (k === "warmup" ? !!v : v))}`
+  const key = `${ref.name}|${ref.uri}|${ModelRef.key(ref)}|${JSON.stringify(options, (k, v) => (k === "warmup" ? !!v : v))}`
   return Effect.gen(function* () {
     const backend = yield* backendKey
     const registry = registryOf(backend)

@@ -117,7 +117,8 @@ export const make = (
   Infer.inferStateful({
     name: STAGE,
     model: options.model ?? model,
-    session: { threads: 1, warmup },
+    // No thread count: each runtime picks its own (one on Node), and a backend that cannot apply one would warn.
+    session: { warmup },
     initial: (): State => {
       const window = new Float32Array(FRAME + CONTEXT)
       return {
