@@ -12,14 +12,20 @@
  */
 import type { Effect } from "effect"
 import type { ModelLoadError, ModelNotFoundError } from "./Errors.js"
-import type { InferenceBackend, Key, Session, SessionOptions } from "./InferenceBackend.js"
+import type { InferenceBackend, Key, Session, SessionOptions, Warning } from "./InferenceBackend.js"
 import * as Models from "./internal/models.js"
 import type { ModelRef } from "./ModelRef.js"
 import type { ModelSource } from "./ModelSource.js"
 
 /** What happened to a model while the app ran. */
 export type Event =
-  | { readonly _tag: "Loaded"; readonly model: string; readonly version: string | undefined }
+  | {
+      readonly _tag: "Loaded"
+      readonly model: string
+      readonly version: string | undefined
+      /** Options the backend was given for it and does not apply. */
+      readonly warnings: ReadonlyArray<Warning>
+    }
   | {
       readonly _tag: "Swapped"
       readonly model: string

@@ -9,6 +9,7 @@ import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import * as Infer from "../src/Infer.js"
 import * as InferenceBackend from "../src/InferenceBackend.js"
+import * as Model from "../src/Model.js"
 import * as ModelRef from "../src/ModelRef.js"
 import * as ModelSource from "../src/ModelSource.js"
 import * as Pipeline from "../src/Pipeline.js"
@@ -136,6 +137,29 @@ describe("InferenceBackend.make", () => {
     )
     expect(session.warnings.map((w) => w.setting)).toEqual(["threads", "device", "unknown"])
     expect(session.warnings[0]!.message).toMatch(/remote does not apply the "threads" option/)
+  })
+
+  it("reports the warnings of a model's load to whoever watches the models", async () => {
+    const log: RemoteLog = { loads: [], released: [] }
+    const events: Array<Model.Event> = []
+    const layer = Layer.mergeAll(
+      memoryRuntime().layer,
+      Layer.effect(Remote, InferenceBackend.make(remoteAdapter(log))),
+    )
+    await Effect.runPromise(
+      Effect.gen(function* () {
+        yield* Model.watch((event) => events.push(event), Remote)
+        yield* Model.session(remoteRef(), { threads: 4 }, Remote)
+      }).pipe(Effect.provide(layer)),
+    )
+    expect(events).toEqual([
+      {
+        _tag: "Loaded",
+        model: "scorer",
+        version: undefined,
+        warnings: [expect.objectContaining({ setting: "threads" })],
+      },
+    ])
   })
 
   it("warms up with zeros shaped from the declared inputs, symbolic dims as 1", async () => {

@@ -18,7 +18,7 @@ import type {
   StepLoop,
   Warning,
 } from "../InferenceBackend.js"
-import * as ModelRef from "../ModelRef.js"
+import type * as ModelRef from "../ModelRef.js"
 import * as Tensor from "../Tensor.js"
 import { sha256Hex } from "./contentHash.js"
 import { InFlight } from "./inFlight.js"

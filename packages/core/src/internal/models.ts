@@ -127,7 +127,12 @@ export const live = <Id = InferenceBackend>(
     yield* Effect.gen(function* () {
       const first = yield* loadGeneration(backend, source, ref, options, undefined)
       const model = new LiveModel(first)
-      emit(registry, { _tag: "Loaded", model: ref.name, version: first.session.version })
+      emit(registry, {
+        _tag: "Loaded",
+        model: ref.name,
+        version: first.session.version,
+        warnings: first.session.warnings,
+      })
       if (first.session.warnings.length > 0) {
         yield* Effect.logWarning(
           `model "${ref.name}" on ${backend.name}: ${first.session.warnings.map((w) => w.message).join("; ")}`,
