@@ -13,12 +13,15 @@
  *
  * @example
  * ```ts
- * import { createRunner } from "@edgeline/core"
+ * import { createRunner, ModelSource } from "@edgeline/core"
  * import { VoiceGate } from "@edgeline/recipes"
  * import { KServeBackend } from "@edgeline/backend-kserve"
- * const runner = await createRunner(VoiceGate.file, {
- *   layer: KServeBackend.layer({ url: "http://localhost:8000" }),
- * })
+ * const layer = Layer.mergeAll(
+ *   KServeBackend.layer({ url: "http://localhost:8000" }),
+ *   // No bytes are read, but a source may still announce new versions by name.
+ *   Layer.effect(ModelSource.ModelSource, ModelSource.memory()),
+ * )
+ * const runner = await createRunner(VoiceGate.file, { layer })
  * ```
  */
 import { InferenceBackend, InferenceError, type Tensor } from "@edgeline/core"
