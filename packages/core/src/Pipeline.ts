@@ -17,7 +17,7 @@
  * Effect.runPromise(Pipeline.run(words, "on the edge")) // 3
  * ```
  */
-import { Cause, Effect, Exit, Metric, Schema, Semaphore, Stream } from "effect"
+import { Cause, type Context, Effect, Exit, Schema, Semaphore, Stream } from "effect"
 import { dual } from "effect/Function"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import { InputValidationError, messageOf, StreamEndedError } from "./Errors.js"
@@ -506,25 +506,24 @@ export const load = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Effect.Effec
 export interface StageTiming {
   readonly stage: string
   readonly kind: Stage.Kind
+  /** Successful runs (one input or one stream element each, and each flush). */
   readonly count: number
+  /** Runs that failed; interrupted ones are not counted. */
+  readonly failures: number
   readonly totalMs: number
   readonly meanMs: number
   readonly maxMs: number
+  /** Wall time of the last successful run (0 before the first). */
+  readonly lastMs: number
 }
 
 /**
  * Per-stage wall time recorded so far in this pipeline, from its stage
- * duration metrics (tagged with the pipeline's name, so another pipeline
- * sharing a stage, or a stage name, counts its own runs).
+ * metrics (tagged with the pipeline's name, so another pipeline sharing a
+ * stage, or a stage name, counts its own runs), in the current
+ * `MetricRegistry`.
  */
 export const timings = (self: Any): Effect.Effect<Array<StageTiming>> =>
-  Effect.forEach(self.stages, (stage, i) =>
-    Effect.map(Metric.value(self.metrics[i]!.duration), (state) => ({
-      stage: stage.name,
-      kind: stage.kind,
-      count: state.count,
-      totalMs: state.sum,
-      meanMs: state.count === 0 ? 0 : state.sum / state.count,
-      maxMs: state.count === 0 ? 0 : state.max,
-    })),
+  Effect.contextWith((context: Context.Context<never>) =>
+    Effect.succeed(StageMetrics.timingsUnsafe(self, context)),
   )

@@ -8,7 +8,8 @@
  * ```
  *
  * Failures reject with the pipeline's tagged errors (plain `Error`s with a
- * `_tag`); cancellation rejects with `CancelledError`.
+ * `_tag`); cancellation rejects with `CancelledError`. A UI follows a runner
+ * with `observe`: snapshots are pushed to it, never polled.
  */
 import { type Effect, Exit, type Fiber, type Layer } from "effect"
 import { CancelledError } from "./Errors.js"
@@ -43,6 +44,50 @@ export interface StreamSession<In, Out> {
   end(options?: CallOptions): Promise<Array<Out>>
 }
 
+/**
+ * What a runner is doing:
+ * - `"running"`: runs, pushes or stream ends are in flight;
+ * - `"loading"`: only `load()` calls are;
+ * - `"idle"`: nothing is;
+ * - `"closed"`: `close()` has finished (the last snapshot an observer gets).
+ */
+export type Status = "idle" | "loading" | "running" | "closed"
+
+/** A model of the runner's backend, as its last event left it. */
+export interface ModelState {
+  readonly name: string
+  /** The version serving now, when the source or engine knows it. */
+  readonly version: string | undefined
+  /** The last thing that happened to it: first loaded, swapped to a new version, or a swap that failed. */
+  readonly event: "Loaded" | "Swapped" | "SwapFailed"
+  /** After `SwapFailed`: the version that failed to load (`version` still serves). */
+  readonly failedVersion?: string | undefined
+  /** After `SwapFailed`: why. */
+  readonly error?: { readonly _tag: string; readonly message: string } | undefined
+}
+
+/** A snapshot of a runner, as `observe` pushes it: plain data, the same across a worker. */
+export interface Observation {
+  readonly status: Status
+  /** Calls in flight (runs, pushes, stream ends, loads). */
+  readonly calls: number
+  /** Each stage's counts and wall time so far, as `timings()` gives them. */
+  readonly stages: ReadonlyArray<Pipeline.StageTiming>
+  /** Models of the layer's `InferenceBackend` (none without one), in the order they first loaded. */
+  readonly models: ReadonlyArray<ModelState>
+}
+
+export interface ObserveOptions {
+  /**
+   * Snapshots are coalesced to at most one per interval (default 100 ms): a
+   * change sends one at once, changes during the interval one more at its
+   * end, so the last state always arrives. 0 sends one per change.
+   */
+  readonly intervalMs?: number | undefined
+}
+
+export type Observer = (observation: Observation) => void
+
 export interface Runner<In, Out> {
   /**
    * Loads the pipeline's models now rather than on the first input, with
@@ -57,20 +102,35 @@ export interface Runner<In, Out> {
   stream(inputs: AsyncIterable<In> | Iterable<In>, options?: CallOptions): AsyncGenerator<Out>
   /** Per-stage wall time so far. */
   timings(): Promise<Array<Pipeline.StageTiming>>
-  /** Cancels what is running and releases models and workers. */
+  /**
+   * Pushes snapshots of the runner to `observer`: one at once, then when the
+   * status changes and after calls complete, coalesced (`intervalMs`). The
+   * last one, after `close()`, has status `"closed"`. Returns the
+   * unsubscribe. Across a worker the snapshots come from the worker.
+   */
+  observe(observer: Observer, options?: ObserveOptions): () => void
+  /**
+   * Cancels what is running, waits for tap recordings (up to `tapDrainMs`),
+   * and releases models and workers.
+   */
   close(): Promise<void>
 }
 
 export interface RunnerOptions<R, ER> {
   /** Provides every service the pipeline needs, e.g. `NodeRuntime.layer()`. */
   readonly layer: Layer.Layer<R, ER>
+  /**
+   * How long `close()` waits for tap recordings still running (default 2000
+   * ms); after that they are interrupted, and a warning names how many.
+   */
+  readonly tapDrainMs?: number | undefined
 }
 
 export const createRunner = async <In, Out, E, R, ER>(
   pipeline: Pipeline.Pipeline<In, Out, E, R>,
   options: RunnerOptions<R, ER>,
 ): Promise<Runner<In, Out>> => {
-  const executor = Executor.make(options.layer)
+  const executor = Executor.make(options.layer, pipeline, { tapDrainMs: options.tapDrainMs })
   const built = await executor.start()
   if (Exit.isFailure(built)) throw toError(built.cause)
   let closed = false
@@ -78,14 +138,18 @@ export const createRunner = async <In, Out, E, R, ER>(
   // disposed runtime would reject with a bare string.
   const refused = () => Promise.reject(new CancelledError({ message: "the runner is closed" }))
 
-  const exec = <A>(effect: Effect.Effect<A, unknown, R>, call: CallOptions = {}): Promise<A> => {
+  const exec = <A>(
+    effect: Effect.Effect<A, unknown, R>,
+    call: CallOptions = {},
+    kind: Executor.CallKind = "run",
+  ): Promise<A> => {
     if (closed) return refused()
     let fiber: Fiber.Fiber<A, unknown> | undefined
     return withSignal(
       call.signal,
       () => fiber?.interruptUnsafe(),
       () => {
-        fiber = executor.fork(effect, call.onProgress)
+        fiber = executor.fork(effect, call.onProgress, kind)
         const running = fiber
         return new Promise<A>((resolve, reject) => {
           running.addObserver((exit) => {
@@ -107,11 +171,13 @@ export const createRunner = async <In, Out, E, R, ER>(
   }
 
   return {
-    load: (call) => exec(Pipeline.load(pipeline), call),
+    load: (call) => exec(Pipeline.load(pipeline), call, "load"),
     run: (input, call) => exec(Pipeline.run(pipeline, input), call),
     open,
     stream: streamWith(open),
     timings: () => (closed ? refused() : executor.runPromise(Pipeline.timings(pipeline))),
+    // After close the executor answers with the closed snapshot alone.
+    observe: (observer, observeOptions) => executor.observe(observer, observeOptions),
     close: async () => {
       if (closed) return
       closed = true

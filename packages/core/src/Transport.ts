@@ -4,8 +4,9 @@
  * (runtimes pass comlink endpoints). ArrayBuffers are transferred (a call
  * may keep its own with `transfer: false`); progress and cancellation cross
  * the boundary; a typed error arrives with its `_tag` (and as its own class
- * when that class is registered). A runtime reports a dead worker, or one it
- * is about to end, through `ConnectOptions.watch`.
+ * when that class is registered); observers get the worker's snapshots,
+ * pushed through a comlink proxy. A runtime reports a dead worker, or one
+ * it is about to end, through `ConnectOptions.watch`.
  */
 import * as Comlink from "comlink"
 import { Effect, Exit, type Fiber, type Layer } from "effect"
@@ -13,11 +14,12 @@ import { CancelledError, messageOf, WorkerError } from "./Errors.js"
 import { streamWith, toError, withSignal } from "./internal/calls.js"
 import { coreErrors } from "./internal/errorClasses.js"
 import * as Executor from "./internal/executor.js"
+import { safely } from "./internal/observers.js"
 import { buffersOf, scan } from "./internal/transfer.js"
 import type { SerializedError, Wire, WorkerApi } from "./internal/workerApi.js"
 import * as Pipeline from "./Pipeline.js"
 import type * as Progress from "./Progress.js"
-import type { CallOptions, Runner, StreamSession } from "./Runner.js"
+import type { CallOptions, Observation, Observer, Runner, StreamSession } from "./Runner.js"
 
 export type Endpoint = Comlink.Endpoint
 
@@ -30,21 +32,43 @@ const serialize = (error: Error): SerializedError => {
   return { _tag: typeof tag === "string" ? tag : error.name, message: error.message, fields }
 }
 
+export interface ServeOptions {
+  /**
+   * How long the served end's close waits for tap recordings still running
+   * (default 2000 ms); after that they are interrupted, and a warning names
+   * how many. The caller's close waits for this too: keep it under a
+   * runtime's own limit on shutting a worker down (runtime-node's
+   * `terminateTimeoutMs`, 5000 ms by default), or the worker is ended while
+   * its recordings drain.
+   */
+  readonly tapDrainMs?: number | undefined
+}
+
+/** Releases a comlink proxy the other side sent (a progress listener, an observer). */
+const release = (proxy: unknown) =>
+  (proxy as Partial<Comlink.ProxyMethods>)[Comlink.releaseProxy]?.()
+
 /** Exposes `pipeline` on `endpoint`; the worker's services come from `layer`. */
 export const serve = <In, Out, E, R, ER>(
   pipeline: Pipeline.Pipeline<In, Out, E, R>,
   layer: Layer.Layer<R, ER>,
   endpoint: Endpoint,
+  options: ServeOptions = {},
 ): void => {
-  // The worker's own stage timings, like a runner's.
-  const executor = Executor.make(layer)
+  // The worker's own stage timings and tap recordings, like a runner's.
+  const executor = Executor.make(layer, pipeline, { tapDrainMs: options.tapDrainMs })
   const fibers = new Map<number, Fiber.Fiber<unknown, unknown>>()
   const sessions = new Map<number, Pipeline.Session<In, Out, E, R>>()
+  /** The caller's observers: how to stop each, and its proxy to release. */
+  const observers = new Map<number, { readonly stop: () => void; readonly proxy: Observer }>()
+  let nextObserver = 0
+  let shut = false
 
   const exec = (
     call: number,
     effect: Effect.Effect<unknown, unknown, R>,
     onProgress?: Progress.Listener,
+    kind: Executor.CallKind = "run",
   ) =>
     new Promise<Wire>((resolve) => {
       // Progress travels on a port of its own, so the result could overtake it.
@@ -57,12 +81,12 @@ export const serve = <In, Out, E, R, ER>(
           // A listener that throws on the caller's side must not take the worker down.
           delivered = (onProgress(event) as unknown as Promise<unknown>).catch(() => undefined)
         })
-      const fiber = executor.fork(effect, listener)
+      const fiber = executor.fork(effect, listener, kind)
       fibers.set(call, fiber)
       fiber.addObserver((exit) => {
         fibers.delete(call)
         const settle = () => {
-          if (onProgress) (onProgress as unknown as Comlink.ProxyMethods)[Comlink.releaseProxy]?.()
+          if (onProgress) release(onProgress)
           if (Exit.isSuccess(exit)) {
             resolve(Comlink.transfer({ ok: true, value: exit.value }, buffersOf(exit.value)))
           } else {
@@ -84,7 +108,7 @@ export const serve = <In, Out, E, R, ER>(
     })
 
   const api: WorkerApi = {
-    load: (call, onProgress) => exec(call, Pipeline.load(pipeline), onProgress),
+    load: (call, onProgress) => exec(call, Pipeline.load(pipeline), onProgress, "load"),
     run: (call, input, onProgress) => exec(call, Pipeline.run(pipeline, input as In), onProgress),
     open: (id) => {
       sessions.set(id, Pipeline.open(pipeline))
@@ -104,8 +128,39 @@ export const serve = <In, Out, E, R, ER>(
       ),
     cancel: (call) => fibers.get(call)?.interruptUnsafe(),
     timings: () => executor.runPromise(Pipeline.timings(pipeline)),
-    // Waits for interrupted calls to stop before the worker's models are released.
-    close: () => executor.close(),
+    observe: (observer, intervalMs) => {
+      const id = nextObserver++
+      if (shut) {
+        release(observer)
+        return id
+      }
+      // Settles once the caller has handled the snapshot; a caller gone is not the worker's failure.
+      const deliver = (observation: Observation) => {
+        try {
+          return (observer(observation) as unknown as Promise<unknown>).catch(() => undefined)
+        } catch {
+          return undefined
+        }
+      }
+      observers.set(id, { stop: executor.observe(deliver, { intervalMs }), proxy: observer })
+      return id
+    },
+    unobserve: (id) => {
+      const observer = observers.get(id)
+      if (observer === undefined) return
+      observers.delete(id)
+      observer.stop()
+      release(observer.proxy)
+    },
+    // Waits for interrupted calls to stop and for tap recordings (bounded)
+    // before the worker's models are released, and for the caller to have
+    // heard the observers' "closed" snapshot before answering.
+    close: async () => {
+      await executor.close()
+      shut = true
+      for (const observer of observers.values()) release(observer.proxy)
+      observers.clear()
+    },
   }
   Comlink.expose(api, endpoint)
 }
@@ -164,6 +219,35 @@ export const connect = <P extends Pipeline.Any>(
   let shutdown: Promise<void> | undefined
   let closing: Promise<void> | undefined
   let nextId = 0
+  /** Observers still hearing from the worker, with the last snapshot each got. */
+  const watchers = new Set<{ readonly observer: Observer; last: Observation | undefined }>()
+  /** The last snapshot observers get once the runner is closed, stopped or dead. */
+  let final: Observation | undefined
+  /** `remote` is released (by close): a call on it would throw. */
+  let released = false
+
+  /** Stops an observer's snapshots in the worker; nothing to stop once the runner is closed. */
+  const unobserve = (id: number) => {
+    if (!released && !exited) remote.unobserve(id).catch(() => undefined)
+  }
+
+  /**
+   * Ends every observer the worker did not end itself (it died, or could not
+   * answer), with its last snapshot marked closed.
+   */
+  const endWatchers = () => {
+    for (const watcher of watchers) {
+      final ??= {
+        status: "closed",
+        calls: 0,
+        stages: watcher.last?.stages ?? [],
+        models: watcher.last?.models ?? [],
+      }
+      safely(watcher.observer, final)
+    }
+    watchers.clear()
+    final ??= { status: "closed", calls: 0, stages: [], models: [] }
+  }
 
   const rejectWaiting = (error: Error) => {
     for (const reject of waiting) reject(error)
@@ -190,6 +274,7 @@ export const connect = <P extends Pipeline.Any>(
       const error = new WorkerError({ message })
       refusal ??= error
       rejectWaiting(error)
+      endWatchers()
     },
     stop: (reason) => {
       refusal ??= new WorkerError({ message: `${reason}; this runner takes no more calls` })
@@ -198,7 +283,7 @@ export const connect = <P extends Pipeline.Any>(
         const calls = count === 1 ? "1 call" : `${count} calls`
         rejectWaiting(new WorkerError({ message: `${reason} with ${calls} pending` }))
       }
-      return shutDown()
+      return shutDown().then(endWatchers)
     },
   })
 
@@ -310,12 +395,45 @@ export const connect = <P extends Pipeline.Any>(
     open,
     stream: streamWith(open),
     timings: () => guard(() => remote.timings()),
+    observe: (observer, observeOptions = {}) => {
+      if (refusal) {
+        safely(observer, final ?? { status: "closed", calls: 0, stages: [], models: [] })
+        return () => {}
+      }
+      const watcher = { observer, last: undefined as Observation | undefined }
+      watchers.add(watcher)
+      let id: number | undefined
+      const receive = (observation: Observation) => {
+        if (!watchers.has(watcher)) return
+        watcher.last = observation
+        if (observation.status === "closed") {
+          watchers.delete(watcher)
+          final = observation
+        }
+        safely(observer, observation)
+      }
+      guard(() => remote.observe(Comlink.proxy(receive), observeOptions.intervalMs)).then(
+        (answer) => {
+          id = answer
+          if (!watchers.has(watcher)) unobserve(answer)
+        },
+        // Closed or dead before the worker answered: endWatchers ends this one.
+        () => undefined,
+      )
+      return () => {
+        if (!watchers.delete(watcher)) return
+        if (id !== undefined) unobserve(id)
+      }
+    },
     close: () => {
       closing ??= (async () => {
         refusal ??= new CancelledError({ message: "the runner is closed" })
         await shutDown()
+        // The served end sent its observers "closed" before answering; these it could not reach.
+        endWatchers()
         // Answers the served end had not sent by the time it shut down will never come.
         rejectWaiting(new CancelledError({ message: "the runner was closed" }))
+        released = true
         remote[Comlink.releaseProxy]()
         await options.terminate?.()
       })()

@@ -19,17 +19,18 @@ import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs"
 import type { Layer } from "effect"
 import { DEFAULT_TERMINATE_TIMEOUT_MS, makeCooperative } from "./WorkerTermination.js"
 
-/** Serves `pipeline` from inside a worker thread. */
+/** Serves `pipeline` from inside a worker thread (`options.tapDrainMs`: see `Transport.serve`). */
 export const serveWorker = <In, Out, E, R, ER>(
   pipeline: Pipeline.Pipeline<In, Out, E, R>,
   layer: Layer.Layer<R, ER>,
+  options?: Transport.ServeOptions,
 ): void => {
   if (parentPort === null) {
     throw new Error(
       "serveWorker must be called inside a worker_threads Worker (parentPort is null)",
     )
   }
-  Transport.serve(pipeline, layer, nodeEndpoint(parentPort))
+  Transport.serve(pipeline, layer, nodeEndpoint(parentPort), options)
 }
 
 export interface ConnectOptions extends Omit<Transport.ConnectOptions, "terminate" | "watch"> {

@@ -7,7 +7,7 @@ import {
   type Runner,
   WorkerError,
 } from "@edgeline/core"
-import { afterEach, describe, expect, it } from "vitest"
+import { afterEach, describe, expect, it, vi } from "vitest"
 import { connectWorker, NodeRuntime } from "../src/index.js"
 import type { ConnectOptions } from "../src/NodeWorker.js"
 import { audio, GateError, type pipelines, vad } from "./fixtures/pipelines.mjs"
@@ -60,6 +60,31 @@ describe("connectWorker / serveWorker", () => {
     } finally {
       await local.close()
     }
+  })
+
+  it("observe() hears the worker's Silero runs, its model and its close, pushed from the worker", async () => {
+    const remote = start("vad")
+    const seen: Array<Runner.Observation> = []
+    // Every change, so the short run's "running" is not coalesced away.
+    remote.observe((o) => seen.push(o), { intervalMs: 0 })
+    await vi.waitFor(() => expect(seen.length).toBeGreaterThan(0))
+    expect(seen[0]).toMatchObject({ status: "idle", calls: 0, models: [] })
+    expect(seen[0]!.stages).toMatchObject([{ stage: "silero", kind: "infer", count: 0 }])
+
+    expect((await remote.run(audio(24))).probabilities).toHaveLength(24)
+    await vi.waitFor(() => expect(seen.at(-1)?.stages[0]?.count).toBe(1))
+    expect(seen.some((o) => o.status === "running" && o.calls === 1)).toBe(true)
+    const after = seen.at(-1)!
+    expect(after).toMatchObject({ status: "idle", calls: 0 })
+    expect(after.stages[0]).toMatchObject({ stage: "silero", count: 1, failures: 0 })
+    expect(after.stages[0]!.lastMs).toBeGreaterThan(0)
+    expect(after.models).toEqual([
+      expect.objectContaining({ name: "silero_vad_v5", event: "Loaded" }),
+    ])
+
+    await remote.close()
+    expect(seen.at(-1)).toMatchObject({ status: "closed", calls: 0 })
+    expect(seen.filter((o) => o.status === "closed")).toHaveLength(1)
   })
 
   it("load() loads the model in the worker before any input, and a missing one fails typed", async () => {

@@ -14,15 +14,16 @@
 import { type Pipeline, type Runner, Transport } from "@edgeline/core"
 import type { Layer } from "effect"
 
-/** Serves `pipeline` from inside a Web Worker. */
+/** Serves `pipeline` from inside a Web Worker (`options.tapDrainMs`: see `Transport.serve`). */
 export const serveWorker = <In, Out, E, R, ER>(
   pipeline: Pipeline.Pipeline<In, Out, E, R>,
   layer: Layer.Layer<R, ER>,
+  options?: Transport.ServeOptions,
 ): void => {
   if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === "undefined") {
     throw new Error("serveWorker must be called inside a Web Worker")
   }
-  Transport.serve(pipeline, layer, globalThis as unknown as Transport.Endpoint)
+  Transport.serve(pipeline, layer, globalThis as unknown as Transport.Endpoint, options)
 }
 
 export type ConnectOptions = Omit<Transport.ConnectOptions, "terminate" | "watch">

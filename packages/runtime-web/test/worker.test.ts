@@ -2,9 +2,9 @@
  * The Web Worker transport: the same core code as Node's worker_threads
  * offload, here over a real browser Worker.
  */
-import { CancelledError, type Progress, WorkerError } from "@edgeline/core"
+import { CancelledError, type Progress, type Runner, WorkerError } from "@edgeline/core"
 import { VoiceGate, WavDecodeError } from "@edgeline/recipes"
-import { afterAll, describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it, vi } from "vitest"
 import conversationUrl from "../../recipes/test/fixtures/conversation-16k-mono.wav?url"
 import { connectWorker } from "../src/index.js"
 
@@ -51,6 +51,29 @@ describe("connectWorker / serveWorker in Chromium", () => {
     expect(Math.max(...events)).toBeLessThan(3750)
     const again = await runner.run(await recording())
     expect(again.segments.length).toBeGreaterThan(0)
+  })
+
+  it("observe() hears the worker's runs, model and close, pushed from the Web Worker", async () => {
+    const observed = connectWorker<typeof VoiceGate.file>(gateWorker())
+    const seen: Array<Runner.Observation> = []
+    try {
+      observed.observe((o) => seen.push(o), { intervalMs: 0 })
+      const gated = await observed.run(await recording())
+      expect(gated.segments.length).toBeGreaterThan(0)
+      const vad = () => seen.at(-1)?.stages.find((s) => s.stage === "silero-vad")
+      await vi.waitFor(() => expect(vad()?.count).toBe(1))
+      expect(seen[0]).toMatchObject({ status: "idle", calls: 0, models: [] })
+      expect(seen.some((o) => o.status === "running" && o.calls === 1)).toBe(true)
+      expect(seen.at(-1)).toMatchObject({ status: "idle", calls: 0 })
+      expect(seen.at(-1)!.stages.map((s) => s.count)).toEqual([1, 1, 1, 1, 1, 1])
+      expect(vad()!.lastMs).toBeGreaterThan(0)
+      expect(seen.at(-1)!.models).toEqual([
+        expect.objectContaining({ name: "silero_vad_v5", event: "Loaded" }),
+      ])
+    } finally {
+      await observed.close()
+    }
+    expect(seen.at(-1)).toMatchObject({ status: "closed", calls: 0 })
   })
 
   it("a typed error arrives as its class, with its fields", async () => {

@@ -1,6 +1,7 @@
 /** What a served worker exposes over comlink, and what crosses the wire; internal to the transport. */
 import type * as Pipeline from "../Pipeline.js"
 import type * as Progress from "../Progress.js"
+import type { Observer } from "../Runner.js"
 
 export interface SerializedError {
   readonly _tag: string
@@ -20,5 +21,8 @@ export interface WorkerApi {
   end(call: number, session: number): Promise<Wire>
   cancel(call: number): void
   timings(): Promise<Array<Pipeline.StageTiming>>
+  /** Pushes snapshots to `observer` (a comlink proxy, released on `unobserve` or close); returns its id. */
+  observe(observer: Observer, intervalMs: number | undefined): number
+  unobserve(observer: number): void
   close(): Promise<void>
 }
