@@ -5,9 +5,11 @@
  */
 import { MessageChannel } from "node:worker_threads"
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs"
-import { Data, Effect, Layer } from "effect"
+import { Data, Effect, Exit, Layer, Scope } from "effect"
 import { afterEach, describe, expect, it, vi } from "vitest"
 import * as Infer from "../src/Infer.js"
+import * as ModelRef from "../src/ModelRef.js"
+import * as ModelSource from "../src/ModelSource.js"
 import * as Pipeline from "../src/Pipeline.js"
 import { createRunner, type Observation, type Runner } from "../src/Runner.js"
 import * as Stage from "../src/Stage.js"
@@ -272,6 +274,60 @@ describe.each([
     expect(last()!.models).toEqual([{ name: "sum", version: undefined, event: "Loaded" }])
     expect(await runner.run(Float32Array.of(1, 2))).toBe(3)
     await vi.waitFor(() => expect(last()?.stages[0]?.count).toBe(1))
+  })
+})
+
+describe.each([
+  ["createRunner", inProcess],
+  ["a worker (connect over a MessageChannel)", overWorker],
+] as const)("observe() on %s, models that change", (_, make) => {
+  it("shows a swap to a new version, and a swap that failed with the version still serving", async () => {
+    const scope = Scope.makeUnsafe()
+    cleanups.push(() => Effect.runPromise(Scope.close(scope, Exit.void)))
+    const bytes = (text: string) => new TextEncoder().encode(text)
+    const source = Effect.runSync(
+      Scope.provide(
+        ModelSource.memory({ versioned: { bytes: bytes("const:0"), version: "0" } }),
+        scope,
+      ),
+    )
+    const runtime = memoryRuntime({ source })
+    const pipeline = Pipeline.make(
+      "observed-swaps",
+      Infer.infer({
+        name: "observed-versioned",
+        model: ModelRef.make("versioned", "memory:versioned"),
+        encode: (n: number) => ({ x: Tensor.float32(new Float32Array(n), [n, 1]) }),
+        decode: (outputs) => outputs.y!.data[0] as number,
+      }),
+    )
+    const runner = await make(pipeline, runtime.layer)
+    const { observer, last } = observed()
+    runner.observe(observer, { intervalMs: 10 })
+    expect(await runner.run(1)).toBe(0)
+    await vi.waitFor(() =>
+      expect(last()?.models).toEqual([{ name: "versioned", version: "0", event: "Loaded" }]),
+    )
+
+    await Effect.runPromise(source.publish("versioned", { bytes: bytes("const:1"), version: "1" }))
+    await vi.waitFor(() =>
+      expect(last()?.models).toEqual([{ name: "versioned", version: "1", event: "Swapped" }]),
+    )
+
+    await Effect.runPromise(
+      source.publish("versioned", { bytes: bytes("not a model"), version: "2" }),
+    )
+    await vi.waitFor(() => expect(last()?.models[0]?.event).toBe("SwapFailed"))
+    expect(last()!.models).toEqual([
+      {
+        name: "versioned",
+        version: "1",
+        event: "SwapFailed",
+        failedVersion: "2",
+        error: { _tag: "ModelLoadError", message: expect.stringContaining("not a model") },
+      },
+    ])
+    expect(await runner.run(1)).toBe(1)
   })
 })
 
