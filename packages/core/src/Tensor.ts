@@ -57,6 +57,9 @@ const constructors: { readonly [D in DType]: { new (length: number): DataTypes[D
   bool: Uint8Array,
 }
 
+/** Every dtype a tensor can have. */
+export const dtypes = Object.keys(constructors) as ReadonlyArray<DType>
+
 /** Number of elements a tensor of these dims holds. */
 export const size = (dims: ReadonlyArray<number>): number => dims.reduce((n, d) => n * d, 1)
 

@@ -7,7 +7,7 @@
  * session; the constructor in core adds the cache, leases and release.
  * Only structural types here: this package depends on no ORT package.
  */
-import { InferenceBackend, type ModelRef, type Tensor } from "@edgeline/core"
+import { InferenceBackend, type ModelRef, Tensor } from "@edgeline/core"
 import type { Effect, Scope } from "effect"
 
 export interface OrtTensor {
@@ -44,22 +44,6 @@ export interface Created {
   /** Options the platform could not apply. */
   readonly warnings?: ReadonlyArray<InferenceBackend.Warning> | undefined
 }
-
-/** Every dtype onnxruntime-common's tensors hold. */
-export const DTYPES: ReadonlyArray<Tensor.DType> = [
-  "float32",
-  "float16",
-  "float64",
-  "int8",
-  "uint8",
-  "int16",
-  "uint16",
-  "int32",
-  "uint32",
-  "int64",
-  "uint64",
-  "bool",
-]
 
 export interface Options {
   readonly name: string
@@ -168,7 +152,8 @@ export const adapter = (options: Options): InferenceBackend.Adapter<"bytes"> => 
     modelInput: "bytes",
     batching: true,
     recurrentSteps: true,
-    dtypes: DTYPES,
+    // onnxruntime-common's tensors hold every dtype core has.
+    dtypes: Tensor.dtypes,
     options: ["warmup", ...options.options],
   },
   hash: options.hash,

@@ -24,25 +24,10 @@ import { sha256Hex } from "./contentHash.js"
 import { InFlight } from "./inFlight.js"
 import { stepsByRun } from "./stepsByRun.js"
 
-const ALL_DTYPES: ReadonlyArray<Tensor.DType> = [
-  "float32",
-  "float16",
-  "float64",
-  "int8",
-  "uint8",
-  "int16",
-  "uint16",
-  "int32",
-  "uint32",
-  "int64",
-  "uint64",
-  "bool",
-]
-
 const capabilitiesOf = (given: Adapter["capabilities"]): Capabilities => ({
   batching: false,
   recurrentSteps: false,
-  dtypes: ALL_DTYPES,
+  dtypes: Tensor.dtypes,
   options: ["warmup"],
   ...given,
 })
