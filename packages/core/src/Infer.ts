@@ -119,13 +119,16 @@ export const infer = <In, Out, Backend = InferenceBackend>(
 ): Stage.Stage<In, Out, InferError, InferServices<Backend>> => {
   const getLive = Models.live(options.model, options.session, options.backend)
   const resolver = options.batch ? batchResolver(options.batch) : undefined
-  const runFeeds = (session: Session, feeds: Tensor.Feeds) =>
-    resolver === undefined
+  // A backend that cannot run stacked feeds gets one call per input instead.
+  const runFeeds = (live: LiveModel, session: Session, feeds: Tensor.Feeds) =>
+    resolver === undefined || !live.batching
       ? session.run(feeds)
       : Effect.request(BatchedRun({ session, feeds }), resolver)
-  const runOn = (input: In) => (generation: Generation) =>
+  const runOn = (live: LiveModel, input: In) => (generation: Generation) =>
     Effect.flatMap(encodeWith(options.encode, input), (feeds) =>
-      Effect.map(runFeeds(generation.session, feeds), (outputs) => options.decode(outputs, input)),
+      Effect.map(runFeeds(live, generation.session, feeds), (outputs) =>
+        options.decode(outputs, input),
+      ),
     )
   return Stage.make("infer", {
     name: options.name,
@@ -135,7 +138,7 @@ export const infer = <In, Out, Backend = InferenceBackend>(
       Effect.flatMap(getLive, (live) =>
         Effect.acquireUseRelease(
           Effect.sync(() => live.use()),
-          runOn(input),
+          runOn(live, input),
           (generation) => Effect.sync(() => live.done(generation)),
         ),
       ),
@@ -194,18 +197,25 @@ export const inferStateful = <S, In, Out, E = never, R = never, Backend = Infere
     held.generation = generation
     return generation.session
   }
+  /** The stream's live model: looked up once, then kept for its elements. */
+  const liveFor = (held: Held<S>) => (held.live === undefined ? getLive : Effect.succeed(held.live))
   return Stage.make("infer", {
     name: options.name,
     input: options.input,
     load: Effect.asVoid(getLive),
     initial: (): Held<S> => ({ state: options.initial(), live: undefined, generation: undefined }),
     step: (held: Held<S>, input: In) =>
-      Effect.flatMap(getLive, (live) => options.step(sessionFor(held, live), held.state, input)),
+      Effect.flatMap(liveFor(held), (live) =>
+        options.step(sessionFor(held, live), held.state, input),
+      ),
+    // The end of the stream is no place to switch: what the state holds belongs to its version.
     flush:
       flush === undefined
         ? undefined
         : (held: Held<S>) =>
-            Effect.flatMap(getLive, (live) => flush(sessionFor(held, live), held.state)),
+            Effect.flatMap(liveFor(held), (live) =>
+              flush(held.generation?.session ?? sessionFor(held, live), held.state),
+            ),
     close: (held: Held<S>) => {
       if (held.generation !== undefined) held.live?.done(held.generation)
       held.generation = undefined

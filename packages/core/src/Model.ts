@@ -10,7 +10,7 @@
  * that fails to load leaves the old one serving and reports a `SwapFailed`
  * event (see `watch`) with the typed error.
  */
-import type { Effect } from "effect"
+import type { Effect, Scope } from "effect"
 import type { ModelLoadError, ModelNotFoundError } from "./Errors.js"
 import type { InferenceBackend, Key, Session, SessionOptions, Warning } from "./InferenceBackend.js"
 import * as Models from "./internal/models.js"
@@ -42,18 +42,33 @@ export type Event =
 
 export type Listener = (event: Event) => void
 
-/** The session of the model's current version on a backend (default `InferenceBackend`). */
-export const session: <Id = InferenceBackend>(
-  ref: ModelRef,
-  options?: SessionOptions,
-  backend?: Key<Id>,
-) => Effect.Effect<Session, ModelLoadError | ModelNotFoundError, Id | ModelSource> = Models.session
+/**
+ * The session of the model's current version on a backend (default
+ * `InferenceBackend`), held — so kept loaded — until the scope closes, even
+ * when a newer version serves meanwhile. Stages hold theirs the same way,
+ * one run or one stream at a time.
+ */
+export const session: {
+  (
+    ref: ModelRef,
+    options?: SessionOptions,
+  ): Effect.Effect<
+    Session,
+    ModelLoadError | ModelNotFoundError,
+    InferenceBackend | ModelSource | Scope.Scope
+  >
+  <Id>(
+    ref: ModelRef,
+    options: SessionOptions | undefined,
+    backend: Key<Id>,
+  ): Effect.Effect<Session, ModelLoadError | ModelNotFoundError, Id | ModelSource | Scope.Scope>
+} = Models.session
 
 /**
  * Hears what happens to the models of a backend (default `InferenceBackend`)
  * from now on: loads, swaps, swaps that failed. Returns the unsubscribe.
  */
-export const watch: <Id = InferenceBackend>(
-  listener: Listener,
-  backend?: Key<Id>,
-) => Effect.Effect<() => void, never, Id> = Models.watch
+export const watch: {
+  (listener: Listener): Effect.Effect<() => void, never, InferenceBackend>
+  <Id>(listener: Listener, backend: Key<Id>): Effect.Effect<() => void, never, Id>
+} = Models.watch

@@ -4,7 +4,7 @@
  * `@edgeline/sync` provides the fleet's verified, activated version; `memory`
  * holds models given to it by the app (one it trained or downloaded itself).
  */
-import { Context, Effect, PubSub, type Scope, Stream } from "effect"
+import { Context, Deferred, Effect, type Scope, Stream, SubscriptionRef } from "effect"
 import { ModelNotFoundError, messageOf } from "./Errors.js"
 import { type ModelBytes, type ModelRef, pinnedSha256 } from "./ModelRef.js"
 
@@ -18,9 +18,10 @@ export interface Shape {
   /** The bytes of the model's current version. */
   readonly resolve: (ref: ModelRef) => Effect.Effect<ModelBytes, ModelNotFoundError>
   /**
-   * Announces each later change of the ref's current version; a source whose
-   * models never change leaves it out. The stream ends when the source's
-   * Layer closes, so nobody waits on it for ever.
+   * The ref's current version, then each change of it, as
+   * `SubscriptionRef.changes` does: a version made current while the first
+   * one loads is not missed. A source whose models never change leaves it
+   * out. The stream ends when the source's Layer closes.
    */
   readonly changes?: ((ref: ModelRef) => Stream.Stream<Change>) | undefined
 }
@@ -80,23 +81,29 @@ export const memory = (
   initial: Readonly<Record<string, Published>> = {},
 ): Effect.Effect<Memory, never, Scope.Scope> =>
   Effect.gen(function* () {
-    const current = new Map(Object.entries(initial))
-    const announced = yield* PubSub.unbounded<Change>()
-    yield* Effect.addFinalizer(() => PubSub.shutdown(announced))
+    const current = yield* SubscriptionRef.make<ReadonlyMap<string, Published>>(
+      new Map(Object.entries(initial)),
+    )
+    const closed = yield* Deferred.make<void>()
+    yield* Effect.addFinalizer(() => Deferred.succeed(closed, undefined))
     return {
       resolve: (ref) =>
-        Effect.suspend(() => {
-          const found = current.get(ref.name)
+        Effect.flatMap(SubscriptionRef.get(current), (models) => {
+          const found = models.get(ref.name)
           return found === undefined
             ? Effect.fail(notFound(ref, "nothing was published under this name"))
             : Effect.succeed({ ref, bytes: found.bytes, version: found.version })
         }),
       changes: (ref) =>
-        Stream.fromPubSub(announced).pipe(Stream.filter((change) => change.model === ref.name)),
+        SubscriptionRef.changes(current).pipe(
+          Stream.map((models) => models.get(ref.name)),
+          // Publishing another model leaves this one's entry as it was.
+          Stream.changes,
+          Stream.filter((found): found is Published => found !== undefined),
+          Stream.map((found) => ({ model: ref.name, version: found.version })),
+          Stream.interruptWhen(Deferred.await(closed)),
+        ),
       publish: (name, model) =>
-        Effect.suspend(() => {
-          current.set(name, model)
-          return PubSub.publish(announced, { model: name, version: model.version })
-        }),
+        SubscriptionRef.update(current, (models) => new Map(models).set(name, model)),
     }
   })

@@ -402,11 +402,9 @@ export const open = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Session<In, 
 
 /** Frees what the opened stages hold (a model version), once their run or stream is over. */
 const closeAll = (instances: ReadonlyArray<Stage.Instance<any, any, any, any>>) =>
-  instances.some((instance) => instance.close !== undefined)
-    ? Effect.sync(() => {
-        for (const instance of instances) instance.close?.()
-      })
-    : Effect.void
+  Effect.sync(() => {
+    for (const instance of instances) instance.close?.()
+  })
 
 /**
  * Runs one input through the pipeline. Stateful stages get fresh state and
@@ -442,7 +440,11 @@ const runOnce = <In, Out, E, R>(self: Pipeline<In, Out, E, R>, input: In) =>
     Effect.suspend(() => validate(self, input)),
     (valid) => {
       const instances = self.stages.map(openOnce)
-      return Effect.ensuring(runFrom(self, instances, 0, valid), closeAll(instances))
+      const run = runFrom(self, instances, 0, valid)
+      // Only stages that hold something (a model version) need closing; the others pay nothing.
+      return instances.some((instance) => instance.close !== undefined)
+        ? Effect.ensuring(run, closeAll(instances))
+        : run
     },
   ).pipe(Effect.withSpan(`edgeline.pipeline.${self.name}`)) as Effect.Effect<
     Out,

@@ -42,6 +42,12 @@ export interface StreamSession<In, Out> {
   push(input: In, options?: CallOptions): Promise<Out>
   /** Ends the stream; returns what stateful stages still held. */
   end(options?: CallOptions): Promise<Array<Out>>
+  /**
+   * Ends the stream without flushing, for a consumer that stops early: what
+   * its stages hold (a model version) is given back, no more work is done.
+   * `end` does this too; a stream left open keeps its model version loaded.
+   */
+  close(): Promise<void>
 }
 
 /**
@@ -167,6 +173,7 @@ export const createRunner = async <In, Out, E, R, ER>(
     return {
       push: (input, call) => exec(session.push(input), call),
       end: (call) => exec(session.end(), call),
+      close: () => (closed ? Promise.resolve() : exec(session.close())),
     }
   }
 

@@ -126,6 +126,11 @@ export const serve = <In, Out, E, R, ER>(
           Effect.ensuring(Effect.sync(() => sessions.delete(id))),
         ),
       ),
+    closeStream: async (id) => {
+      const session = sessions.get(id)
+      sessions.delete(id)
+      if (session !== undefined) await executor.runPromise(session.close())
+    },
     cancel: (call) => fibers.get(call)?.interruptUnsafe(),
     timings: () => executor.runPromise(Pipeline.timings(pipeline)),
     observe: (observer, intervalMs) => {
@@ -386,6 +391,7 @@ export const connect = <P extends Pipeline.Any>(
       push: (input, opts = {}) =>
         call(opts, (id, p) => remote.push(id, session, outbound(input, opts), p)),
       end: (opts = {}) => call<Array<Out>>(opts, (id) => remote.end(id, session)),
+      close: () => guard(() => remote.closeStream(session)).catch(() => undefined),
     }
   }
 

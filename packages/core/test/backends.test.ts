@@ -58,6 +58,13 @@ afterEach(async () => {
   for (const scope of scopes.splice(0)) await Effect.runPromise(Scope.close(scope, Exit.void))
 })
 
+/** A scope the test closes when it ends: a lease held for the whole test. */
+const held = () => {
+  const scope = Scope.makeUnsafe()
+  scopes.push(scope)
+  return scope
+}
+
 /** Builds a backend from an adapter under a scope the test closes. */
 const build = <M extends "bytes" | "ref">(adapter: InferenceBackend.Adapter<M>) => {
   const scope = Scope.makeUnsafe()
@@ -94,6 +101,49 @@ describe("InferenceBackend.make", () => {
     expect(log.released).toEqual([])
     await Effect.runPromise(Scope.close(second, Exit.void))
     expect(log.released).toEqual(["scorer@1"])
+  })
+
+  it("refuses runs on a session whose last lease has ended, with a typed InferenceError", async () => {
+    const backend = build(remoteAdapter({ loads: [], released: [] }))
+    const session = await Effect.runPromise(Effect.scoped(backend.load(remoteRef())))
+    const error = await session.runPromise({ x: Tensor.zeros("float32", [1, 2]) }).catch((e) => e)
+    expect(error._tag).toBe("InferenceError")
+    expect(error.message).toMatch(/was released/)
+  })
+
+  it("a backend closed while a model is being hashed releases the session that load made", async () => {
+    let loads = 0
+    let releases = 0
+    const scope = Scope.makeUnsafe()
+    const backend = Effect.runSync(
+      Scope.provide(
+        InferenceBackend.make({
+          name: "slow-hash",
+          capabilities: { modelInput: "bytes" },
+          hash: (bytes) => new Promise((r) => setTimeout(() => r(String(bytes.length)), 60)),
+          load: async () => {
+            loads++
+            return {
+              inputNames: [],
+              outputNames: [],
+              run: async (feeds) => feeds,
+              release: async () => {
+                releases++
+              },
+            }
+          },
+        }),
+        scope,
+      ),
+    )
+    const model = { ref: remoteRef(), bytes: new Uint8Array(3) }
+    const loading = Effect.runPromise(Effect.flip(Effect.scoped(backend.load(model))))
+    await new Promise((r) => setTimeout(r, 10))
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    const error = await loading
+    expect(error._tag).toBe("ModelLoadError")
+    expect(error.message).toMatch(/closed/)
+    expect(releases).toBe(loads)
   })
 
   it("releases a session only after the runs in flight on it", async () => {
@@ -149,7 +199,7 @@ describe("InferenceBackend.make", () => {
     await Effect.runPromise(
       Effect.gen(function* () {
         yield* Model.watch((event) => events.push(event), Remote)
-        yield* Model.session(remoteRef(), { threads: 4 }, Remote)
+        yield* Effect.scoped(Model.session(remoteRef(), { threads: 4 }, Remote))
       }).pipe(Effect.provide(layer)),
     )
     expect(events).toEqual([
@@ -191,7 +241,7 @@ describe("InferenceBackend.make", () => {
     expect(loadError.message).toMatch(
       /loading "absent" \(remote:absent\) into remote failed: the server has no model/,
     )
-    const session = await Effect.runPromise(Effect.scoped(backend.load(remoteRef())))
+    const session = await Effect.runPromise(Scope.provide(backend.load(remoteRef()), held()))
     const runError = await session
       .runPromise({ wrong: Tensor.zeros("float32", [1, 2]) })
       .catch((e) => e)
@@ -201,7 +251,7 @@ describe("InferenceBackend.make", () => {
 
   it("derives runSteps from run for an engine without a step loop", async () => {
     const backend = build(remoteAdapter({ loads: [], released: [] }))
-    const session = await Effect.runPromise(Effect.scoped(backend.load(remoteRef("4"))))
+    const session = await Effect.runPromise(Scope.provide(backend.load(remoteRef("4")), held()))
     const read: Array<number> = []
     const done = await session.runSteps({
       feeds: { x: Tensor.zeros("float32", [1, 2]) },

@@ -73,6 +73,28 @@ describe("a model whose source announces new versions", () => {
     await runner.close()
   })
 
+  it("does not miss a version published while the first one loads", async () => {
+    const { runtime, publish } = setup({ loadDelayMs: 60 })
+    const runner = await createRunner(Pipeline.make("early", answer()), { layer: runtime.layer })
+    const first = runner.run(1)
+    await new Promise((r) => setTimeout(r, 10))
+    await publish(1) // the first load (of version 0) is still under way
+    expect(await first).toEqual([0])
+    await eventually(async () => (await runner.run(1))[0] === 1, "version 1 to serve")
+    await runner.close()
+  })
+
+  it("stops following the source when the runner closes: a later version loads nothing", async () => {
+    const { runtime, publish } = setup({ scoped: true })
+    const runner = await createRunner(Pipeline.make("closed", answer()), { layer: runtime.layer })
+    expect(await runner.run(1)).toEqual([0])
+    await runner.close()
+    expect(runtime.sessions.map((s) => s.released())).toEqual([true])
+    await publish(1)
+    await new Promise((r) => setTimeout(r, 50))
+    expect(runtime.loads()).toBe(1)
+  })
+
   it("finishes a run in flight on the old version, then releases it", async () => {
     const { runtime, publish } = setup({ runDelayMs: 150 })
     const runner = await createRunner(Pipeline.make("in-flight", answer()), {
@@ -192,6 +214,34 @@ describe("an open stream and a new version", () => {
     const next = await runner.open()
     expect(await next.push(0)).toEqual({ version: 5, total: 5 })
     await next.end()
+    await runner.close()
+  })
+
+  it("a consumer that stops early gives the version back without flushing", async () => {
+    const { runtime, publish } = setup()
+    let flushes = 0
+    const flushing = Infer.inferStateful({
+      name: "flushing",
+      model: versioned,
+      initial: () => ({}),
+      step: (session, _state, _input: number) =>
+        Effect.map(session.run({ x: Tensor.float32(Float32Array.of(1), [1, 1]) }), (out) =>
+          Number((out.y!.data as Float32Array)[0]),
+        ),
+      flush: () => Effect.sync(() => ++flushes),
+      concat: (a: number) => a,
+    })
+    const runner = await createRunner(Pipeline.make("early-stop", flushing), {
+      layer: runtime.layer,
+    })
+    for await (const version of runner.stream([0, 0, 0])) {
+      expect(version).toBe(0)
+      await publish(2)
+      await eventually(() => runtime.sessions.length === 2, "version 2 to load")
+      break
+    }
+    expect(flushes).toBe(0)
+    await eventually(() => runtime.sessions[0]!.released(), "the old version's release")
     await runner.close()
   })
 

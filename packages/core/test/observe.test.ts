@@ -17,6 +17,10 @@ import * as Tensor from "../src/Tensor.js"
 import { connect, serve } from "../src/Transport.js"
 import { memoryRuntime, sumModel } from "./support/memoryRuntime.js"
 
+/** `vi.waitFor` with room for a loaded CI machine (its default gives up after 1 s). */
+const settled = <T>(check: () => T | Promise<T>) =>
+  vi.waitFor(check, { timeout: 20_000, interval: 10 })
+
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
@@ -81,7 +85,7 @@ describe.each([
     const runner = await make(pipeline, Layer.empty)
     const { seen, observer, last } = observed()
     runner.observe(observer)
-    await vi.waitFor(() => expect(seen).toHaveLength(1))
+    await settled(() => expect(seen).toHaveLength(1))
     expect(seen[0]).toEqual({
       status: "idle",
       calls: 0,
@@ -101,11 +105,11 @@ describe.each([
     })
 
     const running = runner.run(7)
-    await vi.waitFor(() => expect(last()).toMatchObject({ status: "running", calls: 1 }))
+    await settled(() => expect(last()).toMatchObject({ status: "running", calls: 1 }))
     expect(last()!.stages[0]!.count).toBe(0)
     release()
     expect(await running).toBe(7)
-    await vi.waitFor(() => expect(last()).toMatchObject({ status: "idle", calls: 0 }))
+    await settled(() => expect(last()).toMatchObject({ status: "idle", calls: 0 }))
     const stage = last()!.stages[0]!
     expect(stage).toMatchObject({ stage: "observed-wait", count: 1, failures: 0 })
     expect(stage.lastMs).toBeGreaterThan(0)
@@ -128,8 +132,8 @@ describe.each([
     const { observer, last } = observed()
     runner.observe(observer)
     for (const n of [1, -1, 2, -2, 3]) await runner.run(n).catch(() => undefined)
-    await vi.waitFor(() => expect(last()?.stages[0]?.count).toBe(5))
-    await vi.waitFor(() => expect(last()?.status).toBe("idle"))
+    await settled(() => expect(last()?.stages[0]?.count).toBe(5))
+    await settled(() => expect(last()?.status).toBe("idle"))
     expect(last()!.stages.map((s) => [s.stage, s.count, s.failures])).toEqual([
       ["observed-pass", 5, 0],
       ["observed-check", 3, 2],
@@ -153,7 +157,7 @@ describe.each([
     runner.observe(observer)
     await Promise.all(Array.from({ length: 100 }, (_, i) => runner.run(i)))
     // The trailing snapshot: the last state arrives.
-    await vi.waitFor(() => expect(last()?.stages[0]?.count).toBe(100))
+    await settled(() => expect(last()?.stages[0]?.count).toBe(100))
     expect(last()).toMatchObject({ status: "idle", calls: 0 })
     // Each run changes the state twice (started, ended): 200 changes.
     expect(seen.length).toBeLessThan(50)
@@ -168,7 +172,7 @@ describe.each([
     const { seen, observer, last } = observed()
     runner.observe(observer, { intervalMs: 0 })
     for (const n of [1, 2, 3]) await runner.run(n)
-    await vi.waitFor(() => expect(last()?.stages[0]?.count).toBe(3))
+    await settled(() => expect(last()?.stages[0]?.count).toBe(3))
     // The first, then each run's start and end.
     expect(seen.map((o) => o.status)).toEqual([
       "idle",
@@ -191,12 +195,12 @@ describe.each([
     const stays = observed()
     const unsubscribe = runner.observe(gone.observer, { intervalMs: 10 })
     runner.observe(stays.observer, { intervalMs: 10 })
-    await vi.waitFor(() => expect(gone.seen).toHaveLength(1))
+    await settled(() => expect(gone.seen).toHaveLength(1))
     unsubscribe()
     unsubscribe() // twice is harmless
     for (const n of [1, 2, 3]) await runner.run(n)
-    await vi.waitFor(() => expect(stays.last()).toMatchObject({ status: "idle", calls: 0 }))
-    await vi.waitFor(() => expect(stays.last()?.stages[0]?.count).toBe(3))
+    await settled(() => expect(stays.last()).toMatchObject({ status: "idle", calls: 0 }))
+    await settled(() => expect(stays.last()?.stages[0]?.count).toBe(3))
     // Well past any trailing snapshot that might still have been due.
     await sleep(100)
     expect(gone.seen).toHaveLength(1)
@@ -222,7 +226,7 @@ describe.each([
       const { observer, last } = observed()
       runner.observe(observer, { intervalMs: 0 })
       for (const n of [1, 2]) expect(await runner.run(n)).toBe(n)
-      await vi.waitFor(() => expect(last()?.stages[0]?.count).toBe(2))
+      await settled(() => expect(last()?.stages[0]?.count).toBe(2))
       expect(calls).toBeGreaterThan(1)
       expect(errors).toHaveBeenCalledTimes(1)
       expect(String(errors.mock.calls[0]![0])).toContain("a bug in the dashboard")
@@ -268,12 +272,12 @@ describe.each([
     const { seen, observer, last } = observed()
     runner.observe(observer, { intervalMs: 0 })
     await runner.load()
-    await vi.waitFor(() => expect(last()).toMatchObject({ status: "idle", calls: 0 }))
+    await settled(() => expect(last()).toMatchObject({ status: "idle", calls: 0 }))
     expect(seen.map((o) => o.status)).toContain("loading")
     expect(seen.some((o) => o.status === "running")).toBe(false)
     expect(last()!.models).toEqual([{ name: "sum", version: undefined, event: "Loaded" }])
     expect(await runner.run(Float32Array.of(1, 2))).toBe(3)
-    await vi.waitFor(() => expect(last()?.stages[0]?.count).toBe(1))
+    await settled(() => expect(last()?.stages[0]?.count).toBe(1))
   })
 })
 
@@ -305,19 +309,19 @@ describe.each([
     const { observer, last } = observed()
     runner.observe(observer, { intervalMs: 10 })
     expect(await runner.run(1)).toBe(0)
-    await vi.waitFor(() =>
+    await settled(() =>
       expect(last()?.models).toEqual([{ name: "versioned", version: "0", event: "Loaded" }]),
     )
 
     await Effect.runPromise(source.publish("versioned", { bytes: bytes("const:1"), version: "1" }))
-    await vi.waitFor(() =>
+    await settled(() =>
       expect(last()?.models).toEqual([{ name: "versioned", version: "1", event: "Swapped" }]),
     )
 
     await Effect.runPromise(
       source.publish("versioned", { bytes: bytes("not a model"), version: "2" }),
     )
-    await vi.waitFor(() => expect(last()?.models[0]?.event).toBe("SwapFailed"))
+    await settled(() => expect(last()?.models[0]?.event).toBe("SwapFailed"))
     expect(last()!.models).toEqual([
       {
         name: "versioned",
@@ -352,7 +356,7 @@ describe("observe() across a worker", () => {
     const { observer, last } = observed()
     runner.observe(observer)
     await runner.run(1)
-    await vi.waitFor(() => expect(last()?.stages[0]?.count).toBe(1))
+    await settled(() => expect(last()?.stages[0]?.count).toBe(1))
     fail("the worker exited with code 1")
     expect(last()).toMatchObject({ status: "closed", calls: 0 })
     expect(last()!.stages[0]!.count).toBe(1)

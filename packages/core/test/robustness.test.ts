@@ -56,7 +56,7 @@ describe("a stream session", () => {
     expect(error.message).toMatch(/open a new one/)
   })
 
-  it("is ended when a consumer of runner.stream stops early", async () => {
+  it("is closed, not flushed, when a consumer of runner.stream stops early: its outputs would go nowhere", async () => {
     const flushed: Array<number> = []
     const counting = Stage.preprocess({
       name: "early-stop",
@@ -72,7 +72,12 @@ describe("a stream session", () => {
     const runner = await createRunner(Pipeline.make("early", counting), { layer: Layer.empty })
     cleanups.push(() => runner.close())
     for await (const out of runner.stream([1, 2, 3, 4])) if (out >= 3) break
+    expect(flushed).toEqual([])
+    // Read to the end, the same stream flushes what it holds.
+    const all: Array<number> = []
+    for await (const out of runner.stream([1, 2])) all.push(out)
     expect(flushed).toEqual([3])
+    expect(all).toEqual([1, 3, 0])
   })
 })
 

@@ -10,8 +10,9 @@ import { memoryRuntime } from "./support/memoryRuntime.js"
 
 const accumulate = ModelRef.make("accumulate", "mem:accumulate")
 
+// The session outlives the scope that held it: the model stays current, so it stays loaded.
 const session = () =>
-  Effect.runPromise(Effect.provide(Model.session(accumulate), memoryRuntime().layer))
+  Effect.runPromise(Effect.provide(Effect.scoped(Model.session(accumulate)), memoryRuntime().layer))
 
 describe("runSteps over runPromise", () => {
   it("prepares each step in place, carries h, and hands the last h back", async () => {

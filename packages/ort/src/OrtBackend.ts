@@ -88,9 +88,9 @@ const inputsOf = (session: OrtSession): InferenceBackend.Loaded["inputs"] =>
 
 const loaded = (
   TensorCtor: OrtTensorConstructor,
+  ortOf: symbol,
   { session, provider, warnings }: Created,
 ): InferenceBackend.Loaded => {
-  const ortOf = Symbol("ort tensor")
   // A tensor remembers its ORT twin, so one fed to many runs (a reused input
   // window, a recurrent state passed back in) is wrapped once, not per run.
   const toOrt = (t: Tensor.Tensor): OrtTensor => {
@@ -146,28 +146,33 @@ const loaded = (
 }
 
 /** The adapter for one ORT platform. */
-export const adapter = (options: Options): InferenceBackend.Adapter<"bytes"> => ({
-  name: options.name,
-  capabilities: {
-    modelInput: "bytes",
-    batching: true,
-    recurrentSteps: true,
-    // onnxruntime-common's tensors hold every dtype core has.
-    dtypes: Tensor.dtypes,
-    options: ["warmup", ...options.options],
-  },
-  hash: options.hash,
-  load: async (model, loadOptions) => {
-    let created: Created
-    try {
-      created = await options.create(model, loadOptions)
-    } catch (e) {
-      const message = e instanceof Error ? e.message : String(e)
-      throw new Error(`${message}; is it a valid ONNX file?`)
-    }
-    return loaded(options.Tensor, created)
-  },
-})
+export const adapter = (options: Options): InferenceBackend.Adapter<"bytes"> => {
+  // One key per backend, not per session: a long-lived tensor (a constant input)
+  // then keeps one ORT twin however many model versions it is fed to.
+  const ortOf = Symbol(`${options.name} tensor`)
+  return {
+    name: options.name,
+    capabilities: {
+      modelInput: "bytes",
+      batching: true,
+      recurrentSteps: true,
+      // onnxruntime-common's tensors hold every dtype core has.
+      dtypes: Tensor.dtypes,
+      options: ["warmup", ...options.options],
+    },
+    hash: options.hash,
+    load: async (model, loadOptions) => {
+      let created: Created
+      try {
+        created = await options.create(model, loadOptions)
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e)
+        throw new Error(`${message}; is it a valid ONNX file?`)
+      }
+      return loaded(options.Tensor, ortOf, created)
+    },
+  }
+}
 
 /** The backend for one ORT platform; its sessions are released when the scope closes. */
 export const make = (options: Options): Effect.Effect<InferenceBackend.Shape, never, Scope.Scope> =>

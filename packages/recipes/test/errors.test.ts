@@ -5,7 +5,7 @@
  * is refused at the pipeline's entry.
  */
 import { InputValidationError, Pipeline, type Progress } from "@edgeline/core"
-import { VoiceGate, WavDecode, WavDecodeError } from "@edgeline/recipes"
+import { VoiceGate, WavDecode, WavDecodeError, type WavProblem } from "@edgeline/recipes"
 import { NodeRuntime } from "@edgeline/runtime-node"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -50,7 +50,7 @@ const floatWavWith = (channels: number, index: number, value: number): Uint8Arra
 interface Case {
   readonly name: string
   readonly bytes: () => Uint8Array
-  readonly problem: WavDecode.WavProblem
+  readonly problem: WavProblem
   /** What the message must say. */
   readonly says: RegExp
 }

@@ -5,7 +5,7 @@
  */
 
 import { Pipeline } from "@edgeline/core"
-import { type Audio, Resample } from "@edgeline/recipes"
+import { type Audio, Resample, ResampleError } from "@edgeline/recipes"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { maxAbsDiff } from "./support/frames.js"
@@ -132,7 +132,7 @@ describe("Resample.stage", () => {
           return yield* Effect.flip(session.push({ samples: sine(1000, to, 0.1), sampleRate: to }))
         }),
       )
-      expect(error).toBeInstanceOf(Resample.ResampleError)
+      expect(error).toBeInstanceOf(ResampleError)
       expect(error._tag).toBe("ResampleError")
       expect(error.message).toContain(`from ${from} to ${to} Hz`)
       expect(error.message).not.toMatch(/\n/)
@@ -190,7 +190,7 @@ describe("Resample.stage", () => {
       const error = await Effect.runPromise(
         Effect.flip(Pipeline.run(resample, { samples: new Float32Array(64), sampleRate: rate })),
       )
-      expect(error).toBeInstanceOf(Resample.ResampleError)
+      expect(error).toBeInstanceOf(ResampleError)
       expect(error.message).toContain(`${rate} Hz is outside the supported 4000–384000 Hz`)
     },
   )

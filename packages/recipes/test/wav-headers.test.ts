@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { WavDecode, type WavDecodeError } from "@edgeline/recipes"
+import { WavDecode, type WavDecodeError, type WavProblem } from "@edgeline/recipes"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { FIXTURES_DIR, loadFixture } from "./support/fixtures.js"
@@ -155,7 +155,7 @@ describe("RF64 sizes beyond 4 GiB", () => {
 interface Case {
   readonly name: string
   readonly bytes: () => Uint8Array
-  readonly problem: WavDecode.WavProblem
+  readonly problem: WavProblem
   readonly says: RegExp
 }
 

@@ -47,7 +47,7 @@ const viaEdgeline = async (
     Effect.gen(function* () {
       const session = yield* Model.session(ModelRef.make(name, ModelSources.fileUri(path)))
       return yield* session.run(feeds)
-    }).pipe(Effect.provide(NodeRuntime.layer())),
+    }).pipe(Effect.scoped, Effect.provide(NodeRuntime.layer())),
   )
   return out.y!
 }
@@ -163,7 +163,7 @@ describe("float16", () => {
         )
         const { y } = yield* session.run({ a, b })
         return (yield* session.run({ a: y!, b: y! })).y!
-      }).pipe(Effect.provide(NodeRuntime.layer())),
+      }).pipe(Effect.scoped, Effect.provide(NodeRuntime.layer())),
     )
     expect(twice.dtype).toBe("float16")
     expect(Array.from(Tensor.fromFloat16Bits(twice.data as Uint16Array))).toEqual([
@@ -188,6 +188,7 @@ describe("float16", () => {
     await writeFile(path, onnxModels.identity("float16", [2]))
     const session = await Effect.runPromise(
       Model.session(ModelRef.make("warm-f16", ModelSources.fileUri(path)), { warmup: true }).pipe(
+        Effect.scoped,
         Effect.provide(NodeRuntime.layer()),
       ),
     )

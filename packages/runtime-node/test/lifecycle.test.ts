@@ -14,6 +14,10 @@ import { afterEach, describe, expect, it, vi } from "vitest"
 import { OnnxBackend } from "../src/index.js"
 import { constantAdd } from "./support/onnxModels.js"
 
+/** `vi.waitFor` with room for a loaded CI machine (its default gives up after 1 s). */
+const settled = <T>(check: () => T | Promise<T>) =>
+  vi.waitFor(check, { timeout: 20_000, interval: 10 })
+
 const versioned = ModelRef.make("plus-version", "memory:plus-version")
 
 const plusVersion = Infer.infer<number, number>({
@@ -90,7 +94,7 @@ describe("onnxruntime-node: a model swapped while it serves", () => {
     await Promise.all(callers)
     expect(runs).toBeGreaterThan(100)
     // Each of the 100 old versions was released once its runs were over.
-    await vi.waitFor(() => expect(released.mock.calls.length).toBeGreaterThanOrEqual(100))
+    await settled(() => expect(released.mock.calls.length).toBeGreaterThanOrEqual(100))
     // Memory flat: 80 more swaps add no more than a few MB (each session is released).
     expect(heap[1]! - heap[0]!).toBeLessThan(8 * 1024 * 1024)
     expect(rss[1]! - rss[0]!).toBeLessThan(40 * 1024 * 1024)
@@ -106,16 +110,14 @@ describe("onnxruntime-node: a model swapped while it serves", () => {
     await runtime.runPromise(Model.watch((event) => events.push(event)))
     expect(await runtime.runPromise(Pipeline.run(pipeline, 1))).toBe(1)
     await publish(9, new TextEncoder().encode("garbage, not ONNX"))
-    await vi.waitFor(() => expect(events.map((e) => e._tag)).toContain("SwapFailed"))
+    await settled(() => expect(events.map((e) => e._tag)).toContain("SwapFailed"))
     const failed = events.find((e) => e._tag === "SwapFailed")
     expect(failed).toMatchObject({ model: "plus-version", version: "9" })
     expect(failed?._tag === "SwapFailed" && failed.error._tag).toBe("ModelLoadError")
     expect(failed?._tag === "SwapFailed" && failed.error.message).toMatch(/valid ONNX/)
     expect(await runtime.runPromise(Pipeline.run(pipeline, 1))).toBe(1)
     await publish(10)
-    await vi.waitFor(async () =>
-      expect(await runtime.runPromise(Pipeline.run(pipeline, 1))).toBe(11),
-    )
+    await settled(async () => expect(await runtime.runPromise(Pipeline.run(pipeline, 1))).toBe(11))
     await runtime.dispose()
   })
 })

@@ -19,7 +19,9 @@ const audio = Float32Array.from({ length: 40 * FRAME }, (_, i) =>
 const withSession = <A>(use: (session: InferenceBackend.Session) => Promise<A>) =>
   Effect.runPromise(
     Effect.provide(
-      Effect.flatMap(Model.session(silero), (session) => Effect.promise(() => use(session))),
+      Effect.scoped(
+        Effect.flatMap(Model.session(silero), (session) => Effect.promise(() => use(session))),
+      ),
       NodeRuntime.layer(),
     ),
   )

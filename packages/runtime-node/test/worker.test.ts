@@ -12,6 +12,10 @@ import { connectWorker, NodeRuntime } from "../src/index.js"
 import type { ConnectOptions } from "../src/NodeWorker.js"
 import { audio, GateError, type pipelines, vad } from "./fixtures/pipelines.mjs"
 
+/** `vi.waitFor` with room for a loaded CI machine (its default gives up after 1 s). */
+const settled = <T>(check: () => T | Promise<T>) =>
+  vi.waitFor(check, { timeout: 20_000, interval: 10 })
+
 const entry = new URL("./fixtures/worker.mjs", import.meta.url)
 
 type Pipelines = typeof pipelines
@@ -67,12 +71,12 @@ describe("connectWorker / serveWorker", () => {
     const seen: Array<Runner.Observation> = []
     // Every change, so the short run's "running" is not coalesced away.
     remote.observe((o) => seen.push(o), { intervalMs: 0 })
-    await vi.waitFor(() => expect(seen.length).toBeGreaterThan(0))
+    await settled(() => expect(seen.length).toBeGreaterThan(0))
     expect(seen[0]).toMatchObject({ status: "idle", calls: 0, models: [] })
     expect(seen[0]!.stages).toMatchObject([{ stage: "silero", kind: "infer", count: 0 }])
 
     expect((await remote.run(audio(24))).probabilities).toHaveLength(24)
-    await vi.waitFor(() => expect(seen.at(-1)?.stages[0]?.count).toBe(1))
+    await settled(() => expect(seen.at(-1)?.stages[0]?.count).toBe(1))
     expect(seen.some((o) => o.status === "running" && o.calls === 1)).toBe(true)
     const after = seen.at(-1)!
     expect(after).toMatchObject({ status: "idle", calls: 0 })

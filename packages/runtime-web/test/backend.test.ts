@@ -32,6 +32,7 @@ const runOnce = (
       stateN: out.stateN!,
     }
   }).pipe(
+    Effect.scoped,
     Effect.provide(
       WebRuntime.layer({
         wasmPaths: { wasm: wasmUrl },
@@ -115,6 +116,7 @@ describe("onnxruntime-web backend", () => {
     const error = await Effect.gen(function* () {
       return yield* Model.session(garbage)
     }).pipe(
+      Effect.scoped,
       Effect.provide(WebRuntime.layer({ wasmPaths: { wasm: wasmUrl }, cacheName: false })),
       Effect.flip,
       Effect.runPromise,

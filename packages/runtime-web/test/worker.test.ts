@@ -8,6 +8,10 @@ import { afterAll, describe, expect, it, vi } from "vitest"
 import conversationUrl from "../../recipes/test/fixtures/conversation-16k-mono.wav?url"
 import { connectWorker } from "../src/index.js"
 
+/** `vi.waitFor` with room for a loaded CI machine (its default gives up after 1 s). */
+const settled = <T>(check: () => T | Promise<T>) =>
+  vi.waitFor(check, { timeout: 20_000, interval: 10 })
+
 const gateWorker = () =>
   new Worker(new URL("./gate.worker.ts", import.meta.url), { type: "module" })
 const recording = async () => new Uint8Array(await (await fetch(conversationUrl)).arrayBuffer())
@@ -61,7 +65,7 @@ describe("connectWorker / serveWorker in Chromium", () => {
       const gated = await observed.run(await recording())
       expect(gated.segments.length).toBeGreaterThan(0)
       const vad = () => seen.at(-1)?.stages.find((s) => s.stage === "silero-vad")
-      await vi.waitFor(() => expect(vad()?.count).toBe(1))
+      await settled(() => expect(vad()?.count).toBe(1))
       expect(seen[0]).toMatchObject({ status: "idle", calls: 0, models: [] })
       expect(seen.some((o) => o.status === "running" && o.calls === 1)).toBe(true)
       expect(seen.at(-1)).toMatchObject({ status: "idle", calls: 0 })

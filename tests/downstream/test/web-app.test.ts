@@ -27,7 +27,9 @@ const tarballs = inject("tarballs")
  * loaded machine; it is left out, every other warning counts.
  */
 const warnings = (build: Result): Array<string> => {
-  const reports = build.stderr.split(/\n(?=\[[A-Z_]+\])/).map((r) => r.trim())
+  // Colour codes may precede a report's tag; the timings report says only that the machine was busy.
+  const plain = build.stderr.replace(/\x1b\[[0-9;]*m/g, "")
+  const reports = plain.split(/\n(?=\[[A-Z_]+\])/).map((r) => r.trim())
   return [
     ...reports.filter((r) => r !== "" && !r.startsWith("[PLUGIN_TIMINGS]")),
     ...build.stdout.split("\n").filter((line) => /\(!\)|warn/i.test(line)),

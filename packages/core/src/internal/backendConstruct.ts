@@ -20,6 +20,7 @@ import type {
 } from "../InferenceBackend.js"
 import type * as ModelRef from "../ModelRef.js"
 import * as Tensor from "../Tensor.js"
+import { scopes } from "./backendScope.js"
 import { sha256Hex } from "./contentHash.js"
 import { InFlight } from "./inFlight.js"
 import { stepsByRun } from "./stepsByRun.js"
@@ -62,7 +63,8 @@ const ignoredOptions = (
     .filter(([option, value]) => value !== undefined && !honoured.includes(option))
     .map(([option, value]) => ({
       setting: option,
-      message: `${name} does not apply the "${option}" option (${JSON.stringify(value)}); it runs as if it were not set`,
+      // Warm-up feeds are tensors (an int64 one does not even stringify): named, not printed.
+      message: `${name} does not apply the "${option}" option (${typeof value === "object" ? "feeds given" : JSON.stringify(value)}); it runs as if it were not set`,
     }))
 }
 
@@ -86,6 +88,8 @@ interface Entry {
   loaded: Loaded | undefined
   readonly inFlight: InFlight
   leases: number
+  /** Set when its release begins: runs already in flight finish, new ones are refused. */
+  released: boolean
 }
 
 export const make = <M extends "bytes" | "ref">(
@@ -102,6 +106,7 @@ export const make = <M extends "bytes" | "ref">(
 
     const release = async (entry: Entry) => {
       if (!live.delete(entry)) return
+      entry.released = true
       await entry.ready.catch(() => undefined)
       await entry.inFlight.drained()
       await entry.loaded?.release().catch(() => undefined)
@@ -133,6 +138,11 @@ export const make = <M extends "bytes" | "ref">(
               model: ref.name,
               message: `running "${ref.name}" on ${provider} failed: ${messageOf(e)}; check the input names, dims and dtypes (inputs: ${loaded.inputNames.join(", ")})`,
             })
+      const releasedError = () =>
+        new InferenceError({
+          model: ref.name,
+          message: `the session of "${ref.name}" was released (a newer version serves, or the runtime closed); hold one with Model.session in a scope, or run through a stage`,
+        })
       const failed = (e: unknown): never => {
         inFlight.leave()
         throw failure(e)
@@ -143,6 +153,7 @@ export const make = <M extends "bytes" | "ref">(
       }
       // No async function and no extra promise: this runs once per frame in a per-frame loop.
       const runPromise = (feeds: Tensor.Feeds): Promise<Tensor.Feeds> => {
+        if (entry.released) return Promise.reject(releasedError())
         inFlight.enter()
         try {
           return loaded.run(feeds).then(done, failed)
@@ -182,6 +193,7 @@ export const make = <M extends "bytes" | "ref">(
               }
             },
           }
+          if (entry.released) throw releasedError()
           inFlight.enter()
           try {
             return await steps(guarded)
@@ -232,11 +244,13 @@ export const make = <M extends "bytes" | "ref">(
         ...options,
         own: options.backendOptions?.[name] ?? {},
       })
-      entry.loaded = loaded
       if (closed) {
-        await release(entry)
+        // The finalizer has run, or is waiting for this very load: free the session here.
+        live.delete(entry)
+        await loaded.release().catch(() => undefined)
         throw new ClosedError("the runtime was closed while the model was loading")
       }
+      entry.loaded = loaded
       const warnings = [
         ...ignoredOptions(name, capabilities.options, options),
         ...(loaded.warnings ?? []),
@@ -266,6 +280,7 @@ export const make = <M extends "bytes" | "ref">(
           loaded: undefined,
           inFlight: new InFlight(),
           leases: 0,
+          released: false,
         }
         ;(fresh as { ready: Promise<Session> }).ready = create(model, options, fresh)
         // A failed load is forgotten at once, so the next caller tries again.
@@ -298,6 +313,7 @@ export const make = <M extends "bytes" | "ref">(
               : `loading "${ref.name}" (${ref.uri}) into ${name} failed: ${messageOf(e)}`,
       })
 
+    const backendScope = yield* Effect.scope
     const shape: Shape = {
       specificationVersion: "v1",
       name,
@@ -311,6 +327,9 @@ export const make = <M extends "bytes" | "ref">(
             try: () => keyOf(model, options),
             catch: (e) => loadError(ref, e),
           })
+          // Hashing is asynchronous: the backend may have closed meanwhile.
+          if (closed)
+            return yield* Effect.fail(loadError(ref, new ClosedError("the runtime is closed")))
           // The lease is taken and given back uninterruptibly; the wait for the load is not.
           const entry = yield* Effect.acquireRelease(
             Effect.sync(() => lease(key, model, options)),
@@ -322,5 +341,6 @@ export const make = <M extends "bytes" | "ref">(
           })
         }),
     }
+    scopes.set(shape, backendScope)
     return shape
   })

@@ -43,8 +43,9 @@ export const withSignal = async <A>(
 
 /**
  * The `stream` method, from `open`, shared by in-process and worker runners.
- * A consumer that stops early (break, throw) still ends the session, so the
- * stages (and a worker's copy of the session) are released.
+ * A consumer that stops early (break, throw) still closes the session, so
+ * what the stages hold (and a worker's copy of the session) is released,
+ * without the flushing work of `end`.
  */
 export const streamWith = <In, Out>(open: () => Promise<StreamSession<In, Out>>) =>
   async function* (
@@ -58,6 +59,6 @@ export const streamWith = <In, Out>(open: () => Promise<StreamSession<In, Out>>)
       ended = true
       for (const out of await session.end(options)) yield out
     } finally {
-      if (!ended) await session.end().catch(() => undefined)
+      if (!ended) await session.close().catch(() => undefined)
     }
   }

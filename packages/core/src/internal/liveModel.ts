@@ -28,7 +28,11 @@ export class Generation {
 }
 
 export class LiveModel {
-  constructor(public current: Generation) {}
+  constructor(
+    public current: Generation,
+    /** Whether its backend runs feeds stacked on dim 0 as one call. */
+    readonly batching: boolean,
+  ) {}
 
   /** The current generation, held until `done`. */
   use(): Generation {

@@ -19,6 +19,8 @@ export interface WorkerApi {
   open(session: number): void
   push(call: number, session: number, input: unknown, onProgress?: Progress.Listener): Promise<Wire>
   end(call: number, session: number): Promise<Wire>
+  /** Drops a stream without flushing it. */
+  closeStream(session: number): Promise<void>
   cancel(call: number): void
   timings(): Promise<Array<Pipeline.StageTiming>>
   /** Pushes snapshots to `observer` (a comlink proxy, released on `unobserve` or close); returns its id. */

@@ -52,6 +52,11 @@ export interface MemoryRuntimeOptions {
   readonly loadDelayMs?: number
   /** The first this many resolves fail with `ModelNotFoundError` (a flaky download). */
   readonly failResolves?: number
+  /**
+   * A backend per built layer, closed with it (as a runtime's is), instead of
+   * one shared by every `Effect.provide` of the layer and never closed.
+   */
+  readonly scoped?: boolean
   /** Serve models from this source instead of the `mem:` one (e.g. `ModelSource.memory()`, whose versions change). */
   readonly source?: ModelSource.Shape
 }
@@ -203,10 +208,12 @@ export const memoryRuntime = (options: MemoryRuntimeOptions = {}): MemoryRuntime
 
   return {
     layer: Layer.mergeAll(
-      Layer.succeed(
-        InferenceBackend.InferenceBackend,
-        Effect.runSync(Scope.provide(backend, Scope.makeUnsafe())),
-      ),
+      options.scoped
+        ? Layer.effect(InferenceBackend.InferenceBackend, backend)
+        : Layer.succeed(
+            InferenceBackend.InferenceBackend,
+            Effect.runSync(Scope.provide(backend, Scope.makeUnsafe())),
+          ),
       Layer.succeed(ModelSource.ModelSource, options.source ?? source),
     ),
     sessions,

@@ -10,7 +10,7 @@
  */
 import type LibSampleRateModule from "@alexanderolsen/libsamplerate-js"
 import { Stage } from "@edgeline/core"
-import { Data, Effect, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { messageOf } from "../internal/messageOf.js"
 import {
   type AudioChunk,
@@ -19,10 +19,7 @@ import {
   MODEL_RATE,
   SUPPORTED_RATES,
 } from "./Audio.js"
-
-export class ResampleError extends Data.TaggedError("ResampleError")<{
-  readonly message: string
-}> {}
+import { ResampleError } from "./ResampleError.js"
 
 type Converter = Awaited<ReturnType<typeof LibSampleRateModule.create>>
 

@@ -20,7 +20,6 @@ import { type AudioChunk, concatChunks } from "./Audio.js"
 import { WavDecodeError, wavError } from "./WavDecodeError.js"
 import { WavReader } from "./WavReader.js"
 
-export { WavDecodeError, type WavProblem } from "./WavDecodeError.js"
 export type { Encoding, WavFormat } from "./WavFormat.js"
 export { WavReader } from "./WavReader.js"
 

@@ -23,6 +23,8 @@ export const FRAME = 512
 /** The stage's name: in its timings and progress events. */
 export const STAGE = "silero-vad"
 export const CONTEXT = 64
+/** Below this speech probability throughout, a chunk is silence (a safe point to switch versions). */
+const QUIET = 0.1
 
 /**
  * Silero VAD v5, shipped in `@edgeline/model-silero-vad` (MIT), pinned by its
@@ -49,6 +51,8 @@ interface State {
    * sample rate.
    */
   feeds: Tensor.Feeds
+  /** The last chunk was silence throughout: a safe point to switch to a newer model version. */
+  quiet: boolean
 }
 
 /** Set when the step is interrupted: the loop stops at the next frame. */
@@ -119,10 +123,14 @@ export const make = (
     model: options.model ?? model,
     // No thread count: each runtime picks its own (one on Node), and a backend that cannot apply one would warn.
     session: { warmup },
+    // A live stream takes a newer model version after a silent chunk: restarting
+    // the recurrent state there changes nothing a segment depends on.
+    switchAt: (state) => state.quiet,
     initial: (): State => {
       const window = new Float32Array(FRAME + CONTEXT)
       return {
         window,
+        quiet: true,
         feeds: {
           input: Tensor.float32(window, [1, FRAME + CONTEXT]),
           state: Tensor.zeros("float32", [2, 1, 128]),
@@ -154,6 +162,7 @@ export const make = (
           // so without this a worker would not see a cancel until the end.
           if (done < frames.count) yield* Effect.yieldNow
         }
+        state.quiet = probabilities.every((p) => p < QUIET)
         return { ...frames, probabilities }
       }),
   })

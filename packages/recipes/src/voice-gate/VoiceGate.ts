@@ -21,6 +21,7 @@ import { Effect } from "effect"
 import { type AudioChunk, MODEL_RATE, toPcm16 } from "../audio/Audio.js"
 import * as Frames from "../audio/Frames.js"
 import * as Resample from "../audio/Resample.js"
+import type { ResampleError } from "../audio/ResampleError.js"
 import * as WavDecode from "../audio/WavDecode.js"
 import type { WavDecodeError } from "../audio/WavDecodeError.js"
 import * as WavEncode from "../audio/WavEncode.js"
@@ -72,7 +73,7 @@ const toSpeech = Condense.condense({
 })
 
 /** What a gate can fail with, besides the input's validation (a WAV gate also with `WavDecodeError`). */
-export type GateError = Infer.InferError | Resample.ResampleError
+export type GateError = Infer.InferError | ResampleError
 
 /** A gate pipeline: `In` is a WAV's bytes (`fromWav`) or live audio chunks (`live`). */
 export type Gate<In, E = GateError> = Pipeline.Pipeline<In, Gated, E, Infer.InferServices>
