@@ -7,6 +7,7 @@
  */
 import { rm } from "node:fs/promises"
 import { join } from "node:path"
+import { stripVTControlCharacters } from "node:util"
 import type { Browser } from "playwright"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { launch, offMachine, runGatePage } from "../support/browser.js"
@@ -28,7 +29,7 @@ const tarballs = inject("tarballs")
  */
 const warnings = (build: Result): Array<string> => {
   // Colour codes may precede a report's tag; the timings report says only that the machine was busy.
-  const plain = build.stderr.replace(/\x1b\[[0-9;]*m/g, "")
+  const plain = stripVTControlCharacters(build.stderr)
   const reports = plain.split(/\n(?=\[[A-Z_]+\])/).map((r) => r.trim())
   return [
     ...reports.filter((r) => r !== "" && !r.startsWith("[PLUGIN_TIMINGS]")),
