@@ -174,8 +174,15 @@ export interface Loaded {
   readonly warnings?: ReadonlyArray<Warning> | undefined
   /** One run; a rejection becomes an `InferenceError` naming the model (one that is already an `InferenceError` passes as it is). */
   readonly run: (feeds: Feeds) => Promise<Feeds>
-  /** A native step loop; without one, `runSteps` calls `run` once per step. */
-  readonly runSteps?: ((loop: StepLoop) => Promise<StepsDone>) | undefined
+  /**
+   * A native step loop; without one, `runSteps` calls `run` once per step.
+   * Errors from the loop's `prepare` and `read` must pass as they are; an
+   * engine failure is thrown as `engineFailure(cause)`, the typed
+   * `InferenceError` the constructor makes for it.
+   */
+  readonly runSteps?:
+    | ((loop: StepLoop, engineFailure: (cause: unknown) => InferenceError) => Promise<StepsDone>)
+    | undefined
   /** Frees the engine session; called once, after its last run. */
   readonly release: () => Promise<void>
 }

@@ -123,7 +123,7 @@ const loaded = (
     },
     // The frame loop of a recurrent model: ORT's own promise awaited directly,
     // feeds wrapped once, outputs read where ORT put them.
-    runSteps: async (loop) => {
+    runSteps: async (loop, engineFailure) => {
       const ortFeeds: Record<string, OrtTensor> = {}
       for (const name in loop.feeds) ortFeeds[name] = toOrt(loop.feeds[name]!)
       const carry = Object.entries(loop.carry ?? {})
@@ -131,7 +131,11 @@ const loaded = (
       let step = 0
       while (step < loop.steps) {
         loop.prepare(step)
-        last = await session.run(ortFeeds)
+        try {
+          last = await session.run(ortFeeds)
+        } catch (e) {
+          throw engineFailure(e)
+        }
         for (const [output, input] of carry) ortFeeds[input] = last[output]!
         if (loop.read(step++, last as Record<string, InferenceBackend.StepOutput>)) break
       }

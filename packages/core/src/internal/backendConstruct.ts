@@ -162,7 +162,18 @@ export const make = <M extends "bytes" | "ref">(
           return Promise.reject(failure(e))
         }
       }
-      const steps = loaded.runSteps ?? stepsByRun(loaded.run)
+      // The caller's own `prepare` and `read` errors pass as they are; only the
+      // engine's are typed: a native loop hands them to `failure` itself, so no
+      // wrapper runs per step.
+      const native = loaded.runSteps
+      const steps =
+        native === undefined
+          ? stepsByRun((feeds) =>
+              loaded.run(feeds).catch((e: unknown) => {
+                throw failure(e)
+              }),
+            )
+          : (loop: StepLoop) => native(loop, failure)
       const session: Session = {
         model: ref.name,
         version: loaded.version ?? version ?? ref.version,
@@ -172,33 +183,10 @@ export const make = <M extends "bytes" | "ref">(
         warnings,
         runPromise,
         runSteps: async (loop) => {
-          // The caller's own `prepare` and `read` errors pass as they are; only the engine's are wrapped.
-          let callerError: { readonly error: unknown } | undefined
-          const guarded: StepLoop = {
-            ...loop,
-            prepare: (step) => {
-              try {
-                loop.prepare(step)
-              } catch (error) {
-                callerError = { error }
-                throw error
-              }
-            },
-            read: (step, outputs) => {
-              try {
-                return loop.read(step, outputs)
-              } catch (error) {
-                callerError = { error }
-                throw error
-              }
-            },
-          }
           if (entry.released) throw releasedError()
           inFlight.enter()
           try {
-            return await steps(guarded)
-          } catch (e) {
-            throw callerError !== undefined ? callerError.error : failure(e)
+            return await steps(loop)
           } finally {
             inFlight.leave()
           }
