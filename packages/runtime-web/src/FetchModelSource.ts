@@ -9,6 +9,7 @@
  */
 import { ModelRef, ModelSource } from "@edgeline/core"
 import { Layer } from "effect"
+import { messageOf } from "./internal/messageOf.js"
 import { sha256Hex } from "./Sha256.js"
 
 export interface Options {
@@ -42,7 +43,7 @@ const download = async (ref: ModelRef.ModelRef, url: string, cache: Cache | unde
     if (cached) return cached.arrayBuffer()
     throw ModelSource.notFound(
       ref,
-      `cannot fetch ${url} (${e instanceof Error ? e.message : String(e)}) and it is not cached yet`,
+      `cannot fetch ${url} (${messageOf(e)}) and it is not cached yet`,
     )
   }
   if (!response.ok)

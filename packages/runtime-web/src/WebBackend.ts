@@ -15,6 +15,7 @@ import { InferenceBackend } from "@edgeline/core"
 import { OrtBackend } from "@edgeline/ort"
 import { Effect, Layer } from "effect"
 import * as ort from "onnxruntime-web"
+import { messageOf } from "./internal/messageOf.js"
 import { sha256Hex } from "./Sha256.js"
 
 export interface Options {
@@ -34,8 +35,6 @@ export interface Options {
 export const NAME = "onnxruntime-web"
 
 type Provider = "webgpu" | "wasm"
-
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
 /** The providers a session asks for: its own ORT list, else its device, else the layer's. */
 const preferred = (

@@ -143,7 +143,12 @@ export const live = <Id = InferenceBackend>(
   backendKey: Key<Id> = InferenceBackend as unknown as Key<Id>,
 ): Effect.Effect<LiveModel, LoadFailure, Id | ModelSource> => {
   // Computed once per stage, not per run: stages call this on every element.
-  const key = `${ref.name}|${ref.uri}|${ModelRef.key(ref)}|${JSON.stringify(options, (k, v) => (k === "warmup" ? !!v : v))}`
+  // The ref as written (two names for one file are two live models) and the
+  // options that make another session (warm-up feeds count only as "warm up").
+  const key = JSON.stringify(
+    [ref.name, ref.uri, ref.version, ModelRef.pinnedSha256(ref), options],
+    (k, v) => (k === "warmup" ? !!v : v),
+  )
   return Effect.flatMap(backendKey, (backend) =>
     Effect.flatMap(ModelSource, (source) => {
       const registry = registryOf(backend)
