@@ -110,7 +110,7 @@ const resolveTarget = (
   return { kind, value, metric, defaulted: false, description }
 }
 
-/** Indices of the points kept: a grid over the escalated share, plus the chosen point. */
+/** The points kept: the first at or past each step of a grid over the escalated share, and the chosen one. */
 const sample = (
   points: ReadonlyArray<EscalationPoint>,
   keep: number,

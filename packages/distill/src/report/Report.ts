@@ -76,19 +76,25 @@ export const json = (report: EvaluationReport, extras?: Extras): string => {
 export const html = async (report: EvaluationReport, extras: Extras = {}): Promise<string> =>
   page(checkReport(report), check(extras))
 
-const writeFiles = async (
+/**
+ * Writes `report.json` and `report.html` into `dir` (made when missing) and
+ * gives their paths. Node only. Rejects with `ReportInputError` as `html`
+ * does, or `ReportWriteError` naming the path that could not be written.
+ */
+export const write = async (
   dir: string,
   report: EvaluationReport,
-  extras: Extras | undefined,
+  extras?: Extras,
 ): Promise<Written> => {
-  const [json_, html_] = [json(report, extras), await html(report, extras)]
+  const jsonText = json(report, extras)
+  const htmlText = await html(report, extras)
   // Loaded here, not at the top: the package's entry stays importable where there is no `node:fs`.
   const { mkdir, writeFile } = await import("node:fs/promises")
   const { join } = await import("node:path")
   const written = { json: join(dir, "report.json"), html: join(dir, "report.html") }
-  const attempt = async (path: string, step: () => Promise<unknown>) => {
+  const step = async (path: string, run: () => Promise<unknown>) => {
     try {
-      await step()
+      await run()
     } catch (error) {
       throw new ReportWriteError({
         message: `cannot write ${path}: ${error instanceof Error ? error.message : String(error)}`,
@@ -96,19 +102,11 @@ const writeFiles = async (
       })
     }
   }
-  await attempt(dir, () => mkdir(dir, { recursive: true }))
-  await attempt(written.json, () => writeFile(written.json, json_))
-  await attempt(written.html, () => writeFile(written.html, html_))
+  await step(dir, () => mkdir(dir, { recursive: true }))
+  await step(written.json, () => writeFile(written.json, jsonText))
+  await step(written.html, () => writeFile(written.html, htmlText))
   return written
 }
-
-/**
- * Writes `report.json` and `report.html` into `dir` (made when missing) and
- * gives their paths. Node only. Rejects with `ReportInputError` as `html`
- * does, or `ReportWriteError` naming the path that could not be written.
- */
-export const write = (dir: string, report: EvaluationReport, extras?: Extras): Promise<Written> =>
-  writeFiles(dir, report, extras)
 
 /** Runs a Promise; the report's own errors are failures, anything else is a defect (a bug). */
 const attempt = <A, E>(
