@@ -18,12 +18,25 @@ const config = { ...FeaturizerConfig.defaults, buckets: 1 << 12 }
 const trained = async (hidden: number) => {
   const featurizer = await Featurizer.create(config)
   const messages = (await trainingMessages()).slice(0, 400)
-  const examples = messages.map((m) => ({ features: featurizer.featurize(m.text), target: m.label === "spam" ? [0, 1] : [1, 0] }))
-  const { network } = await Trainer.trainPromise(examples, { shape: { inputs: config.buckets, hidden, outputs: 2 }, epochs: 2, seed: 1 })
+  const examples = messages.map((m) => ({
+    features: featurizer.featurize(m.text),
+    target: m.label === "spam" ? [0, 1] : [1, 0],
+  }))
+  const { network } = await Trainer.trainPromise(examples, {
+    shape: { inputs: config.buckets, hidden, outputs: 2 },
+    epochs: 2,
+    seed: 1,
+  })
   return { featurizer, network }
 }
 
-const card = { name: "test-triage", labels: ["ham", "spam"], featurizer: config, threshold: 0.8, confidenceHistogram: [0, 0.5, 0.5] }
+const card = {
+  name: "test-triage",
+  labels: ["ham", "spam"],
+  featurizer: config,
+  threshold: 0.8,
+  confidenceHistogram: { edges: [0.5, 0.75, 1], fractions: [0.25, 0.75] },
+}
 
 for (const hidden of [0, 8]) {
   describe(`ONNX export (${hidden === 0 ? "logistic regression" : "MLP"})`, () => {
@@ -46,7 +59,8 @@ for (const hidden of [0, 8]) {
         expect(out.probabilities!.dims).toEqual([batch.rows, 2])
         for (let row = 0; row < batch.rows; row++) {
           const expected = Network.probabilities(network, features[start + row]!)
-          for (let c = 0; c < 2; c++) worst = Math.max(worst, Math.abs(probabilities[row * 2 + c]! - expected[c]!))
+          for (let c = 0; c < 2; c++)
+            worst = Math.max(worst, Math.abs(probabilities[row * 2 + c]! - expected[c]!))
         }
       }
       expect(worst).toBeLessThan(1e-5)
@@ -60,7 +74,10 @@ for (const hidden of [0, 8]) {
       expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true)
       const imported = OnnxImport.decode(a)
       if (typeof imported === "string") throw new Error(imported)
-      expect(imported.card).toMatchObject({ ...card, parameters: Network.parameterCount(network.shape) })
+      expect(imported.card).toMatchObject({
+        ...card,
+        parameters: Network.parameterCount(network.shape),
+      })
       expect(imported.network.shape).toEqual(network.shape)
       expect(Array.from(imported.network.embedding)).toEqual(Array.from(network.embedding))
       expect(Array.from(imported.network.output)).toEqual(Array.from(network.output))

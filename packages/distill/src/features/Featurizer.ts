@@ -7,10 +7,11 @@
  * model sees exactly what it learned from. Hashing is xxHash32 from
  * `xxhash-wasm` (the wasm is inlined, so a browser worker loads it offline).
  */
-import xxhash from "xxhash-wasm"
+
 import { Effect } from "effect"
+import xxhash from "xxhash-wasm"
+import { defaults, type FeaturizerConfig, problem } from "./FeaturizerConfig.js"
 import { FeaturizerConfigError } from "./FeaturizerConfigError.js"
-import { type FeaturizerConfig, defaults, problem } from "./FeaturizerConfig.js"
 import * as MessageText from "./MessageText.js"
 
 /** One message's features: ascending bucket indices and their weights. */
@@ -59,7 +60,8 @@ const featurizeWith = (h32: Hash, config: FeaturizerConfig) => {
     for (let i = 0; i < tokens.length; i++) {
       const token = tokens[i]!
       if (wordNgrams >= 1) add(token, wordSeed)
-      for (let n = 2; n <= wordNgrams && i + 1 >= n; n++) add(tokens.slice(i + 1 - n, i + 1).join(" "), pairSeed + n)
+      for (let n = 2; n <= wordNgrams && i + 1 >= n; n++)
+        add(tokens.slice(i + 1 - n, i + 1).join(" "), pairSeed + n)
       if (charNgrams !== null && token.length <= MAX_CHARGRAM_TOKEN) {
         const word = `<${token}>`
         for (let n = charNgrams[0]; n <= charNgrams[1]; n++) {
@@ -84,7 +86,9 @@ const featurizeWith = (h32: Hash, config: FeaturizerConfig) => {
 }
 
 /** A featurizer for `config` (defaults: the on-device triage featurizer); fails on a bad config. */
-export const make = (config: FeaturizerConfig = defaults): Effect.Effect<Featurizer, FeaturizerConfigError> =>
+export const make = (
+  config: FeaturizerConfig = defaults,
+): Effect.Effect<Featurizer, FeaturizerConfigError> =>
   Effect.gen(function* () {
     const bad = problem(config)
     if (bad !== undefined) return yield* new FeaturizerConfigError({ message: bad })
@@ -93,4 +97,5 @@ export const make = (config: FeaturizerConfig = defaults): Effect.Effect<Featuri
   })
 
 /** {@link make} as a Promise. */
-export const create = (config: FeaturizerConfig = defaults): Promise<Featurizer> => Effect.runPromise(make(config))
+export const create = (config: FeaturizerConfig = defaults): Promise<Featurizer> =>
+  Effect.runPromise(make(config))

@@ -40,7 +40,12 @@ export const problem = (config: FeaturizerConfig): string | undefined => {
     return `unknown featurizer ${JSON.stringify(config.kind)} version ${String(config.version)}: this build reads "hashed-ngrams" version 1`
   }
   const { buckets, wordNgrams, charNgrams, maxChars, headers, seed } = config
-  if (!Number.isInteger(buckets) || buckets < 2 || buckets > 1 << 24 || (buckets & (buckets - 1)) !== 0) {
+  if (
+    !Number.isInteger(buckets) ||
+    buckets < 2 ||
+    buckets > 1 << 24 ||
+    (buckets & (buckets - 1)) !== 0
+  ) {
     return `buckets must be a power of two from 2 to 2^24, got ${buckets}`
   }
   if (!Number.isInteger(wordNgrams) || wordNgrams < 0 || wordNgrams > 4) {
@@ -53,10 +58,12 @@ export const problem = (config: FeaturizerConfig): string | undefined => {
     }
   }
   if (wordNgrams === 0 && charNgrams === null) return "a featurizer needs word or character n-grams"
-  if (!Number.isInteger(maxChars) || maxChars < 1) return `maxChars must be a positive integer, got ${maxChars}`
+  if (!Number.isInteger(maxChars) || maxChars < 1)
+    return `maxChars must be a positive integer, got ${maxChars}`
   if (!Array.isArray(headers) || headers.some((h) => typeof h !== "string")) {
     return "headers must be a list of header field names"
   }
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) return `seed must be a 32-bit unsigned integer, got ${seed}`
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    return `seed must be a 32-bit unsigned integer, got ${seed}`
   return undefined
 }

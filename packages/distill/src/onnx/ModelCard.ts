@@ -6,6 +6,12 @@
  */
 import type { FeaturizerConfig } from "../features/FeaturizerConfig.js"
 
+/** Bin i holds top probabilities from `edges[i]` to `edges[i + 1]`; `fractions` sum to 1. */
+export interface ConfidenceReference {
+  readonly edges: ReadonlyArray<number>
+  readonly fractions: ReadonlyArray<number>
+}
+
 /** The format this package writes and reads: sparse hashed text features in, class probabilities out. */
 export const FORMAT = "edgeline.sparse-text-classifier/1"
 
@@ -15,8 +21,8 @@ export interface ModelCard {
   readonly featurizer: FeaturizerConfig
   /** Escalate when the top probability is below this (chosen on validation for a target). */
   readonly threshold?: number
-  /** Share of validation messages per equal-width confidence bin, lowest bin first. */
-  readonly confidenceHistogram?: ReadonlyArray<number>
+  /** The student's confidences on validation: the reference a device compares its own with to notice drift. */
+  readonly confidenceHistogram?: ConfidenceReference
   readonly parameters: number
   /** Headline figures of the evaluation (accuracy, agreement, ECE...). */
   readonly evaluation?: Readonly<Record<string, number | string>>
@@ -42,13 +48,19 @@ export const toMetadata = (card: ModelCard): Array<{ key: string; value: string 
     [KEYS.parameters, card.parameters],
   ]
   if (card.threshold !== undefined) entries.push([KEYS.threshold, card.threshold])
-  if (card.confidenceHistogram !== undefined) entries.push([KEYS.confidenceHistogram, card.confidenceHistogram])
+  if (card.confidenceHistogram !== undefined)
+    entries.push([KEYS.confidenceHistogram, card.confidenceHistogram])
   if (card.evaluation !== undefined) entries.push([KEYS.evaluation, card.evaluation])
-  return entries.map(([key, value]) => ({ key, value: typeof value === "string" ? value : JSON.stringify(value) }))
+  return entries.map(([key, value]) => ({
+    key,
+    value: typeof value === "string" ? value : JSON.stringify(value),
+  }))
 }
 
 /** The card from metadata entries; the problem as a string when it is not one this build reads. */
-export const fromMetadata = (entries: ReadonlyArray<{ key?: string | null; value?: string | null }>): ModelCard | string => {
+export const fromMetadata = (
+  entries: ReadonlyArray<{ key?: string | null; value?: string | null }>,
+): ModelCard | string => {
   const map = new Map(entries.map((e) => [e.key ?? "", e.value ?? ""]))
   const format = map.get(KEYS.format)
   if (format !== FORMAT) {
@@ -66,7 +78,8 @@ export const fromMetadata = (entries: ReadonlyArray<{ key?: string | null; value
     if (!Array.isArray(labels) || labels.length < 2 || labels.some((l) => typeof l !== "string")) {
       return `"${KEYS.labels}" must be a list of at least two label names`
     }
-    if (typeof featurizer !== "object" || featurizer === null) return `"${KEYS.featurizer}" must be a featurizer config`
+    if (typeof featurizer !== "object" || featurizer === null)
+      return `"${KEYS.featurizer}" must be a featurizer config`
     const threshold = json(KEYS.threshold)
     const confidenceHistogram = json(KEYS.confidenceHistogram)
     const evaluation = json(KEYS.evaluation)
@@ -76,7 +89,9 @@ export const fromMetadata = (entries: ReadonlyArray<{ key?: string | null; value
       featurizer,
       parameters: Number(json(KEYS.parameters) ?? 0),
       ...(typeof threshold === "number" ? { threshold } : {}),
-      ...(Array.isArray(confidenceHistogram) ? { confidenceHistogram } : {}),
+      ...(typeof confidenceHistogram === "object" && confidenceHistogram !== null
+        ? { confidenceHistogram }
+        : {}),
       ...(typeof evaluation === "object" && evaluation !== null ? { evaluation } : {}),
     }
   } catch (e) {

@@ -20,7 +20,11 @@ const INT64 = onnx.TensorProto.DataType.INT64
 /** Opset 17: ReduceSum and Unsqueeze take axes as inputs; onnxruntime-node and -web both run it. */
 export const OPSET = 17
 
-const floats = (name: string, dims: ReadonlyArray<number>, data: Float32Array): onnxProto.onnx.ITensorProto => {
+const floats = (
+  name: string,
+  dims: ReadonlyArray<number>,
+  data: Float32Array,
+): onnxProto.onnx.ITensorProto => {
   // raw_data is little-endian; copy so the bytes do not depend on the array's offset in its buffer.
   const raw = new Uint8Array(data.byteLength)
   const view = new DataView(raw.buffer)
@@ -35,7 +39,11 @@ const int64s = (name: string, values: ReadonlyArray<number>): onnxProto.onnx.ITe
   int64Data: [...values],
 })
 
-const tensorInput = (name: string, elemType: number, dims: ReadonlyArray<string | number>): onnxProto.onnx.IValueInfoProto => ({
+const tensorInput = (
+  name: string,
+  elemType: number,
+  dims: ReadonlyArray<string | number>,
+): onnxProto.onnx.IValueInfoProto => ({
   name,
   type: {
     tensorType: {
@@ -45,7 +53,12 @@ const tensorInput = (name: string, elemType: number, dims: ReadonlyArray<string 
   },
 })
 
-const node = (opType: string, input: ReadonlyArray<string>, output: string, attribute: Array<onnxProto.onnx.IAttributeProto> = []) => ({
+const node = (
+  opType: string,
+  input: ReadonlyArray<string>,
+  output: string,
+  attribute: Array<onnxProto.onnx.IAttributeProto> = [],
+) => ({
   opType,
   name: output,
   input: [...input],
@@ -54,15 +67,27 @@ const node = (opType: string, input: ReadonlyArray<string>, output: string, attr
 })
 
 /** The ONNX model of `network`, with `card` as its metadata. */
-export const encode = (network: Network, card: Omit<ModelCard, "parameters">, producerVersion = "0"): Uint8Array => {
+export const encode = (
+  network: Network,
+  card: Omit<ModelCard, "parameters">,
+  producerVersion = "0",
+): Uint8Array => {
   const { inputs, hidden, outputs } = network.shape
   const width = hidden > 0 ? hidden : outputs
-  const initializer = [floats("embedding", [inputs, width], network.embedding), int64s("axis_2", [2]), int64s("axis_1", [1])]
+  const initializer = [
+    floats("embedding", [inputs, width], network.embedding),
+    int64s("axis_2", [2]),
+    int64s("axis_1", [1]),
+  ]
   const nodes = [
-    node("Gather", ["embedding", "indices"], "rows", [{ name: "axis", type: onnx.AttributeProto.AttributeType.INT, i: 0 }]),
+    node("Gather", ["embedding", "indices"], "rows", [
+      { name: "axis", type: onnx.AttributeProto.AttributeType.INT, i: 0 },
+    ]),
     node("Unsqueeze", ["values", "axis_2"], "weights"),
     node("Mul", ["rows", "weights"], "weighted_rows"),
-    node("ReduceSum", ["weighted_rows", "axis_1"], "bag", [{ name: "keepdims", type: onnx.AttributeProto.AttributeType.INT, i: 0 }]),
+    node("ReduceSum", ["weighted_rows", "axis_1"], "bag", [
+      { name: "keepdims", type: onnx.AttributeProto.AttributeType.INT, i: 0 },
+    ]),
   ]
   if (hidden > 0) {
     initializer.push(
@@ -80,7 +105,11 @@ export const encode = (network: Network, card: Omit<ModelCard, "parameters">, pr
     initializer.push(floats("output_bias", [outputs], network.outputBias))
     nodes.push(node("Add", ["bag", "output_bias"], "logits"))
   }
-  nodes.push(node("Softmax", ["logits"], "probabilities", [{ name: "axis", type: onnx.AttributeProto.AttributeType.INT, i: -1 }]))
+  nodes.push(
+    node("Softmax", ["logits"], "probabilities", [
+      { name: "axis", type: onnx.AttributeProto.AttributeType.INT, i: -1 },
+    ]),
+  )
   return onnx.ModelProto.encode({
     irVersion: 8,
     producerName: "@edgeline/distill",
@@ -94,8 +123,14 @@ export const encode = (network: Network, card: Omit<ModelCard, "parameters">, pr
       name: card.name,
       node: nodes,
       initializer,
-      input: [tensorInput("indices", INT64, ["batch", "features"]), tensorInput("values", FLOAT, ["batch", "features"])],
-      output: [tensorInput("logits", FLOAT, ["batch", outputs]), tensorInput("probabilities", FLOAT, ["batch", outputs])],
+      input: [
+        tensorInput("indices", INT64, ["batch", "features"]),
+        tensorInput("values", FLOAT, ["batch", "features"]),
+      ],
+      output: [
+        tensorInput("logits", FLOAT, ["batch", outputs]),
+        tensorInput("probabilities", FLOAT, ["batch", outputs]),
+      ],
     },
   }).finish()
 }

@@ -5,7 +5,7 @@
  */
 import onnxProto from "onnx-proto"
 import type { Network } from "../student/Network.js"
-import { type ModelCard, fromMetadata } from "./ModelCard.js"
+import { fromMetadata, type ModelCard } from "./ModelCard.js"
 
 const { onnx } = onnxProto
 
@@ -18,7 +18,9 @@ const floatsOf = (t: onnxProto.onnx.ITensorProto | undefined): Float32Array => {
   if (t === undefined) return new Float32Array(0)
   if (t.rawData && t.rawData.length > 0) {
     const view = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength)
-    return Float32Array.from({ length: t.rawData.byteLength / 4 }, (_, i) => view.getFloat32(i * 4, true))
+    return Float32Array.from({ length: t.rawData.byteLength / 4 }, (_, i) =>
+      view.getFloat32(i * 4, true),
+    )
   }
   return Float32Array.from(t.floatData ?? [])
 }
@@ -47,7 +49,8 @@ export const decode = (bytes: Uint8Array): Imported | string => {
   const byName = new Map((model.graph?.initializer ?? []).map((t) => [t.name ?? "", t]))
   const embedding = byName.get("embedding")
   const dims = (embedding?.dims ?? []).map(Number)
-  if (embedding === undefined || dims.length !== 2) return "the model has no [inputs, width] embedding initializer"
+  if (embedding === undefined || dims.length !== 2)
+    return "the model has no [inputs, width] embedding initializer"
   const outputs = card.labels.length
   const hiddenBias = floatsOf(byName.get("hidden_bias"))
   const network: Network = {

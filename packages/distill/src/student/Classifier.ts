@@ -5,8 +5,8 @@
  */
 import { Effect } from "effect"
 import { Featurizer } from "../features/index.js"
-import { ModelFormatError } from "../onnx/ModelFormatError.js"
 import type { ModelCard } from "../onnx/ModelCard.js"
+import { ModelFormatError } from "../onnx/ModelFormatError.js"
 import * as OnnxImport from "../onnx/OnnxImport.js"
 import { type Network, probabilities } from "./Network.js"
 
@@ -17,10 +17,19 @@ export interface Classifier {
   classify(text: string): Float64Array
 }
 
-export const fromNetwork = (card: ModelCard, network: Network): Effect.Effect<Classifier, ModelFormatError> =>
+export const fromNetwork = (
+  card: ModelCard,
+  network: Network,
+): Effect.Effect<Classifier, ModelFormatError> =>
   Featurizer.make(card.featurizer).pipe(
-    Effect.mapError((e) => new ModelFormatError({ message: `the model's featurizer: ${e.message}` })),
-    Effect.map((featurizer) => ({ card, network, classify: (text: string) => probabilities(network, featurizer.featurize(text)) })),
+    Effect.mapError(
+      (e) => new ModelFormatError({ message: `the model's featurizer: ${e.message}` }),
+    ),
+    Effect.map((featurizer) => ({
+      card,
+      network,
+      classify: (text: string) => probabilities(network, featurizer.featurize(text)),
+    })),
   )
 
 /** A classifier from the bytes of a model exported by this package. */

@@ -4,8 +4,8 @@
  * ONNX with `OnnxExport.encode` and evaluates with `Classifier`.
  */
 import { Effect } from "effect"
-import { Featurizer, type FeaturizerConfig } from "../features/index.js"
 import type { FeaturizerConfigError } from "../features/FeaturizerConfigError.js"
+import { Featurizer, type FeaturizerConfig } from "../features/index.js"
 import type { Network } from "./Network.js"
 import * as Trainer from "./Trainer.js"
 import type { TrainingError } from "./TrainingError.js"
@@ -56,11 +56,15 @@ export const train = (
     const { network, history } = yield* Trainer.train(examples, {
       ...trainer,
       shape: { inputs: config.buckets, hidden, outputs: labels.length },
-      ...(onProgress ? { onEpoch: (p: Trainer.EpochProgress) => onProgress({ phase: "train", ...p }) } : {}),
+      ...(onProgress
+        ? { onEpoch: (p: Trainer.EpochProgress) => onProgress({ phase: "train", ...p }) }
+        : {}),
     })
     return { labels, featurizer: config, network, history, durationMs: performance.now() - started }
   })
 
 /** {@link train} as a Promise. */
-export const trainPromise = (data: ReadonlyArray<LabelledText>, options: Options): Promise<Trained> =>
-  Effect.runPromise(train(data, options))
+export const trainPromise = (
+  data: ReadonlyArray<LabelledText>,
+  options: Options,
+): Promise<Trained> => Effect.runPromise(train(data, options))

@@ -15,7 +15,7 @@
  */
 import { Effect, Random } from "effect"
 import type { SparseFeatures } from "../features/Featurizer.js"
-import { type Network, type Shape, forward, rowWidth, softmax, zeros } from "./Network.js"
+import { forward, type Network, rowWidth, type Shape, softmax, zeros } from "./Network.js"
 import { TrainingError } from "./TrainingError.js"
 
 export interface Example {
@@ -88,7 +88,8 @@ const adamStep = (s: Slot, from: number, to: number, lr: number, step: number, d
 const validate = (examples: ReadonlyArray<Example>, shape: Shape): string | undefined => {
   if (examples.length === 0) return "no training examples"
   for (const [n, { features, target }] of examples.entries()) {
-    if (target.length !== shape.outputs) return `example ${n}: ${target.length} target values for ${shape.outputs} classes`
+    if (target.length !== shape.outputs)
+      return `example ${n}: ${target.length} target values for ${shape.outputs} classes`
     let sum = 0
     for (let c = 0; c < target.length; c++) {
       const p = target[c]!
@@ -97,7 +98,8 @@ const validate = (examples: ReadonlyArray<Example>, shape: Shape): string | unde
     }
     if (Math.abs(sum - 1) > 1e-3) return `example ${n}: targets sum to ${sum}, not 1`
     for (const i of features.indices) {
-      if (i < 0 || i >= shape.inputs) return `example ${n}: feature ${i} outside 0..${shape.inputs - 1}`
+      if (i < 0 || i >= shape.inputs)
+        return `example ${n}: feature ${i} outside 0..${shape.inputs - 1}`
     }
   }
   return undefined
@@ -117,9 +119,19 @@ export const argmax = (values: ArrayLike<number>): number => {
 }
 
 /** Trains a network; fails with a {@link TrainingError} on examples that do not fit the shape. */
-export const train = (examples: ReadonlyArray<Example>, options: Options): Effect.Effect<Trained, TrainingError> =>
+export const train = (
+  examples: ReadonlyArray<Example>,
+  options: Options,
+): Effect.Effect<Trained, TrainingError> =>
   Effect.gen(function* () {
-    const { shape, epochs = 10, batchSize = 32, learningRate = 0.01, temperature = 1, weightDecay = 0 } = options
+    const {
+      shape,
+      epochs = 10,
+      batchSize = 32,
+      learningRate = 0.01,
+      temperature = 1,
+      weightDecay = 0,
+    } = options
     const bad = validate(examples, shape)
     if (bad !== undefined) return yield* new TrainingError({ message: bad })
     const classes = shape.outputs
@@ -134,17 +146,28 @@ export const train = (examples: ReadonlyArray<Example>, options: Options): Effec
     const width = rowWidth(shape)
     // Uniform initialisation scaled to the layer's fan (Glorot); the bag's fan-in is one unit-length feature vector.
     const initEmbedding = Math.sqrt(6 / (1 + width))
-    for (let i = 0; i < network.embedding.length; i++) network.embedding[i] = (rng.nextDoubleUnsafe() * 2 - 1) * initEmbedding
+    for (let i = 0; i < network.embedding.length; i++)
+      network.embedding[i] = (rng.nextDoubleUnsafe() * 2 - 1) * initEmbedding
     const initOutput = Math.sqrt(6 / (shape.hidden + classes))
-    for (let i = 0; i < network.output.length; i++) network.output[i] = (rng.nextDoubleUnsafe() * 2 - 1) * initOutput
+    for (let i = 0; i < network.output.length; i++)
+      network.output[i] = (rng.nextDoubleUnsafe() * 2 - 1) * initOutput
 
     const embedding = slot(network.embedding)
-    const dense = [slot(network.hiddenBias), slot(network.output), slot(network.outputBias)] as const
+    const dense = [
+      slot(network.hiddenBias),
+      slot(network.output),
+      slot(network.outputBias),
+    ] as const
     const [hiddenBias, output, outputBias] = dense
     const touched = new Uint8Array(shape.inputs)
     const rows: Array<number> = []
     // The teachers' softened targets, computed once: normalise p^(1/T).
-    const targets = examples.map(({ target }) => softmax(Array.from(target, (p) => Math.log(Math.max(p, 1e-12))), temperature))
+    const targets = examples.map(({ target }) =>
+      softmax(
+        Array.from(target, (p) => Math.log(Math.max(p, 1e-12))),
+        temperature,
+      ),
+    )
     const order = Int32Array.from(examples.keys())
     const history: Array<EpochProgress> = []
     let step = 0
@@ -161,7 +184,8 @@ export const train = (examples: ReadonlyArray<Example>, options: Options): Effec
       for (let start = 0; start < order.length; start += batchSize) {
         const end = Math.min(order.length, start + batchSize)
         let batchWeight = 0
-        for (let b = start; b < end; b++) batchWeight += classWeights[argmax(examples[order[b]!]!.target)]!
+        for (let b = start; b < end; b++)
+          batchWeight += classWeights[argmax(examples[order[b]!]!.target)]!
         if (batchWeight === 0) continue
         for (let b = start; b < end; b++) {
           const n = order[b]!
@@ -174,7 +198,12 @@ export const train = (examples: ReadonlyArray<Example>, options: Options): Effec
           // d(T² · CE)/dz = T · (student_T − target_T), per example, scaled to the batch mean.
           const dz = new Float64Array(classes)
           for (let c = 0; c < classes; c++) {
-            lossSum -= weight * temperature * temperature * target[c]! * Math.log(Math.max(student[c]!, 1e-12))
+            lossSum -=
+              weight *
+              temperature *
+              temperature *
+              target[c]! *
+              Math.log(Math.max(student[c]!, 1e-12))
             dz[c] = ((weight * temperature) / batchWeight) * (student[c]! - target[c]!)
             outputBias.grad[c]! += dz[c]!
           }
@@ -222,5 +251,7 @@ export const train = (examples: ReadonlyArray<Example>, options: Options): Effec
   }).pipe(Random.withSeed(options.seed ?? 0))
 
 /** {@link train} as a Promise. */
-export const trainPromise = (examples: ReadonlyArray<Example>, options: Options): Promise<Trained> =>
-  Effect.runPromise(train(examples, options))
+export const trainPromise = (
+  examples: ReadonlyArray<Example>,
+  options: Options,
+): Promise<Trained> => Effect.runPromise(train(examples, options))

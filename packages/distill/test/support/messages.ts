@@ -19,7 +19,13 @@ export const inputs = async (n: number): Promise<Array<string>> => {
   for (let k = 0; out.length < n; k++) {
     const m = messages[k % messages.length]!
     const variant = Math.floor(k / messages.length)
-    out.push(variant === 0 ? m : variant === 1 ? m.slice(0, 200 + (k % 900)).toUpperCase() : `${m} ${messages[(k * 7) % messages.length]}`)
+    out.push(
+      variant === 0
+        ? m
+        : variant === 1
+          ? m.slice(0, 200 + (k % 900)).toUpperCase()
+          : `${m} ${messages[(k * 7) % messages.length]}`,
+    )
   }
   return out
 }

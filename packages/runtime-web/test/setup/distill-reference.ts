@@ -4,8 +4,9 @@
  * and computes the TypeScript forward pass on 1000 inputs, so the browser
  * can check onnxruntime-web and the featurizer in a worker against it.
  */
-import { Featurizer, FeaturizerConfig } from "@edgeline/distill/features"
+
 import { Network, OnnxExport, SpamAssassin, Student } from "@edgeline/distill"
+import { Featurizer, FeaturizerConfig } from "@edgeline/distill/features"
 import type { TestProject } from "vitest/node"
 
 export interface DistillReference {
@@ -26,10 +27,16 @@ export default async function setup(project: TestProject) {
   const featurizer = { ...FeaturizerConfig.defaults, buckets: 1 << 12 }
   const messages = await SpamAssassin.load("train")
   const trained = await Student.trainPromise(
-    messages.slice(0, 300).map((m) => ({ text: m.text, target: m.label === "spam" ? [0, 1] : [1, 0] })),
+    messages
+      .slice(0, 300)
+      .map((m) => ({ text: m.text, target: m.label === "spam" ? [0, 1] : [1, 0] })),
     { labels: SpamAssassin.labels, featurizer, hidden: 8, epochs: 2, seed: 1 },
   )
-  const model = OnnxExport.encode(trained.network, { name: "browser-check", labels: SpamAssassin.labels, featurizer })
+  const model = OnnxExport.encode(trained.network, {
+    name: "browser-check",
+    labels: SpamAssassin.labels,
+    featurizer,
+  })
   const f = await Featurizer.create(featurizer)
   const texts = Array.from({ length: 1000 }, (_, k) => {
     const m = messages[k % messages.length]!.text
