@@ -1,0 +1,130 @@
+// `npm run distill`: reproduces the shipped message-triage models from the
+// SpamAssassin `-1` subsets, byte for byte.
+//
+//   1. the teacher: an MLP trained on ground truth, served by the reference
+//      cloud tier (packages/cloud-server/models/message-triage-teacher/);
+//   2. the cloud tier starts on loopback and labels the training and
+//      validation splits through its OpenAI-compatible API (soft labels from
+//      top_logprobs), cached by content hash;
+//   3. the student learns the teacher's soft labels and is exported with its
+//      threshold and drift reference (packages/model-message-triage).
+//
+// `--check` writes nothing and exits 1 if a rebuilt model differs from the
+// committed one. `--cache <file>` keeps the labels between runs.
+import { createHash } from "node:crypto"
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { parseArgs } from "node:util"
+import { CloudServer, TriageTeacher } from "@edgeline/cloud-server"
+import { Distillation, LabelJob, OpenAiTeacher, Presets, SpamAssassin } from "@edgeline/distill"
+
+const { values } = parseArgs({ options: { check: { type: "boolean" }, cache: { type: "string" } } })
+const root = new URL("../", import.meta.url)
+const teacherDir = new URL("packages/cloud-server/models/message-triage-teacher/", root)
+const studentDir = new URL("packages/model-message-triage/", root)
+const log = (message) => process.stderr.write(`[distill] ${message}\n`)
+const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex")
+const dataset = "SpamAssassin public corpus, -1 subsets (easy-ham-1, hard-ham-1, spam-1); every fifth message of each held out for validation"
+
+const [train, validation] = [await SpamAssassin.load("train"), await SpamAssassin.load("validation")]
+log(`${train.length} training and ${validation.length} validation messages`)
+const onehot = (label) => SpamAssassin.labels.map((l) => (l === label ? 1 : 0))
+
+log("1/3 teacher: trained on ground truth")
+const teacher = await Distillation.distillPromise({
+  labels: SpamAssassin.labels,
+  preset: Presets.triageTeacher,
+  train: train.map((m) => ({ text: m.text, target: onehot(m.label) })),
+  validation: validation.map((m) => ({ text: m.text, truth: m.label })),
+  dataset,
+  onProgress: (p) => p.phase === "train" && log(`teacher epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`),
+})
+log(`teacher: ${teacher.card.parameters} parameters, ${teacher.model.byteLength} bytes, validation accuracy ${teacher.evaluation.student.accuracy}`)
+
+log("2/3 labels: the cloud tier answers through its OpenAI-compatible API")
+const server = await CloudServer.start({ port: 0, models: [await TriageTeacher.classifier(teacher.model)] })
+const scratch = await mkdtemp(join(tmpdir(), "edgeline-distill-"))
+const labelled = new Map()
+try {
+  const openai = OpenAiTeacher.make({ baseUrl: `${server.url}/v1`, model: Presets.triageTeacher.name, labels: SpamAssassin.labels })
+  const cache = values.cache ?? join(scratch, "labels.jsonl")
+  const summary = await LabelJob.runPromise({
+    teacher: openai,
+    items: [...train, ...validation].map((m) => ({ id: m.id, text: m.text })),
+    cache,
+    concurrency: 4,
+    onProgress: (p) => p.done % 500 === 0 && log(`labelled ${p.done}/${p.total}`),
+  })
+  if (summary.failed.length > 0) throw new Error(`${summary.failed.length} items could not be labelled: ${summary.failed[0].error}`)
+  for await (const entry of LabelJob.read(cache)) labelled.set(entry.id, entry.probabilities)
+  log(`labels: ${summary.labelled} asked, ${summary.cached} from the cache, ${summary.promptTokens} prompt tokens`)
+} finally {
+  await server.close()
+  await rm(scratch, { recursive: true, force: true })
+}
+
+log("3/3 student: learns the teacher's soft labels")
+const soft = (m) => {
+  const p = labelled.get(m.id)
+  if (p === undefined) throw new Error(`no label for ${m.id}`)
+  return p
+}
+const student = await Distillation.distillPromise({
+  labels: SpamAssassin.labels,
+  preset: Presets.triageStudent,
+  train: train.map((m) => ({ text: m.text, target: soft(m) })),
+  validation: validation.map((m) => ({ text: m.text, truth: m.label, teacher: soft(m) })),
+  teacherName: `${Presets.triageTeacher.name} (reference cloud tier)`,
+  dataset,
+  onProgress: (p) => p.phase === "train" && log(`student epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`),
+})
+
+const outputs = [
+  { name: "teacher", path: new URL("model.onnx", teacherDir), bytes: teacher.model },
+  { name: "student", path: new URL("model.onnx", studentDir), bytes: student.model },
+]
+if (values.check) {
+  let same = true
+  for (const o of outputs) {
+    const committed = await readFile(o.path).catch(() => new Uint8Array())
+    const equal = sha256(committed) === sha256(o.bytes)
+    same &&= equal
+    log(`${o.name}: ${equal ? "identical to" : "DIFFERS from"} ${o.path.pathname} (sha256 ${sha256(o.bytes)})`)
+  }
+  process.exitCode = same ? 0 : 1
+} else {
+  await Distillation.write(teacherDir.pathname, teacher, { title: "Reference teacher: message triage" })
+  await Distillation.write(studentDir.pathname, student)
+  const card = { sha256: sha256(student.model), bytes: student.model.byteLength, threshold: student.card.threshold }
+  await writeFile(
+    new URL("index.js", studentDir),
+    `/**
+ * The message-triage student distilled by @edgeline/distill (written by
+ * \`npm run distill\`; do not edit). Resolve the file through \`specifier\`
+ * (Node: \`createRequire(import.meta.url).resolve(specifier)\`; Vite:
+ * \`import url from "@edgeline/model-message-triage/model.onnx?url"\`).
+ */
+
+/** The model file, as a package specifier. */
+export const specifier = "@edgeline/model-message-triage/model.onnx"
+
+/** Lowercase hex SHA-256 of the file: pin it, and a source verifies the bytes. */
+export const sha256 = "${card.sha256}"
+
+/** Size of the file in bytes. */
+export const bytes = ${card.bytes}
+
+/** The labels, in the order of the model's outputs. */
+export const labels = ["ham", "spam"]
+
+/** Escalate when the top probability is below this: chosen on validation, also in the model's metadata. */
+export const threshold = ${card.threshold}
+`,
+  )
+  for (const o of outputs) log(`wrote ${o.path.pathname} (${o.bytes.byteLength} bytes, sha256 ${sha256(o.bytes)})`)
+}
+const e = student.evaluation
+log(
+  `student: accuracy ${e.student.accuracy?.toFixed(4)}, agreement ${e.agreement?.toFixed(4)}, ECE ${e.calibration?.ece.toFixed(4)}, threshold ${student.card.threshold} (escalates ${e.escalation?.chosen.escalated.toFixed(4)}); teacher accuracy ${teacher.evaluation.student.accuracy?.toFixed(4)}`,
+)
