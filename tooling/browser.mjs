@@ -32,6 +32,7 @@ export const isolationHeaders = {
 export const prebundled = [
   "onnxruntime-web",
   "comlink",
+  "@edgeline/distill/features",
   "effect",
   "@alexanderolsen/libsamplerate-js",
   "alawmulaw",

@@ -18,7 +18,7 @@ export default defineConfig({
   optimizeDeps: { include: prebundled },
   test: {
     include: ["test/**/*.test.ts"],
-    globalSetup: ["./test/setup/node-reference.ts"],
+    globalSetup: ["./test/setup/node-reference.ts", "./test/setup/distill-reference.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     browser: {

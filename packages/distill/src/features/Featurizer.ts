@@ -1,0 +1,101 @@
+/**
+ * Text to sparse features: hashed word n-grams, word pairs, character
+ * n-grams inside words and the kept header fields, each in its own hash
+ * namespace, weighted 1 + ln(count) and scaled to unit length.
+ *
+ * The same code runs when the student is trained and on the device, so the
+ * model sees exactly what it learned from. Hashing is xxHash32 from
+ * `xxhash-wasm` (the wasm is inlined, so a browser worker loads it offline).
+ */
+
+import { Effect } from "effect"
+import xxhash from "xxhash-wasm"
+import { defaults, type FeaturizerConfig, problem } from "./FeaturizerConfig.js"
+import { FeaturizerConfigError } from "./FeaturizerConfigError.js"
+import * as MessageText from "./MessageText.js"
+
+/** One message's features: ascending bucket indices and their weights. */
+export interface SparseFeatures {
+  readonly indices: Int32Array
+  readonly values: Float32Array
+}
+
+export interface Featurizer {
+  readonly config: FeaturizerConfig
+  featurize(text: string): SparseFeatures
+}
+
+const TOKEN = /[\p{L}\p{N}_$€£]+|[!?]/gu
+/** Longer runs are encoded data (base64, long URLs): their words count, their letters are noise. */
+const MAX_CHARGRAM_TOKEN = 24
+
+type Hash = (input: string, seed?: number) => number
+
+const featurizeWith = (h32: Hash, config: FeaturizerConfig) => {
+  const { buckets, wordNgrams, charNgrams, maxChars, headers, seed } = config
+  const headerNames = headers.map((h) => h.toLowerCase())
+  const mask = buckets - 1
+  // A dense count per bucket plus the list of buckets seen: O(1) per n-gram
+  // (a Map costs more than the hash), cleared after each message.
+  const counts = new Uint32Array(buckets)
+  const seen: Array<number> = []
+  // Each kind of n-gram (and each kept header field) hashes with a seed of
+  // its own, so "free" in a subject and "free" in the body are different
+  // features without building prefixed strings.
+  const namespace = (n: number) => (seed ^ Math.imul(n + 1, 0x9e3779b1)) >>> 0
+  const [wordSeed, pairSeed, charSeed] = [namespace(0), namespace(1), namespace(2)]
+  const fieldSeeds = headerNames.map((_, n) => namespace(16 + n))
+  return (text: string): SparseFeatures => {
+    const add = (key: string, space: number) => {
+      const bucket = h32(key, space) & mask
+      if (counts[bucket] === 0) seen.push(bucket)
+      counts[bucket]! += 1
+    }
+    const message = MessageText.read(text, headerNames, maxChars)
+    for (const [name, value] of message.fields) {
+      const space = fieldSeeds[headerNames.indexOf(name)]!
+      for (const token of value.match(TOKEN) ?? []) add(token, space)
+    }
+    const tokens = message.body.match(TOKEN) ?? []
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i]!
+      if (wordNgrams >= 1) add(token, wordSeed)
+      for (let n = 2; n <= wordNgrams && i + 1 >= n; n++)
+        add(tokens.slice(i + 1 - n, i + 1).join(" "), pairSeed + n)
+      if (charNgrams !== null && token.length <= MAX_CHARGRAM_TOKEN) {
+        const word = `<${token}>`
+        for (let n = charNgrams[0]; n <= charNgrams[1]; n++) {
+          for (let at = 0; at + n <= word.length; at++) add(word.slice(at, at + n), charSeed)
+        }
+      }
+    }
+    const indices = Int32Array.from(seen).sort()
+    seen.length = 0
+    const values = new Float32Array(indices.length)
+    let norm = 0
+    for (let k = 0; k < indices.length; k++) {
+      const weight = 1 + Math.log(counts[indices[k]!]!)
+      counts[indices[k]!] = 0
+      values[k] = weight
+      norm += weight * weight
+    }
+    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0
+    for (let k = 0; k < values.length; k++) values[k] = values[k]! * scale
+    return { indices, values }
+  }
+}
+
+/** A featurizer for `config` (defaults: the on-device triage featurizer); fails on a bad config. */
+export const make = (
+  config: FeaturizerConfig = defaults,
+): Effect.Effect<Featurizer, FeaturizerConfigError> =>
+  Effect.gen(function* () {
+    const bad = problem(config)
+    if (bad !== undefined) return yield* new FeaturizerConfigError({ message: bad })
+    const { h32 } = yield* Effect.promise(() => xxhash())
+    return { config, featurize: featurizeWith(h32, config) }
+  })
+
+/** {@link make} as a Promise. */
+export const create = (config: FeaturizerConfig = defaults): Promise<Featurizer> =>
+  Effect.runPromise(make(config))

@@ -1,0 +1,116 @@
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import {
+  Featurizer,
+  FeaturizerConfig,
+  FeaturizerConfigError,
+  SparseBatch,
+} from "../src/features/index.js"
+
+const mail = [
+  "From spammer@example.com  Thu Aug 22 13:17:22 2002",
+  "Return-Path: <bounce@example.com>",
+  "Subject: Life Insurance - Why Pay More?",
+  "From: Deals <deals@example.com>",
+  "X-Mailer: Mass Mailer 5",
+  "Content-Type: text/html;",
+  '\tcharset="iso-8859-1"',
+  "",
+  "<html><body>Click here to SAVE $$$ on life insurance! FREE quote!!!</body></html>",
+].join("\n")
+
+describe("Featurizer", () => {
+  it("gives ascending unique bucket indices with unit-length weights, the same every time", async () => {
+    const f = await Featurizer.create()
+    const a = f.featurize(mail)
+    const b = f.featurize(mail)
+    expect(a.indices.length).toBeGreaterThan(50)
+    expect(Array.from(a.indices)).toEqual(Array.from(b.indices))
+    expect(Array.from(a.values)).toEqual(Array.from(b.values))
+    for (let k = 1; k < a.indices.length; k++)
+      expect(a.indices[k]!).toBeGreaterThan(a.indices[k - 1]!)
+    expect(Math.hypot(...a.values)).toBeCloseTo(1, 5)
+    for (const i of a.indices) expect(i >= 0 && i < FeaturizerConfig.defaults.buckets).toBe(true)
+  })
+
+  it("reads kept header fields and drops the rest of the header block", async () => {
+    const f = await Featurizer.create({
+      ...FeaturizerConfig.defaults,
+      wordNgrams: 1,
+      charNgrams: null,
+    })
+    const withMailer = f.featurize(mail)
+    const otherMailer = f.featurize(mail.replace("Mass Mailer 5", "Outlook Express 6"))
+    expect(Array.from(otherMailer.indices)).toEqual(Array.from(withMailer.indices))
+    const otherSubject = f.featurize(mail.replace("Why Pay More?", "meeting notes"))
+    expect(Array.from(otherSubject.indices)).not.toEqual(Array.from(withMailer.indices))
+  })
+
+  it("treats a word in the subject and the same word in the body as different features", async () => {
+    const f = await Featurizer.create({
+      ...FeaturizerConfig.defaults,
+      wordNgrams: 1,
+      charNgrams: null,
+      headers: ["subject"],
+    })
+    const inSubject = f.featurize("Subject: lottery\n\nhello")
+    const inBody = f.featurize("Subject: hello\n\nlottery")
+    expect(Array.from(inSubject.indices)).not.toEqual(Array.from(inBody.indices))
+  })
+
+  it("reads only the head of a long body, so the cost does not grow with the message", async () => {
+    const f = await Featurizer.create()
+    const head = `Subject: hi\n\n${"word ".repeat(600)}`
+    const huge = `${head}${"tail ".repeat(400_000)}`
+    const short = f.featurize(head.slice(0, 14 + FeaturizerConfig.defaults.maxChars))
+    const long = f.featurize(huge)
+    expect(Array.from(long.indices)).toEqual(Array.from(short.indices))
+  })
+
+  it("takes odd input without failing: empty, whitespace, emoji, control bytes, CRLF mail, no body", async () => {
+    const f = await Featurizer.create()
+    expect(f.featurize("").indices.length).toBe(0)
+    expect(f.featurize("   \n\t ").indices.length).toBe(0)
+    expect(f.featurize("🙂🙂 ünïcödé 東京 Москва").indices.length).toBeGreaterThan(0)
+    expect(f.featurize("\u0000\u0001\uffff\ud800").values.every(Number.isFinite)).toBe(true)
+    const crlf = f.featurize("Subject: hello\r\nFrom: a@b.c\r\n\r\nbody text")
+    const lf = f.featurize("Subject: hello\nFrom: a@b.c\n\nbody text")
+    expect(Array.from(crlf.indices)).toEqual(Array.from(lf.indices))
+    expect(f.featurize("Subject: only a header").indices.length).toBeGreaterThan(0)
+  })
+
+  it("refuses a config it cannot run with a typed error that names the field", async () => {
+    const bad = [
+      { ...FeaturizerConfig.defaults, buckets: 1000 },
+      { ...FeaturizerConfig.defaults, charNgrams: [5, 3] as const },
+      { ...FeaturizerConfig.defaults, wordNgrams: 0, charNgrams: null },
+      { ...FeaturizerConfig.defaults, version: 2 as 1 },
+    ]
+    for (const config of bad) {
+      const error = await Effect.runPromise(Effect.flip(Featurizer.make(config)))
+      expect(error).toBeInstanceOf(FeaturizerConfigError)
+    }
+    const error = await Effect.runPromise(
+      Effect.flip(Featurizer.make({ ...FeaturizerConfig.defaults, buckets: 1000 })),
+    )
+    expect(error.message).toMatch(/buckets must be a power of two/)
+  })
+})
+
+describe("SparseBatch.pad", () => {
+  it("pads rows to the widest with bucket 0 and weight 0", () => {
+    const batch = SparseBatch.pad([
+      { indices: Int32Array.of(3, 7), values: Float32Array.of(0.6, 0.8) },
+      { indices: Int32Array.of(5), values: Float32Array.of(1) },
+    ])
+    expect(batch).toMatchObject({ rows: 2, width: 2 })
+    expect(Array.from(batch.indices)).toEqual([3n, 7n, 5n, 0n])
+    expect(Array.from(batch.values)).toEqual([Math.fround(0.6), Math.fround(0.8), 1, 0])
+  })
+
+  it("keeps one column for rows with no features at all", () => {
+    const batch = SparseBatch.pad([{ indices: new Int32Array(0), values: new Float32Array(0) }])
+    expect(batch).toMatchObject({ rows: 1, width: 1 })
+    expect(Array.from(batch.values)).toEqual([0])
+  })
+})

@@ -1,0 +1,53 @@
+/**
+ * Runs in Node before the browser tests: trains a small triage classifier
+ * with @edgeline/distill on real SpamAssassin mail, exports it to ONNX,
+ * and computes the TypeScript forward pass on 1000 inputs, so the browser
+ * can check onnxruntime-web and the featurizer in a worker against it.
+ */
+
+import { Network, OnnxExport, SpamAssassin, Student } from "@edgeline/distill"
+import { Featurizer, FeaturizerConfig } from "@edgeline/distill/features"
+import type { TestProject } from "vitest/node"
+
+export interface DistillReference {
+  readonly model: string // base64
+  readonly featurizer: FeaturizerConfig.FeaturizerConfig
+  readonly texts: ReadonlyArray<string>
+  readonly probabilities: ReadonlyArray<ReadonlyArray<number>>
+  readonly indices: ReadonlyArray<ReadonlyArray<number>>
+}
+
+declare module "vitest" {
+  interface ProvidedContext {
+    distillReference: DistillReference
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const featurizer = { ...FeaturizerConfig.defaults, buckets: 1 << 12 }
+  const messages = await SpamAssassin.load("train")
+  const trained = await Student.trainPromise(
+    messages
+      .slice(0, 300)
+      .map((m) => ({ text: m.text, target: m.label === "spam" ? [0, 1] : [1, 0] })),
+    { labels: SpamAssassin.labels, featurizer, hidden: 8, epochs: 2, seed: 1 },
+  )
+  const model = OnnxExport.encode(trained.network, {
+    name: "browser-check",
+    labels: SpamAssassin.labels,
+    featurizer,
+  })
+  const f = await Featurizer.create(featurizer)
+  const texts = Array.from({ length: 1000 }, (_, k) => {
+    const m = messages[k % messages.length]!.text
+    return k < messages.length ? m : m.slice(0, 300).toUpperCase()
+  })
+  const features = texts.map((t) => f.featurize(t))
+  project.provide("distillReference", {
+    model: Buffer.from(model).toString("base64"),
+    featurizer,
+    texts,
+    probabilities: features.map((x) => [...Network.probabilities(trained.network, x)]),
+    indices: features.slice(0, 50).map((x) => [...x.indices]),
+  })
+}
