@@ -33,6 +33,7 @@ export * as Network from "./student/Network.js"
 export * as Student from "./student/Student.js"
 export * as Trainer from "./student/Trainer.js"
 export { TrainingError } from "./student/TrainingError.js"
+export * as OnnxTeacher from "./teacher/OnnxTeacher.js"
 export * as OpenAiTeacher from "./teacher/OpenAiTeacher.js"
 export * as Teacher from "./teacher/Teacher.js"
 export {

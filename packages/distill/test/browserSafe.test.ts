@@ -1,5 +1,5 @@
 /**
- * The Teacher spec and the OpenAI teacher run in browsers: compiled with no
+ * The Teacher spec and both teachers run in browsers: compiled with no
  * Node types (test/tsconfig.browser.json), any Node API in them or in what
  * they import fails to compile.
  */
@@ -9,7 +9,7 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { expect, it } from "vitest"
 
-it("src/teacher's OpenAI teacher compiles without Node types", async () => {
+it("the teachers compile without Node types", async () => {
   const typescript = createRequire(import.meta.url).resolve("typescript/package.json")
   const tsc = join(dirname(typescript), "bin", "tsc")
   const project = fileURLToPath(new URL("./tsconfig.browser.json", import.meta.url))
