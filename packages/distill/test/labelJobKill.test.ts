@@ -12,7 +12,7 @@ import { LabelJob, OpenAiTeacher } from "../src/index.js"
 import { type ChatServer, startChatServer } from "./support/chatServer.js"
 
 const child = fileURLToPath(new URL("./fixtures/label-child.mjs", import.meta.url))
-const N = 40
+const N = 60
 const items = Array.from({ length: N }, (_, i) => ({
   id: `mail-${i}`,
   text:
