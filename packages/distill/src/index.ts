@@ -15,6 +15,12 @@ export * as Featurizer from "./features/Featurizer.js"
 export * as FeaturizerConfig from "./features/FeaturizerConfig.js"
 export { FeaturizerConfigError } from "./features/FeaturizerConfigError.js"
 export * as SparseBatch from "./features/SparseBatch.js"
+export * as LabelJob from "./label/LabelJob.js"
+export {
+  InvalidItemError,
+  LabelCacheError,
+  LabelJobError,
+} from "./label/LabelJobErrors.js"
 export * as ModelCard from "./onnx/ModelCard.js"
 export { ModelFormatError } from "./onnx/ModelFormatError.js"
 export * as OnnxExport from "./onnx/OnnxExport.js"
@@ -27,3 +33,12 @@ export * as Network from "./student/Network.js"
 export * as Student from "./student/Student.js"
 export * as Trainer from "./student/Trainer.js"
 export { TrainingError } from "./student/TrainingError.js"
+export * as OnnxTeacher from "./teacher/OnnxTeacher.js"
+export * as OpenAiTeacher from "./teacher/OpenAiTeacher.js"
+export * as Teacher from "./teacher/Teacher.js"
+export {
+  TeacherAnswerError,
+  TeacherOptionsError,
+  TeacherRejectedError,
+  TeacherRequestError,
+} from "./teacher/TeacherErrors.js"
