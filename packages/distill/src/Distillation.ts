@@ -144,3 +144,45 @@ export const write = async (
   await writeFile(join(dir, "model.onnx"), distilled.model)
   await Report.write(dir, distilled.evaluation, { ...distilled.extras, ...extras })
 }
+
+export interface FileOptions extends Omit<Options, "train" | "validation"> {
+  /** JSONL training set: each line's `soft_labels` (a teacher's), else its `label` (ground truth, one-hot). */
+  readonly data: string
+  /** JSONL validation set: `label` is the truth, `soft_labels` the teacher's answer (used when every line has them). */
+  readonly validation: string
+  /** Directory for `model.onnx`, `report.json` and `report.html`. */
+  readonly out: string
+}
+
+/** {@link distill} from JSONL files (as `distill export-jsonl` writes them), written to `out`. Node only. */
+export const distillFiles = async (options: FileOptions): Promise<Distilled> => {
+  const TextRecords = await import("./data/TextRecords.js")
+  const { DataError } = await import("./data/DataError.js")
+  const { labels } = options
+  const train: Array<Student.LabelledText> = []
+  let line = 0
+  for await (const record of TextRecords.read(options.data, { labels })) {
+    line++
+    const target =
+      TextRecords.softVector(record, labels) ??
+      (record.label ? labels.map((l) => (l === record.label ? 1 : 0)) : undefined)
+    if (target === undefined) {
+      throw new DataError({
+        path: options.data,
+        line,
+        message: `${options.data}: record ${line} has neither "soft_labels" nor "label" to learn from`,
+      })
+    }
+    train.push({ text: record.text, target })
+  }
+  const records = await TextRecords.readAll(options.validation, { labels })
+  const withTeacher = records.length > 0 && records.every((r) => r.softLabels !== undefined)
+  const validation = records.map((r) => ({
+    text: r.text,
+    truth: r.label,
+    teacher: withTeacher ? TextRecords.softVector(r, labels) : undefined,
+  }))
+  const distilled = await distillPromise({ ...options, train, validation })
+  await write(options.out, distilled)
+  return distilled
+}

@@ -6,8 +6,10 @@
 
 export * as Distillation from "./Distillation.js"
 export { DataError } from "./data/DataError.js"
+export * as LabelledSet from "./data/LabelledSet.js"
 export * as SpamAssassin from "./data/SpamAssassin.js"
 export * as TextRecords from "./data/TextRecords.js"
+export * as EvaluateModel from "./evaluate/EvaluateModel.js"
 export * as Evaluation from "./evaluate/Evaluation.js"
 export { EvaluationInputError } from "./evaluate/EvaluationInputError.js"
 export type { SparseFeatures } from "./features/Featurizer.js"
