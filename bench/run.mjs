@@ -1,6 +1,6 @@
-// Runs every voice-gate benchmark against the BUILT @edgeline packages and
-// writes bench/results/voice-gate.{json,md}; the Markdown also goes to
-// stdout, progress to stderr. Run with `npm run bench` (builds first) or
+// Runs every benchmark against the BUILT @edgeline packages and writes
+// bench/results/<suite>.{json,md} (voice-gate, distill); the Markdown also
+// goes to stdout, progress to stderr. Run with `npm run bench` (builds first) or
 // `node bench/run.mjs` after a build.
 import { execFile, execFileSync } from "node:child_process"
 import { mkdir, writeFile } from "node:fs/promises"
@@ -58,9 +58,20 @@ const machine = async () => {
   }
 }
 
-// `node bench/run.mjs <id> …` runs only those, prints their tables and writes no files.
-const only = process.argv.slice(2)
-const benchmarks = only.length ? allBenchmarks.filter((b) => only.includes(b.id)) : allBenchmarks
+// `node bench/run.mjs <id> …` runs only those, prints their tables and writes no files;
+// `node bench/run.mjs --suite distill` runs one suite and writes its files.
+const args = process.argv.slice(2)
+const suiteArg = args[0] === "--suite" ? args[1] : undefined
+const only = suiteArg === undefined ? args : []
+const benchmarks = suiteArg
+  ? allBenchmarks.filter((b) => (b.suite ?? "voice-gate") === suiteArg)
+  : only.length
+    ? allBenchmarks.filter((b) => only.includes(b.id))
+    : allBenchmarks
+if (benchmarks.length === 0) {
+  process.stderr.write(`no benchmark matches ${args.join(" ")}\n`)
+  process.exit(2)
+}
 
 const started = performance.now()
 const info = await machine()
@@ -124,29 +135,44 @@ for (const b of benchmarks) {
 info.totalMs = performance.now() - started
 info.loadAvgAtEnd = os.loadavg()
 
-const json = {
-  machine: info,
-  recording: {
-    durationSec: recording.durationSec,
-    sampleRate: recording.sampleRate,
-    wavBytes: recording.wav.byteLength,
-    speechSec: recording.speechSec,
-    pieces: recording.pieces,
-    truth: recording.truth,
-  },
-  benchmarks: Object.fromEntries(
-    results.map(({ id, title, headline, target, status, seconds, raw }) => [
-      id,
-      { title, headline, target, status, seconds, ...raw },
-    ]),
-  ),
-}
-const markdown = report(info, results)
+const headings = { "voice-gate": "Voice gate benchmarks", distill: "Distill benchmarks" }
+const suites = [...new Set(benchmarks.map((b) => b.suite ?? "voice-gate"))]
+const outputs = suites.map((suite) => {
+  const inSuite = results.filter(
+    (r) => (benchmarks.find((b) => b.id === r.id)?.suite ?? "voice-gate") === suite,
+  )
+  const json = {
+    machine: info,
+    ...(suite === "voice-gate"
+      ? {
+          recording: {
+            durationSec: recording.durationSec,
+            sampleRate: recording.sampleRate,
+            wavBytes: recording.wav.byteLength,
+            speechSec: recording.speechSec,
+            pieces: recording.pieces,
+            truth: recording.truth,
+          },
+        }
+      : {}),
+    benchmarks: Object.fromEntries(
+      inSuite.map(({ id, title, headline, target, status, seconds, raw }) => [
+        id,
+        { title, headline, target, status, seconds, ...raw },
+      ]),
+    ),
+  }
+  return { suite, json, markdown: report(info, inSuite, headings[suite] ?? suite) }
+})
 
-process.stdout.write(markdown)
+for (const o of outputs) process.stdout.write(`${o.markdown}\n`)
 if (only.length === 0) {
   await mkdir(resultsDir, { recursive: true })
-  await writeFile(new URL("voice-gate.json", resultsDir), `${JSON.stringify(json, null, 2)}\n`)
-  await writeFile(new URL("voice-gate.md", resultsDir), markdown)
-  log(`done in ${(info.totalMs / 1000).toFixed(1)} s; wrote bench/results/voice-gate.{json,md}`)
+  for (const o of outputs) {
+    await writeFile(new URL(`${o.suite}.json`, resultsDir), `${JSON.stringify(o.json, null, 2)}\n`)
+    await writeFile(new URL(`${o.suite}.md`, resultsDir), o.markdown)
+  }
+  log(
+    `done in ${(info.totalMs / 1000).toFixed(1)} s; wrote ${outputs.map((o) => `bench/results/${o.suite}.{json,md}`).join(", ")}`,
+  )
 }

@@ -33,9 +33,9 @@ export const section = (b) =>
     "",
   ].join("\n")
 
-export const report = (machine, results) =>
+export const report = (machine, results, heading = "Voice gate benchmarks") =>
   [
-    "# Voice gate benchmarks",
+    `# ${heading}`,
     "",
     `${machine.date} · Node ${machine.node} · ${machine.cpus}× ${machine.cpuModel} · ${machine.platform}/${machine.arch} · onnxruntime-node ${machine.versions["onnxruntime-node"]} · effect ${machine.versions.effect} · load avg ${machine.loadAvgAtStart[0].toFixed(1)} → ${machine.loadAvgAtEnd[0].toFixed(1)} · total ${(machine.totalMs / 1000).toFixed(1)} s · commit ${machine.git.commit.slice(0, 7)}${machine.git.changedFiles > 0 ? ` + ${machine.git.changedFiles} changed files` : ""}`,
     "",

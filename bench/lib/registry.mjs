@@ -1,4 +1,5 @@
 // Every benchmark: its id, title and module, loaded only by the process that runs it.
+// `suite` names the results file (bench/results/<suite>.{json,md}); default "voice-gate".
 // With `processes`, it runs in that many fresh processes and its module's
 // `combine` turns their results into one report.
 export const benchmarks = [
@@ -32,5 +33,11 @@ export const benchmarks = [
     id: "long-recordings",
     title: "(i) Long recordings in flat memory",
     module: "../long-recordings.mjs",
+  },
+  {
+    id: "distill",
+    suite: "distill",
+    title: "(j) Distill: student vs teacher",
+    module: "../distill.mjs",
   },
 ]
