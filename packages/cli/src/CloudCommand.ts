@@ -1,0 +1,69 @@
+/**
+ * `edgeline cloud serve`: the reference OpenAI-compatible cloud tier from
+ * `@edgeline/cloud-server` on a port, serving the default models, until
+ * SIGINT or SIGTERM. Prints the server's URL as one line on stdout.
+ */
+import { pathToFileURL } from "node:url"
+import { type ChatClassifier, CloudServer, defaultModels } from "@edgeline/cloud-server"
+
+export interface Flags {
+  readonly port: number | undefined
+  readonly host: string | undefined
+  readonly apiKeys: ReadonlyArray<string>
+  readonly maxConcurrent: number | undefined
+  readonly maxBodyBytes: number | undefined
+  readonly requestLog: string | undefined
+}
+
+/** The command cannot serve: said in one line, exit code 1. */
+export class CloudServeError extends Error {
+  readonly _tag = "CloudServeError"
+}
+
+/**
+ * For tests only, until the triage teacher is built: a module whose default
+ * export is the models to serve instead of `defaultModels()`.
+ */
+const TEST_MODELS = "EDGELINE_CLOUD_TEST_MODELS"
+
+const models = async (): Promise<ReadonlyArray<ChatClassifier>> => {
+  const module = process.env[TEST_MODELS]
+  if (module !== undefined && module !== "") {
+    return (await import(pathToFileURL(module).href)).default
+  }
+  try {
+    return defaultModels()
+  } catch (e) {
+    throw new CloudServeError(e instanceof Error ? e.message : String(e))
+  }
+}
+
+/** Serves until SIGINT or SIGTERM, then closes (requests in flight get a 503) and returns. */
+export const serve = async (
+  flags: Flags,
+  onListening: (url: string) => Promise<void>,
+): Promise<void> => {
+  const server = await CloudServer.start({
+    models: await models(),
+    port: flags.port,
+    host: flags.host,
+    apiKeys: flags.apiKeys,
+    maxConcurrent: flags.maxConcurrent,
+    maxBodyBytes: flags.maxBodyBytes,
+    requestLog: flags.requestLog === undefined ? undefined : { file: flags.requestLog },
+  })
+  try {
+    await onListening(server.url)
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off("SIGINT", stop)
+        process.off("SIGTERM", stop)
+        resolve()
+      }
+      process.on("SIGINT", stop)
+      process.on("SIGTERM", stop)
+    })
+  } finally {
+    await server.close()
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * `edgeline cloud serve`, run as users run it (the committed bin in a child
+ * process). Until the triage teacher is built the command has no model of its
+ * own, so the serving tests give it one through EDGELINE_CLOUD_TEST_MODELS:
+ * a keyword classifier that stands in for the teacher only to test the
+ * command, not a model.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
+import { mkdtemp, readFile, writeFile } from "node:fs/promises"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { beforeAll, describe, expect, it } from "vitest"
+import { bin, edgeline } from "./support/edgeline.js"
+
+let dir: string
+let models: string
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "edgeline-cloud-"))
+  models = join(dir, "models.mjs")
+  await writeFile(
+    models,
+    `export default [{
+      id: "keyword-triage",
+      labels: ["ham", "spam"],
+      classify: async (texts) => texts.map((t) => (/prize/i.test(t) ? [0.2, 0.8] : [0.9, 0.1])),
+    }]\n`,
+  )
+})
+
+/** Starts `edgeline cloud serve …` and resolves with its first stdout line (the URL). */
+const serving = (args: ReadonlyArray<string>) => {
+  const child: ChildProcessWithoutNullStreams = spawn(
+    process.execPath,
+    [bin, "cloud", "serve", ...args],
+    { env: { ...process.env, EDGELINE_CLOUD_TEST_MODELS: models } },
+  )
+  let stdout = ""
+  let stderr = ""
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  )
+  const url = new Promise<string>((resolve, reject) => {
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d
+      if (stdout.includes("\n")) resolve(stdout.split("\n")[0]!)
+    })
+    void exited.then(({ code }) => reject(new Error(`exited ${code} before serving: ${stderr}`)))
+  })
+  return { child, url, exited, output: () => ({ stdout, stderr }) }
+}
+
+describe("edgeline cloud serve", () => {
+  it("prints its URL, serves /v1/models, and stops cleanly on SIGTERM", async () => {
+    const server = serving([])
+    const url = await server.url
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    const body = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> }
+    expect(body.data.map((m) => m.id)).toEqual(["keyword-triage"])
+    // No key given: it says auth is off, on stderr, so stdout stays the URL alone.
+    expect(server.output().stderr).toContain("auth is off")
+    server.child.kill("SIGTERM")
+    expect(await server.exited).toEqual({ code: 0, signal: null })
+    expect(server.output().stdout).toBe(`${url}\n`)
+    await expect(fetch(`${url}/v1/models`)).rejects.toThrow()
+  })
+
+  it("takes its options: port, keys, limits, and a request log; stops on SIGINT", async () => {
+    const blocker = createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve))
+    const port = (blocker.address() as { port: number }).port
+    await new Promise((resolve) => blocker.close(resolve))
+    const log = join(dir, "requests.jsonl")
+    const server = serving([
+      "--port",
+      String(port),
+      "--host",
+      "127.0.0.1",
+      "--api-key",
+      "one",
+      "--api-key",
+      "two",
+      "--max-body-bytes",
+      "2000",
+      "--max-concurrent",
+      "4",
+      "--request-log",
+      log,
+    ])
+    const url = await server.url
+    expect(url).toBe(`http://127.0.0.1:${port}`)
+    const chat = (key: string, content: string) =>
+      fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}` },
+        body: JSON.stringify({ model: "keyword-triage", messages: [{ role: "user", content }] }),
+      })
+    expect((await chat("two", "claim your prize")).status).toBe(200)
+    expect((await chat("three", "hello")).status).toBe(401)
+    expect((await chat("one", "x".repeat(3000))).status).toBe(413)
+    expect(server.output().stderr).not.toContain("auth is off")
+    server.child.kill("SIGINT")
+    expect((await server.exited).code).toBe(0)
+    const lines = (await readFile(log, "utf8"))
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+    expect(lines.map((l) => l.status)).toEqual([200, 401, 413])
+    expect(lines[0].messages).toEqual([{ role: "user", content: "claim your prize" }])
+  })
+
+  it("a taken port: one line, exit code 2", async () => {
+    const blocker = createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve))
+    const port = (blocker.address() as { port: number }).port
+    try {
+      const { code, stderr } = await edgeline(["cloud", "serve", "--port", String(port)], {
+        env: { ...process.env, EDGELINE_CLOUD_TEST_MODELS: models },
+      })
+      expect(code).toBe(2)
+      expect(stderr).toMatch(
+        new RegExp(`^edgeline: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`),
+      )
+    } finally {
+      blocker.close()
+    }
+  })
+
+  it("without a test model, says the triage teacher is not built yet: exit code 1", async () => {
+    const env = { ...process.env }
+    delete env.EDGELINE_CLOUD_TEST_MODELS
+    const { code, stdout, stderr } = await edgeline(["cloud", "serve"], { env })
+    expect(code).toBe(1)
+    expect(stdout).toBe("")
+    expect(stderr).toBe(
+      "edgeline: the triage teacher is not built yet: there is no default model to serve\n",
+    )
+  })
+})
+
+describe("edgeline cloud: usage errors (exit code 2, with the usage)", () => {
+  it.each([
+    [["cloud"], "cloud needs a subcommand: serve"],
+    [["cloud", "start"], 'unknown cloud subcommand "start"'],
+    [["cloud", "serve", "now"], "unexpected arguments: now"],
+    [["cloud", "serve", "--port", "65536"], '--port must be a number from 0 to 65535, got "65536"'],
+    [
+      ["cloud", "serve", "--port", "80.5"],
+      '--port must be a whole number from 0 to 65535, got "80.5"',
+    ],
+    [["cloud", "serve", "--port", "http"], '--port must be a number from 0 to 65535, got "http"'],
+    [["cloud", "serve", "--port"], "Option '--port <value>' argument missing"],
+    [["cloud", "serve", "--max-concurrent", "0"], "--max-concurrent must be a number from 1"],
+    [["cloud", "serve", "--max-body-bytes", "0"], "--max-body-bytes must be a number from 1"],
+    [["cloud", "serve", "--api-key", ""], "--api-key needs a value"],
+    [["cloud", "serve", "--request-log", ""], "--request-log needs a value"],
+    [["cloud", "serve", "--json"], "cloud has no option --json"],
+    [["voice-gate", "talk.wav", "--port", "80"], "voice-gate has no option --port"],
+  ])("%j", async (args, says) => {
+    const { code, stdout, stderr } = await edgeline(args)
+    expect(code).toBe(2)
+    expect(stdout).toBe("")
+    expect(stderr.split("\n")[0]).toContain(`edgeline: ${says}`)
+    expect(stderr).toContain("usage: edgeline voice-gate")
+    expect(stderr).toContain("edgeline cloud serve")
+  })
+
+  it("--help shows cloud serve and its options", async () => {
+    const { code, stdout } = await edgeline(["--help"])
+    expect(code).toBe(0)
+    for (const option of [
+      "--port",
+      "--host",
+      "--api-key",
+      "--max-concurrent",
+      "--max-body-bytes",
+      "--request-log",
+    ]) {
+      expect(stdout).toContain(option)
+    }
+  })
+})

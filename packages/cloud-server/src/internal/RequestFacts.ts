@@ -1,0 +1,18 @@
+/**
+ * What the handlers learn about a request that its log line needs: the model
+ * and messages the body named, and the error it was answered with. The log
+ * wrapper provides a fresh record per request; handlers fill it in.
+ */
+import { Context } from "effect"
+
+export interface Facts {
+  model: string | null
+  messages: unknown
+  error: string | null
+}
+
+/** A reference with no record by default, so handlers run (and are typed) without one. */
+export const RequestFacts = Context.Reference<Facts | undefined>(
+  "@edgeline/cloud-server/RequestFacts",
+  { defaultValue: () => undefined },
+)
