@@ -3,7 +3,6 @@
  * `@edgeline/cloud-server` on a port, serving the default models, until
  * SIGINT or SIGTERM. Prints the server's URL as one line on stdout.
  */
-import { pathToFileURL } from "node:url"
 import { type ChatClassifier, CloudServer, defaultModels } from "@edgeline/cloud-server"
 
 export interface Flags {
@@ -20,21 +19,11 @@ export class CloudServeError extends Error {
   readonly _tag = "CloudServeError"
 }
 
-/**
- * For tests only, until the triage teacher is built: a module whose default
- * export is the models to serve instead of `defaultModels()`.
- */
-const TEST_MODELS = "EDGELINE_CLOUD_TEST_MODELS"
-
 const models = async (): Promise<ReadonlyArray<ChatClassifier>> => {
-  const module = process.env[TEST_MODELS]
-  if (module !== undefined && module !== "") {
-    return (await import(pathToFileURL(module).href)).default
-  }
   try {
-    return defaultModels()
+    return await defaultModels()
   } catch (e) {
-    throw new CloudServeError(e instanceof Error ? e.message : String(e))
+    throw new CloudServeError(`cannot load the triage teacher: ${e instanceof Error ? e.message : String(e)}`)
   }
 }
 

@@ -1,10 +1,8 @@
 /**
- * The models `edgeline cloud serve` serves. The triage teacher (an ONNX
- * model made by `@edgeline/distill`) is not built yet, so for now this says
- * so; the CLI reports it as a usage error.
+ * The models `edgeline cloud serve` serves: the message-triage teacher
+ * committed in this package (see TriageTeacher.ts).
  */
 import type { ChatClassifier } from "./ChatClassifier.js"
+import * as TriageTeacher from "./TriageTeacher.js"
 
-export const defaultModels = (): ReadonlyArray<ChatClassifier> => {
-  throw new Error("the triage teacher is not built yet: there is no default model to serve")
-}
+export const defaultModels = async (): Promise<ReadonlyArray<ChatClassifier>> => [await TriageTeacher.classifier()]
