@@ -5,4 +5,6 @@
 import type { ChatClassifier } from "./ChatClassifier.js"
 import * as TriageTeacher from "./TriageTeacher.js"
 
-export const defaultModels = async (): Promise<ReadonlyArray<ChatClassifier>> => [await TriageTeacher.classifier()]
+export const defaultModels = async (): Promise<ReadonlyArray<ChatClassifier>> => [
+  await TriageTeacher.classifier(),
+]

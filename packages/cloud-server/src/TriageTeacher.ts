@@ -7,8 +7,8 @@
  * offline; it answers the triage task and nothing else.
  */
 import { readFile } from "node:fs/promises"
-import { Featurizer, SparseBatch } from "@edgeline/distill/features"
 import { OnnxImport } from "@edgeline/distill"
+import { Featurizer, SparseBatch } from "@edgeline/distill/features"
 import * as ort from "onnxruntime-node"
 import type { ChatClassifier } from "./ChatClassifier.js"
 
@@ -25,14 +25,21 @@ export interface TriageTeacher extends ChatClassifier {
 }
 
 /** A classifier over an exported teacher's bytes (default: the committed teacher). */
-export const classifier = async (bytes?: Uint8Array, options: { readonly id?: string } = {}): Promise<TriageTeacher> => {
+export const classifier = async (
+  bytes?: Uint8Array,
+  options: { readonly id?: string } = {},
+): Promise<TriageTeacher> => {
   const model = bytes ?? new Uint8Array(await readFile(modelUrl))
   const card = OnnxImport.card(model)
   if (typeof card === "string") throw new Error(`not a triage teacher: ${card}`)
   const featurizer = await Featurizer.create(card.featurizer)
   // One thread: the server runs one request's batch at a time per model, beside other work on two cores.
-  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1 })
-  const accuracy = typeof card.evaluation?.accuracy === "number" ? card.evaluation.accuracy : undefined
+  const session = await ort.InferenceSession.create(model, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  })
+  const accuracy =
+    typeof card.evaluation?.accuracy === "number" ? card.evaluation.accuracy : undefined
   return {
     id: options.id ?? card.name,
     labels: card.labels,
@@ -47,7 +54,9 @@ export const classifier = async (bytes?: Uint8Array, options: { readonly id?: st
       })
       const p = out.probabilities!.data as Float32Array
       const classes = card.labels.length
-      return Array.from({ length: batch.rows }, (_, row) => p.subarray(row * classes, (row + 1) * classes))
+      return Array.from({ length: batch.rows }, (_, row) =>
+        p.subarray(row * classes, (row + 1) * classes),
+      )
     },
     close: () => session.release(),
   }

@@ -13,7 +13,9 @@ const script = new URL("../../../tooling/distill.mjs", import.meta.url).pathname
 
 describe("npm run distill", () => {
   it("rebuilds the committed teacher and student byte for byte", { timeout: 600_000 }, async () => {
-    const { stderr } = await promisify(execFile)(process.execPath, [script, "--check"], { maxBuffer: 64 * 1024 * 1024 })
+    const { stderr } = await promisify(execFile)(process.execPath, [script, "--check"], {
+      maxBuffer: 64 * 1024 * 1024,
+    })
     expect(stderr).toMatch(/teacher: identical to .*message-triage-teacher\/model\.onnx/)
     expect(stderr).toMatch(/student: identical to .*model-message-triage\/model\.onnx/)
   })

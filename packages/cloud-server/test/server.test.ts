@@ -13,7 +13,6 @@ import {
   CloudServer,
   CloudServerOptionsError,
   CloudServerStartError,
-  defaultModels,
   type RequestLog,
 } from "../src/index.js"
 import { gated, keywordTriage } from "./support/classifiers.js"
@@ -117,10 +116,6 @@ describe("start and close", () => {
     }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(CloudServerStartError)
     expect((error as Error).message).toContain("cannot open the request log")
-  })
-
-  it("defaultModels says the teacher is not built yet", () => {
-    expect(() => defaultModels()).toThrow("the triage teacher is not built yet")
   })
 })
 

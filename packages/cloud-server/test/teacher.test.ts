@@ -17,7 +17,10 @@ const triage = {
     strict: true,
     schema: {
       type: "object",
-      properties: { label: { type: "string", enum: ["ham", "spam"] }, confidence: { type: "number" } },
+      properties: {
+        label: { type: "string", enum: ["ham", "spam"] },
+        confidence: { type: "number" },
+      },
       required: ["label", "confidence"],
       additionalProperties: false,
     },
@@ -40,7 +43,9 @@ afterAll(async () => {
 describe("the committed triage teacher", () => {
   it("is at least ten times the student's parameters and clearly more accurate on validation", async () => {
     const require = createRequire(import.meta.url)
-    const studentBytes = new Uint8Array(await readFile(require.resolve("@edgeline/model-message-triage/model.onnx")))
+    const studentBytes = new Uint8Array(
+      await readFile(require.resolve("@edgeline/model-message-triage/model.onnx")),
+    )
     const student = OnnxImport.card(studentBytes)
     if (typeof student === "string") throw new Error(student)
     expect(studentBytes.byteLength).toBeLessThanOrEqual(1_000_000)
@@ -75,7 +80,9 @@ describe("the committed triage teacher", () => {
       })
       const answer = JSON.parse(completion.choices[0]!.message.content!)
       if (answer.label === m.label) right++
-      const labelToken = completion.choices[0]!.logprobs!.content!.find((t) => t.top_logprobs.length === 2)!
+      const labelToken = completion.choices[0]!.logprobs!.content!.find(
+        (t) => t.top_logprobs.length === 2,
+      )!
       const probabilities = labelToken.top_logprobs.map((t) => Math.exp(t.logprob))
       expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4)
       expect(Math.exp(labelToken.logprob)).toBeCloseTo(answer.confidence, 4)

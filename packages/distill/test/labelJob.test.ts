@@ -340,8 +340,8 @@ describe("limits", () => {
     })
     const times = server.requests.slice(before).map((r) => r.at)
     expect(times).toHaveLength(8)
-    for (let i = 1; i < times.length; i++)
-      expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(40)
+    // The server stamps arrivals, so one gap can shrink when an earlier request was
+    // delayed on a busy machine; the span of all eight cannot beat the limiter.
     expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(7 * 45)
   })
 })
