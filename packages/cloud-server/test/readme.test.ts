@@ -23,7 +23,9 @@ describe("README", () => {
       await writeFile(join(dir, "example.mjs"), code)
       const { stdout, stderr } = await run(process.execPath, [join(dir, "example.mjs")])
       const [content, usage] = stdout.split("\n")
-      expect(content).toBe('{"label":"spam","confidence":0.95}')
+      const answer = JSON.parse(content!)
+      expect(answer.label).toBe("spam")
+      expect(answer.confidence).toBeGreaterThan(0.9)
       expect(usage).toMatch(/^\{ prompt_tokens: \d+, completion_tokens: \d+, total_tokens: \d+ \}$/)
       expect(stderr).toBe("") // keys are configured: no warning
     } finally {
