@@ -33,6 +33,31 @@ describe("Featurizer", () => {
     for (const i of a.indices) expect(i >= 0 && i < FeaturizerConfig.defaults.buckets).toBe(true)
   })
 
+  it("gives the same features whatever it saw before: words are remembered across messages, and forgotten past a bound", async () => {
+    const fresh = await Featurizer.create()
+    const used = await Featurizer.create()
+    const expected = fresh.featurize(mail)
+    // 30 000 distinct words: more than it keeps, so its memory of words is cleared on the way.
+    for (let k = 0; k < 300; k++)
+      used.featurize(Array.from({ length: 100 }, (_, j) => `w${k}x${j}`).join(" "))
+    const again = used.featurize(mail)
+    expect(Array.from(again.indices)).toEqual(Array.from(expected.indices))
+    expect(Array.from(again.values)).toEqual(Array.from(expected.values))
+    expect(Array.from(used.featurize(mail).indices)).toEqual(Array.from(expected.indices))
+  })
+
+  it("counts a repeated word and each of its pairs as often as they occur", async () => {
+    const f = await Featurizer.create({
+      ...FeaturizerConfig.defaults,
+      charNgrams: null,
+      wordNgrams: 2,
+    })
+    const once = f.featurize("spam eggs")
+    const twice = f.featurize("spam eggs spam eggs")
+    // "spam eggs spam eggs": spam ×2, eggs ×2, "spam eggs" ×2, "eggs spam" ×1.
+    expect(twice.indices.length).toBe(once.indices.length + 1)
+  })
+
   it("reads kept header fields and drops the rest of the header block", async () => {
     const f = await Featurizer.create({
       ...FeaturizerConfig.defaults,
