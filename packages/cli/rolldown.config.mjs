@@ -9,7 +9,7 @@ import { defineConfig } from "rolldown"
 export default defineConfig({
   input: { edgeline: "dist/bin.js" },
   platform: "node",
-  external: ["onnxruntime-node"],
+  external: ["onnxruntime-node", "@edgeline/cloud-server"],
   output: {
     // A directory of its own, emptied first: stale chunks must not reach the tarball.
     dir: "dist/command",

@@ -23,7 +23,9 @@ const models = async (): Promise<ReadonlyArray<ChatClassifier>> => {
   try {
     return await defaultModels()
   } catch (e) {
-    throw new CloudServeError(`cannot load the triage teacher: ${e instanceof Error ? e.message : String(e)}`)
+    throw new CloudServeError(
+      `cannot load the triage teacher: ${e instanceof Error ? e.message : String(e)}`,
+    )
   }
 }
 

@@ -1,12 +1,10 @@
 /**
  * `edgeline cloud serve`, run as users run it (the committed bin in a child
- * process). Until the triage teacher is built the command has no model of its
- * own, so the serving tests give it one through EDGELINE_CLOUD_TEST_MODELS:
- * a keyword classifier that stands in for the teacher only to test the
- * command, not a model.
+ * process), serving the real message-triage teacher that ships with
+ * `@edgeline/cloud-server`.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
-import { mkdtemp, readFile, writeFile } from "node:fs/promises"
+import { mkdtemp, readFile } from "node:fs/promises"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -14,27 +12,23 @@ import { beforeAll, describe, expect, it } from "vitest"
 import { bin, edgeline } from "./support/edgeline.js"
 
 let dir: string
-let models: string
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "edgeline-cloud-"))
-  models = join(dir, "models.mjs")
-  await writeFile(
-    models,
-    `export default [{
-      id: "keyword-triage",
-      labels: ["ham", "spam"],
-      classify: async (texts) => texts.map((t) => (/prize/i.test(t) ? [0.2, 0.8] : [0.9, 0.1])),
-    }]\n`,
-  )
 })
+
+const SPAM =
+  "Subject: URGENT: claim your FREE prize now!!!\n\nClick here to claim your cash prize. Limited offer, act now!"
+const HAM =
+  "Subject: Re: build failure on the nightly\n\nThanks, I reverted the change to the Makefile; the nightly build passes again."
 
 /** Starts `edgeline cloud serve …` and resolves with its first stdout line (the URL). */
 const serving = (args: ReadonlyArray<string>) => {
-  const child: ChildProcessWithoutNullStreams = spawn(
-    process.execPath,
-    [bin, "cloud", "serve", ...args],
-    { env: { ...process.env, EDGELINE_CLOUD_TEST_MODELS: models } },
-  )
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [
+    bin,
+    "cloud",
+    "serve",
+    ...args,
+  ])
   let stdout = ""
   let stderr = ""
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
@@ -57,7 +51,7 @@ describe("edgeline cloud serve", () => {
     const url = await server.url
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     const body = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> }
-    expect(body.data.map((m) => m.id)).toEqual(["keyword-triage"])
+    expect(body.data.map((m) => m.id)).toEqual(["message-triage-teacher"])
     // No key given: it says auth is off, on stderr, so stdout stays the URL alone.
     expect(server.output().stderr).toContain("auth is off")
     server.child.kill("SIGTERM")
@@ -94,9 +88,21 @@ describe("edgeline cloud serve", () => {
       fetch(`${url}/v1/chat/completions`, {
         method: "POST",
         headers: { authorization: `Bearer ${key}` },
-        body: JSON.stringify({ model: "keyword-triage", messages: [{ role: "user", content }] }),
+        body: JSON.stringify({
+          model: "message-triage-teacher",
+          messages: [{ role: "user", content }],
+        }),
       })
-    expect((await chat("two", "claim your prize")).status).toBe(200)
+    const answer = async (content: string) => {
+      const response = await chat("two", content)
+      expect(response.status).toBe(200)
+      const body = (await response.json()) as { choices: Array<{ message: { content: string } }> }
+      // No response_format: the answer is the bare label.
+      return body.choices[0]!.message.content
+    }
+    // The real teacher tells real spam from real ham.
+    expect(await answer(SPAM)).toBe("spam")
+    expect(await answer(HAM)).toBe("ham")
     expect((await chat("three", "hello")).status).toBe(401)
     expect((await chat("one", "x".repeat(3000))).status).toBe(413)
     expect(server.output().stderr).not.toContain("auth is off")
@@ -106,8 +112,8 @@ describe("edgeline cloud serve", () => {
       .trimEnd()
       .split("\n")
       .map((l) => JSON.parse(l))
-    expect(lines.map((l) => l.status)).toEqual([200, 401, 413])
-    expect(lines[0].messages).toEqual([{ role: "user", content: "claim your prize" }])
+    expect(lines.map((l) => l.status)).toEqual([200, 200, 401, 413])
+    expect(lines[0].messages).toEqual([{ role: "user", content: SPAM }])
   })
 
   it("a taken port: one line, exit code 2", async () => {
@@ -115,9 +121,7 @@ describe("edgeline cloud serve", () => {
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve))
     const port = (blocker.address() as { port: number }).port
     try {
-      const { code, stderr } = await edgeline(["cloud", "serve", "--port", String(port)], {
-        env: { ...process.env, EDGELINE_CLOUD_TEST_MODELS: models },
-      })
+      const { code, stderr } = await edgeline(["cloud", "serve", "--port", String(port)])
       expect(code).toBe(2)
       expect(stderr).toMatch(
         new RegExp(`^edgeline: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`),
@@ -125,17 +129,6 @@ describe("edgeline cloud serve", () => {
     } finally {
       blocker.close()
     }
-  })
-
-  it("without a test model, says the triage teacher is not built yet: exit code 1", async () => {
-    const env = { ...process.env }
-    delete env.EDGELINE_CLOUD_TEST_MODELS
-    const { code, stdout, stderr } = await edgeline(["cloud", "serve"], { env })
-    expect(code).toBe(1)
-    expect(stdout).toBe("")
-    expect(stderr).toBe(
-      "edgeline: the triage teacher is not built yet: there is no default model to serve\n",
-    )
   })
 })
 
