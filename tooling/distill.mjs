@@ -5,7 +5,10 @@
 //      cloud tier (packages/cloud-server/models/message-triage-teacher/);
 //   2. the cloud tier starts on loopback and labels the training and
 //      validation splits through its OpenAI-compatible API (soft labels from
-//      top_logprobs), cached by content hash;
+//      top_logprobs), cached by content hash. Here it runs the teacher in
+//      TypeScript, not onnxruntime: onnxruntime's float kernels differ by CPU
+//      (AVX2, AVX-512, NEON) in the last bits, and the labels must be the
+//      same on every machine for the student to come out byte for byte;
 //   3. the student learns the teacher's soft labels and is exported with its
 //      threshold and drift reference (packages/model-message-triage).
 //
@@ -16,8 +19,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
-import { CloudServer, TriageTeacher } from "@edgeline/cloud-server"
-import { Distillation, LabelJob, OpenAiTeacher, Presets, SpamAssassin } from "@edgeline/distill"
+import { CloudServer } from "@edgeline/cloud-server"
+import { Classifier, Distillation, LabelJob, OpenAiTeacher, Presets, SpamAssassin } from "@edgeline/distill"
 
 const { values } = parseArgs({ options: { check: { type: "boolean" }, cache: { type: "string" } } })
 const root = new URL("../", import.meta.url)
@@ -43,11 +46,17 @@ const teacher = await Distillation.distillPromise({
 log(`teacher: ${teacher.card.parameters} parameters, ${teacher.model.byteLength} bytes, validation accuracy ${teacher.evaluation.student.accuracy}`)
 
 log("2/3 labels: the cloud tier answers through its OpenAI-compatible API")
-const server = await CloudServer.start({ port: 0, models: [await TriageTeacher.classifier(teacher.model)] })
+const reference = await Classifier.load(teacher.model)
+const server = await CloudServer.start({
+  port: 0,
+  models: [{ id: Presets.triageTeacher.name, labels: reference.card.labels, classify: (texts) => texts.map((t) => reference.classify(t)) }],
+})
 const scratch = await mkdtemp(join(tmpdir(), "edgeline-distill-"))
-const labelled = new Map()
+// The teacher's id carries its hash: a --cache kept from another teacher's run is never read.
+const asked = { id: `${Presets.triageTeacher.name}@${sha256(teacher.model).slice(0, 16)}`, labels: SpamAssassin.labels }
+let labelled
 try {
-  const openai = OpenAiTeacher.make({ baseUrl: `${server.url}/v1`, model: Presets.triageTeacher.name, labels: SpamAssassin.labels })
+  const openai = OpenAiTeacher.make({ baseUrl: `${server.url}/v1`, model: Presets.triageTeacher.name, ...asked })
   const cache = values.cache ?? join(scratch, "labels.jsonl")
   const summary = await LabelJob.runPromise({
     teacher: openai,
@@ -57,7 +66,7 @@ try {
     onProgress: (p) => p.done % 500 === 0 && log(`labelled ${p.done}/${p.total}`),
   })
   if (summary.failed.length > 0) throw new Error(`${summary.failed.length} items could not be labelled: ${summary.failed[0].error}`)
-  for await (const entry of LabelJob.read(cache)) labelled.set(entry.id, entry.probabilities)
+  labelled = await LabelJob.load(cache, asked)
   log(`labels: ${summary.labelled} asked, ${summary.cached} from the cache, ${summary.promptTokens} prompt tokens`)
 } finally {
   await server.close()
@@ -66,9 +75,9 @@ try {
 
 log("3/3 student: learns the teacher's soft labels")
 const soft = (m) => {
-  const p = labelled.get(m.id)
-  if (p === undefined) throw new Error(`no label for ${m.id}`)
-  return p
+  const entry = labelled.get(LabelJob.keyOf(asked, m.text))
+  if (entry === undefined) throw new Error(`no label for ${m.id}`)
+  return entry.probabilities
 }
 const student = await Distillation.distillPromise({
   labels: SpamAssassin.labels,
