@@ -20,7 +20,14 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
 import { CloudServer } from "@edgeline/cloud-server"
-import { Classifier, Distillation, LabelJob, OpenAiTeacher, Presets, SpamAssassin } from "@edgeline/distill"
+import {
+  Classifier,
+  Distillation,
+  LabelJob,
+  OpenAiTeacher,
+  Presets,
+  SpamAssassin,
+} from "@edgeline/distill"
 
 const { values } = parseArgs({ options: { check: { type: "boolean" }, cache: { type: "string" } } })
 const root = new URL("../", import.meta.url)
@@ -28,9 +35,13 @@ const teacherDir = new URL("packages/cloud-server/models/message-triage-teacher/
 const studentDir = new URL("packages/model-message-triage/", root)
 const log = (message) => process.stderr.write(`[distill] ${message}\n`)
 const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex")
-const dataset = "SpamAssassin public corpus, -1 subsets (easy-ham-1, hard-ham-1, spam-1); every fifth message of each held out for validation"
+const dataset =
+  "SpamAssassin public corpus, -1 subsets (easy-ham-1, hard-ham-1, spam-1); every fifth message of each held out for validation"
 
-const [train, validation] = [await SpamAssassin.load("train"), await SpamAssassin.load("validation")]
+const [train, validation] = [
+  await SpamAssassin.load("train"),
+  await SpamAssassin.load("validation"),
+]
 log(`${train.length} training and ${validation.length} validation messages`)
 const onehot = (label) => SpamAssassin.labels.map((l) => (l === label ? 1 : 0))
 
@@ -41,22 +52,38 @@ const teacher = await Distillation.distillPromise({
   train: train.map((m) => ({ text: m.text, target: onehot(m.label) })),
   validation: validation.map((m) => ({ text: m.text, truth: m.label })),
   dataset,
-  onProgress: (p) => p.phase === "train" && log(`teacher epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`),
+  onProgress: (p) =>
+    p.phase === "train" && log(`teacher epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`),
 })
-log(`teacher: ${teacher.card.parameters} parameters, ${teacher.model.byteLength} bytes, validation accuracy ${teacher.evaluation.student.accuracy}`)
+log(
+  `teacher: ${teacher.card.parameters} parameters, ${teacher.model.byteLength} bytes, validation accuracy ${teacher.evaluation.student.accuracy}`,
+)
 
 log("2/3 labels: the cloud tier answers through its OpenAI-compatible API")
 const reference = await Classifier.load(teacher.model)
 const server = await CloudServer.start({
   port: 0,
-  models: [{ id: Presets.triageTeacher.name, labels: reference.card.labels, classify: (texts) => texts.map((t) => reference.classify(t)) }],
+  models: [
+    {
+      id: Presets.triageTeacher.name,
+      labels: reference.card.labels,
+      classify: (texts) => texts.map((t) => reference.classify(t)),
+    },
+  ],
 })
 const scratch = await mkdtemp(join(tmpdir(), "edgeline-distill-"))
 // The teacher's id carries its hash: a --cache kept from another teacher's run is never read.
-const asked = { id: `${Presets.triageTeacher.name}@${sha256(teacher.model).slice(0, 16)}`, labels: SpamAssassin.labels }
+const asked = {
+  id: `${Presets.triageTeacher.name}@${sha256(teacher.model).slice(0, 16)}`,
+  labels: SpamAssassin.labels,
+}
 let labelled
 try {
-  const openai = OpenAiTeacher.make({ baseUrl: `${server.url}/v1`, model: Presets.triageTeacher.name, ...asked })
+  const openai = OpenAiTeacher.make({
+    baseUrl: `${server.url}/v1`,
+    model: Presets.triageTeacher.name,
+    ...asked,
+  })
   const cache = values.cache ?? join(scratch, "labels.jsonl")
   const summary = await LabelJob.runPromise({
     teacher: openai,
@@ -65,9 +92,14 @@ try {
     concurrency: 4,
     onProgress: (p) => p.done % 500 === 0 && log(`labelled ${p.done}/${p.total}`),
   })
-  if (summary.failed.length > 0) throw new Error(`${summary.failed.length} items could not be labelled: ${summary.failed[0].error}`)
+  if (summary.failed.length > 0)
+    throw new Error(
+      `${summary.failed.length} items could not be labelled: ${summary.failed[0].error}`,
+    )
   labelled = await LabelJob.load(cache, asked)
-  log(`labels: ${summary.labelled} asked, ${summary.cached} from the cache, ${summary.promptTokens} prompt tokens`)
+  log(
+    `labels: ${summary.labelled} asked, ${summary.cached} from the cache, ${summary.promptTokens} prompt tokens`,
+  )
 } finally {
   await server.close()
   await rm(scratch, { recursive: true, force: true })
@@ -86,7 +118,8 @@ const student = await Distillation.distillPromise({
   validation: validation.map((m) => ({ text: m.text, truth: m.label, teacher: soft(m) })),
   teacherName: `${Presets.triageTeacher.name} (reference cloud tier)`,
   dataset,
-  onProgress: (p) => p.phase === "train" && log(`student epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`),
+  onProgress: (p) =>
+    p.phase === "train" && log(`student epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`),
 })
 
 const outputs = [
@@ -99,13 +132,21 @@ if (values.check) {
     const committed = await readFile(o.path).catch(() => new Uint8Array())
     const equal = sha256(committed) === sha256(o.bytes)
     same &&= equal
-    log(`${o.name}: ${equal ? "identical to" : "DIFFERS from"} ${o.path.pathname} (sha256 ${sha256(o.bytes)})`)
+    log(
+      `${o.name}: ${equal ? "identical to" : "DIFFERS from"} ${o.path.pathname} (sha256 ${sha256(o.bytes)})`,
+    )
   }
   process.exitCode = same ? 0 : 1
 } else {
-  await Distillation.write(teacherDir.pathname, teacher, { title: "Reference teacher: message triage" })
+  await Distillation.write(teacherDir.pathname, teacher, {
+    title: "Reference teacher: message triage",
+  })
   await Distillation.write(studentDir.pathname, student)
-  const card = { sha256: sha256(student.model), bytes: student.model.byteLength, threshold: student.card.threshold }
+  const card = {
+    sha256: sha256(student.model),
+    bytes: student.model.byteLength,
+    threshold: student.card.threshold,
+  }
   await writeFile(
     new URL("index.js", studentDir),
     `/**
@@ -131,7 +172,8 @@ export const labels = ["ham", "spam"]
 export const threshold = ${card.threshold}
 `,
   )
-  for (const o of outputs) log(`wrote ${o.path.pathname} (${o.bytes.byteLength} bytes, sha256 ${sha256(o.bytes)})`)
+  for (const o of outputs)
+    log(`wrote ${o.path.pathname} (${o.bytes.byteLength} bytes, sha256 ${sha256(o.bytes)})`)
 }
 const e = student.evaluation
 log(
