@@ -8,12 +8,18 @@ import { mkdtemp, readFile } from "node:fs/promises"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { beforeAll, describe, expect, it } from "vitest"
+import { afterEach, beforeAll, describe, expect, it } from "vitest"
 import { bin, edgeline } from "./support/edgeline.js"
 
 let dir: string
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "edgeline-cloud-"))
+})
+/** Servers a failed test left running are stopped, not left behind. */
+const running = new Set<ChildProcessWithoutNullStreams>()
+afterEach(() => {
+  for (const child of running) if (child.exitCode === null) child.kill("SIGKILL")
+  running.clear()
 })
 
 const SPAM =
