@@ -10,7 +10,7 @@
  */
 import { Effect } from "effect"
 import * as Evaluation from "./evaluate/Evaluation.js"
-import type { EvaluationInputError } from "./evaluate/EvaluationInputError.js"
+import { EvaluationInputError } from "./evaluate/EvaluationInputError.js"
 import type { FeaturizerConfigError } from "./features/FeaturizerConfigError.js"
 import { Featurizer } from "./features/index.js"
 import type { ModelCard } from "./onnx/ModelCard.js"
@@ -64,6 +64,14 @@ export const distill = (
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     })
     const featurizer = yield* Featurizer.make(preset.featurizer)
+    for (const [n, item] of validation.entries()) {
+      if (typeof item.text !== "string") {
+        return yield* new EvaluationInputError({
+          message: `validation item ${n}: text must be a string, got ${item.text === null ? "null" : typeof item.text}`,
+          item: n,
+        })
+      }
+    }
     const started = performance.now()
     const predicted = validation.map((item) =>
       probabilities(trained.network, featurizer.featurize(item.text)),

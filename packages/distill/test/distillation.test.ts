@@ -72,3 +72,37 @@ describe("Distillation.distill", () => {
     expect(Buffer.from(again.model).equals(Buffer.from(student.model))).toBe(true)
   })
 })
+
+describe("Distillation.distill on data a JavaScript caller got wrong", () => {
+  const preset = small(Presets.triageStudent, 1 << 10)
+  it.each([42, null, undefined])(
+    "a training text of %s is a TrainingError naming the example",
+    async (text) => {
+      const error = await Distillation.distillPromise({
+        labels: SpamAssassin.labels,
+        preset,
+        train: [
+          { text: "fine", target: [1, 0] },
+          { text: text as unknown as string, target: [0, 1] },
+        ],
+        validation: [{ text: "fine", truth: "ham" }],
+      }).catch((e: unknown) => e)
+      expect(error).toMatchObject({ _tag: "TrainingError" })
+      expect((error as Error).message).toMatch(/^example 1: text must be a string/)
+    },
+  )
+
+  it("a validation text that is not a string is an EvaluationInputError naming the item", async () => {
+    const error = await Distillation.distillPromise({
+      labels: SpamAssassin.labels,
+      preset,
+      train: [{ text: "fine", target: [1, 0] }],
+      validation: [
+        { text: "fine", truth: "ham" },
+        { text: 7 as unknown as string, truth: "spam" },
+      ],
+    }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ _tag: "EvaluationInputError", item: 1 })
+    expect((error as Error).message).toBe("validation item 1: text must be a string, got number")
+  })
+})

@@ -68,6 +68,13 @@ describe("TextRecords.read", () => {
     expect((error as DataError).message).toMatch(/cannot read \/nonexistent\/data.jsonl: ENOENT/)
   })
 
+  it("says when the path is a directory, which opens but cannot be read", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "records-dir-"))
+    const error = await TextRecords.readAll(dir).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(DataError)
+    expect((error as DataError).message).toBe(`cannot read ${dir}: EISDIR`)
+  })
+
   it("streams a file far longer than memory would like, one line at a time", async () => {
     const line = `${JSON.stringify({ text: "x".repeat(1000), label: "ham" })}\n`
     const path = await file(line.repeat(20_000))

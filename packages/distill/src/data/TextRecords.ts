@@ -104,6 +104,14 @@ export async function* read(path: string, options: ReadOptions = {}): AsyncGener
         throw new DataError({ path, line, message: `${path}:${line}: ${record}` })
       yield record
     }
+  } catch (e) {
+    if (e instanceof DataError) throw e
+    // A directory opens, then fails to read (EISDIR); a disk can fail half-way.
+    throw new DataError({
+      path,
+      line,
+      message: `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    })
   } finally {
     lines.close()
     stream.destroy()

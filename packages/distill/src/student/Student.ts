@@ -8,7 +8,7 @@ import type { FeaturizerConfigError } from "../features/FeaturizerConfigError.js
 import { Featurizer, type FeaturizerConfig } from "../features/index.js"
 import type { Network } from "./Network.js"
 import * as Trainer from "./Trainer.js"
-import type { TrainingError } from "./TrainingError.js"
+import { TrainingError } from "./TrainingError.js"
 
 export interface LabelledText {
   readonly text: string
@@ -47,6 +47,11 @@ export const train = (
     const featurizer = yield* Featurizer.make(config)
     const examples: Array<Trainer.Example> = []
     for (const [n, { text, target }] of data.entries()) {
+      if (typeof text !== "string") {
+        return yield* new TrainingError({
+          message: `example ${n}: text must be a string, got ${text === null ? "null" : typeof text}`,
+        })
+      }
       examples.push({ features: featurizer.featurize(text), target })
       if (n % 500 === 499 || n === data.length - 1) {
         onProgress?.({ phase: "featurize", done: n + 1, total: data.length })
