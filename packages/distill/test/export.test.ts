@@ -92,6 +92,11 @@ describe("OnnxImport", () => {
     const other = ModelCard.fromMetadata([{ key: "edgeline.format", value: "something/9" }])
     expect(other).toMatch(/this build reads "edgeline.sparse-text-classifier\/1"/)
     expect(ModelCard.fromMetadata([])).toMatch(/not exported by @edgeline\/distill/)
+    const twice = OnnxExport.encode(Network.zeros({ inputs: 4096, hidden: 0, outputs: 2 }), {
+      ...card,
+      labels: ["ham", "ham"],
+    })
+    expect(OnnxImport.decode(twice)).toMatch(/at least two different label names/)
     expect(typeof OnnxImport.card(foreign)).toBe("object")
   })
 

@@ -144,6 +144,8 @@ describe("Featurizer", () => {
       { ...FeaturizerConfig.defaults, charNgrams: [5, 3] as const },
       { ...FeaturizerConfig.defaults, wordNgrams: 0, charNgrams: null },
       { ...FeaturizerConfig.defaults, version: 2 as 1 },
+      // An integer, and unbounded: every message would be read whole.
+      { ...FeaturizerConfig.defaults, maxChars: 9e99 },
       // As a model's metadata or a JS caller might give them.
       { ...FeaturizerConfig.defaults, charNgrams: 3 as unknown as [number, number] },
       { ...FeaturizerConfig.defaults, charNgrams: undefined as unknown as null },

@@ -68,6 +68,13 @@ describe("TextRecords.read", () => {
     expect((error as DataError).message).toMatch(/cannot read \/nonexistent\/data.jsonl: ENOENT/)
   })
 
+  it("reads a file that starts with a UTF-8 byte-order mark", async () => {
+    const path = await file('\uFEFF{"id": "a", "text": "hello", "label": "ham"}\n')
+    expect(await TextRecords.readAll(path, { labels })).toEqual([
+      { id: "a", text: "hello", label: "ham" },
+    ])
+  })
+
   it("says when the path is a directory, which opens but cannot be read", async () => {
     const dir = await mkdtemp(join(tmpdir(), "records-dir-"))
     const error = await TextRecords.readAll(dir).catch((e: unknown) => e)

@@ -90,8 +90,10 @@ export async function* read(path: string, options: ReadOptions = {}): AsyncGener
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })
   let line = 0
   try {
-    for await (const raw of lines) {
+    for await (let raw of lines) {
       line++
+      // Editors on Windows start a UTF-8 file with a byte-order mark.
+      if (line === 1 && raw.startsWith("\uFEFF")) raw = raw.slice(1)
       if (raw.trim() === "") continue
       let value: unknown
       try {

@@ -34,6 +34,9 @@ export const defaults: FeaturizerConfig = {
   seed: 0,
 }
 
+/** The most of a message a featurizer reads: its cost per message is bounded by it. */
+const MAX_CHARS = 10_000_000
+
 /** Checks a config read from a model's metadata or given by a user; returns the problem, or undefined. */
 export const problem = (config: FeaturizerConfig): string | undefined => {
   if (typeof config !== "object" || config === null) {
@@ -64,8 +67,8 @@ export const problem = (config: FeaturizerConfig): string | undefined => {
     }
   }
   if (wordNgrams === 0 && charNgrams === null) return "a featurizer needs word or character n-grams"
-  if (!Number.isInteger(maxChars) || maxChars < 1)
-    return `maxChars must be a positive integer, got ${maxChars}`
+  if (!Number.isInteger(maxChars) || maxChars < 1 || maxChars > MAX_CHARS)
+    return `maxChars must be an integer from 1 to ${MAX_CHARS}, got ${maxChars}`
   if (!Array.isArray(headers) || headers.some((h) => typeof h !== "string")) {
     return "headers must be a list of header field names"
   }

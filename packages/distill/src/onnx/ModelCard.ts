@@ -75,8 +75,13 @@ export const fromMetadata = (
     }
     const labels = json(KEYS.labels)
     const featurizer = json(KEYS.featurizer)
-    if (!Array.isArray(labels) || labels.length < 2 || labels.some((l) => typeof l !== "string")) {
-      return `"${KEYS.labels}" must be a list of at least two label names`
+    if (
+      !Array.isArray(labels) ||
+      labels.length < 2 ||
+      labels.some((l) => typeof l !== "string") ||
+      new Set(labels).size !== labels.length
+    ) {
+      return `"${KEYS.labels}" must be a list of at least two different label names`
     }
     if (typeof featurizer !== "object" || featurizer === null)
       return `"${KEYS.featurizer}" must be a featurizer config`
