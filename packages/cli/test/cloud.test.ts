@@ -3,13 +3,13 @@
  * process), serving the real message-triage teacher that ships with
  * `@edgeline/cloud-server`.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import { mkdtemp, readFile } from "node:fs/promises"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { bin, edgeline } from "./support/edgeline.js"
+import { serving } from "./support/cloud.js"
+import { edgeline } from "./support/edgeline.js"
 
 let dir: string
 beforeAll(async () => {
@@ -20,30 +20,6 @@ const SPAM =
   "Subject: URGENT: claim your FREE prize now!!!\n\nClick here to claim your cash prize. Limited offer, act now!"
 const HAM =
   "Subject: Re: build failure on the nightly\n\nThanks, I reverted the change to the Makefile; the nightly build passes again."
-
-/** Starts `edgeline cloud serve …` and resolves with its first stdout line (the URL). */
-const serving = (args: ReadonlyArray<string>) => {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [
-    bin,
-    "cloud",
-    "serve",
-    ...args,
-  ])
-  let stdout = ""
-  let stderr = ""
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal })),
-  )
-  const url = new Promise<string>((resolve, reject) => {
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d
-      if (stdout.includes("\n")) resolve(stdout.split("\n")[0]!)
-    })
-    void exited.then(({ code }) => reject(new Error(`exited ${code} before serving: ${stderr}`)))
-  })
-  return { child, url, exited, output: () => ({ stdout, stderr }) }
-}
 
 describe("edgeline cloud serve", () => {
   it("prints its URL, serves /v1/models, and stops cleanly on SIGTERM", async () => {
