@@ -5,7 +5,10 @@
 //      cloud tier (packages/cloud-server/models/message-triage-teacher/);
 //   2. the cloud tier starts on loopback and labels the training and
 //      validation splits through its OpenAI-compatible API (soft labels from
-//      top_logprobs), cached by content hash;
+//      top_logprobs), cached by content hash. Here it runs the teacher in
+//      TypeScript, not onnxruntime: onnxruntime's float kernels differ by CPU
+//      (AVX2, AVX-512, NEON) in the last bits, and the labels must be the
+//      same on every machine for the student to come out byte for byte;
 //   3. the student learns the teacher's soft labels and is exported with its
 //      threshold and drift reference (packages/model-message-triage).
 //
@@ -16,8 +19,15 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
-import { CloudServer, TriageTeacher } from "@edgeline/cloud-server"
-import { Distillation, LabelJob, OpenAiTeacher, Presets, SpamAssassin } from "@edgeline/distill"
+import { CloudServer } from "@edgeline/cloud-server"
+import {
+  Classifier,
+  Distillation,
+  LabelJob,
+  OpenAiTeacher,
+  Presets,
+  SpamAssassin,
+} from "@edgeline/distill"
 
 const { values } = parseArgs({ options: { check: { type: "boolean" }, cache: { type: "string" } } })
 const root = new URL("../", import.meta.url)
@@ -25,9 +35,13 @@ const teacherDir = new URL("packages/cloud-server/models/message-triage-teacher/
 const studentDir = new URL("packages/model-message-triage/", root)
 const log = (message) => process.stderr.write(`[distill] ${message}\n`)
 const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex")
-const dataset = "SpamAssassin public corpus, -1 subsets (easy-ham-1, hard-ham-1, spam-1); every fifth message of each held out for validation"
+const dataset =
+  "SpamAssassin public corpus, -1 subsets (easy-ham-1, hard-ham-1, spam-1); every fifth message of each held out for validation"
 
-const [train, validation] = [await SpamAssassin.load("train"), await SpamAssassin.load("validation")]
+const [train, validation] = [
+  await SpamAssassin.load("train"),
+  await SpamAssassin.load("validation"),
+]
 log(`${train.length} training and ${validation.length} validation messages`)
 const onehot = (label) => SpamAssassin.labels.map((l) => (l === label ? 1 : 0))
 
@@ -38,16 +52,38 @@ const teacher = await Distillation.distillPromise({
   train: train.map((m) => ({ text: m.text, target: onehot(m.label) })),
   validation: validation.map((m) => ({ text: m.text, truth: m.label })),
   dataset,
-  onProgress: (p) => p.phase === "train" && log(`teacher epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`),
+  onProgress: (p) =>
+    p.phase === "train" && log(`teacher epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`),
 })
-log(`teacher: ${teacher.card.parameters} parameters, ${teacher.model.byteLength} bytes, validation accuracy ${teacher.evaluation.student.accuracy}`)
+log(
+  `teacher: ${teacher.card.parameters} parameters, ${teacher.model.byteLength} bytes, validation accuracy ${teacher.evaluation.student.accuracy}`,
+)
 
 log("2/3 labels: the cloud tier answers through its OpenAI-compatible API")
-const server = await CloudServer.start({ port: 0, models: [await TriageTeacher.classifier(teacher.model)] })
+const reference = await Classifier.load(teacher.model)
+const server = await CloudServer.start({
+  port: 0,
+  models: [
+    {
+      id: Presets.triageTeacher.name,
+      labels: reference.card.labels,
+      classify: (texts) => texts.map((t) => reference.classify(t)),
+    },
+  ],
+})
 const scratch = await mkdtemp(join(tmpdir(), "edgeline-distill-"))
-const labelled = new Map()
+// The teacher's id carries its hash: a --cache kept from another teacher's run is never read.
+const asked = {
+  id: `${Presets.triageTeacher.name}@${sha256(teacher.model).slice(0, 16)}`,
+  labels: SpamAssassin.labels,
+}
+let labelled
 try {
-  const openai = OpenAiTeacher.make({ baseUrl: `${server.url}/v1`, model: Presets.triageTeacher.name, labels: SpamAssassin.labels })
+  const openai = OpenAiTeacher.make({
+    baseUrl: `${server.url}/v1`,
+    model: Presets.triageTeacher.name,
+    ...asked,
+  })
   const cache = values.cache ?? join(scratch, "labels.jsonl")
   const summary = await LabelJob.runPromise({
     teacher: openai,
@@ -56,9 +92,14 @@ try {
     concurrency: 4,
     onProgress: (p) => p.done % 500 === 0 && log(`labelled ${p.done}/${p.total}`),
   })
-  if (summary.failed.length > 0) throw new Error(`${summary.failed.length} items could not be labelled: ${summary.failed[0].error}`)
-  for await (const entry of LabelJob.read(cache)) labelled.set(entry.id, entry.probabilities)
-  log(`labels: ${summary.labelled} asked, ${summary.cached} from the cache, ${summary.promptTokens} prompt tokens`)
+  if (summary.failed.length > 0)
+    throw new Error(
+      `${summary.failed.length} items could not be labelled: ${summary.failed[0].error}`,
+    )
+  labelled = await LabelJob.load(cache, asked)
+  log(
+    `labels: ${summary.labelled} asked, ${summary.cached} from the cache, ${summary.promptTokens} prompt tokens`,
+  )
 } finally {
   await server.close()
   await rm(scratch, { recursive: true, force: true })
@@ -66,9 +107,9 @@ try {
 
 log("3/3 student: learns the teacher's soft labels")
 const soft = (m) => {
-  const p = labelled.get(m.id)
-  if (p === undefined) throw new Error(`no label for ${m.id}`)
-  return p
+  const entry = labelled.get(LabelJob.keyOf(asked, m.text))
+  if (entry === undefined) throw new Error(`no label for ${m.id}`)
+  return entry.probabilities
 }
 const student = await Distillation.distillPromise({
   labels: SpamAssassin.labels,
@@ -77,7 +118,8 @@ const student = await Distillation.distillPromise({
   validation: validation.map((m) => ({ text: m.text, truth: m.label, teacher: soft(m) })),
   teacherName: `${Presets.triageTeacher.name} (reference cloud tier)`,
   dataset,
-  onProgress: (p) => p.phase === "train" && log(`student epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`),
+  onProgress: (p) =>
+    p.phase === "train" && log(`student epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`),
 })
 
 const outputs = [
@@ -90,13 +132,21 @@ if (values.check) {
     const committed = await readFile(o.path).catch(() => new Uint8Array())
     const equal = sha256(committed) === sha256(o.bytes)
     same &&= equal
-    log(`${o.name}: ${equal ? "identical to" : "DIFFERS from"} ${o.path.pathname} (sha256 ${sha256(o.bytes)})`)
+    log(
+      `${o.name}: ${equal ? "identical to" : "DIFFERS from"} ${o.path.pathname} (sha256 ${sha256(o.bytes)})`,
+    )
   }
   process.exitCode = same ? 0 : 1
 } else {
-  await Distillation.write(teacherDir.pathname, teacher, { title: "Reference teacher: message triage" })
+  await Distillation.write(teacherDir.pathname, teacher, {
+    title: "Reference teacher: message triage",
+  })
   await Distillation.write(studentDir.pathname, student)
-  const card = { sha256: sha256(student.model), bytes: student.model.byteLength, threshold: student.card.threshold }
+  const card = {
+    sha256: sha256(student.model),
+    bytes: student.model.byteLength,
+    threshold: student.card.threshold,
+  }
   await writeFile(
     new URL("index.js", studentDir),
     `/**
@@ -122,7 +172,8 @@ export const labels = ["ham", "spam"]
 export const threshold = ${card.threshold}
 `,
   )
-  for (const o of outputs) log(`wrote ${o.path.pathname} (${o.bytes.byteLength} bytes, sha256 ${sha256(o.bytes)})`)
+  for (const o of outputs)
+    log(`wrote ${o.path.pathname} (${o.bytes.byteLength} bytes, sha256 ${sha256(o.bytes)})`)
 }
 const e = student.evaluation
 log(

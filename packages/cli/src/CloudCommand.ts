@@ -34,27 +34,33 @@ export const serve = async (
   flags: Flags,
   onListening: (url: string) => Promise<void>,
 ): Promise<void> => {
-  const server = await CloudServer.start({
-    models: await models(),
-    port: flags.port,
-    host: flags.host,
-    apiKeys: flags.apiKeys,
-    maxConcurrent: flags.maxConcurrent,
-    maxBodyBytes: flags.maxBodyBytes,
-    requestLog: flags.requestLog === undefined ? undefined : { file: flags.requestLog },
-  })
+  const served = await models()
   try {
-    await onListening(server.url)
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off("SIGINT", stop)
-        process.off("SIGTERM", stop)
-        resolve()
-      }
-      process.on("SIGINT", stop)
-      process.on("SIGTERM", stop)
+    const server = await CloudServer.start({
+      models: served,
+      port: flags.port,
+      host: flags.host,
+      apiKeys: flags.apiKeys,
+      maxConcurrent: flags.maxConcurrent,
+      maxBodyBytes: flags.maxBodyBytes,
+      requestLog: flags.requestLog === undefined ? undefined : { file: flags.requestLog },
     })
+    try {
+      await onListening(server.url)
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off("SIGINT", stop)
+          process.off("SIGTERM", stop)
+          resolve()
+        }
+        process.on("SIGINT", stop)
+        process.on("SIGTERM", stop)
+      })
+    } finally {
+      await server.close()
+    }
   } finally {
-    await server.close()
+    // The server does not own its models: their onnxruntime sessions are freed here.
+    for (const model of served) await model.close?.()
   }
 }

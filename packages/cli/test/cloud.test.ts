@@ -7,13 +7,26 @@ import { mkdtemp, readFile } from "node:fs/promises"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { beforeAll, describe, expect, it } from "vitest"
-import { serving } from "./support/cloud.js"
+import { afterEach, beforeAll, describe, expect, it } from "vitest"
+import { type Serving, serving } from "./support/cloud.js"
 import { edgeline } from "./support/edgeline.js"
 
 let dir: string
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "edgeline-cloud-"))
+})
+/** Servers a failed test left running are stopped, not left behind. */
+const running = new Set<Serving>()
+const serve = (args: ReadonlyArray<string>): Serving => {
+  const server = serving(args)
+  running.add(server)
+  return server
+}
+afterEach(() => {
+  for (const { child } of running) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+  }
+  running.clear()
 })
 
 const SPAM =
@@ -23,7 +36,7 @@ const HAM =
 
 describe("edgeline cloud serve", () => {
   it("prints its URL, serves /v1/models, and stops cleanly on SIGTERM", async () => {
-    const server = serving([])
+    const server = serve([])
     const url = await server.url
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     const body = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> }
@@ -42,7 +55,7 @@ describe("edgeline cloud serve", () => {
     const port = (blocker.address() as { port: number }).port
     await new Promise((resolve) => blocker.close(resolve))
     const log = join(dir, "requests.jsonl")
-    const server = serving([
+    const server = serve([
       "--port",
       String(port),
       "--host",

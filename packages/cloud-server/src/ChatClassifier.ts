@@ -34,4 +34,10 @@ export interface ChatClassifier {
   readonly classify: (
     texts: ReadonlyArray<string>,
   ) => Promise<ReadonlyArray<ArrayLike<number>>> | ReadonlyArray<ArrayLike<number>>
+  /**
+   * Frees what the model holds (an onnxruntime session, say). The server
+   * does not own its models and never calls it: whoever made the model
+   * closes it after `server.close()`.
+   */
+  readonly close?: (() => Promise<void> | void) | undefined
 }

@@ -20,7 +20,7 @@ export interface TriageTeacher extends ChatClassifier {
   readonly parameters: number
   /** Validation accuracy against ground truth, from the model's card. */
   readonly accuracy: number | undefined
-  /** Frees the onnxruntime session. */
+  /** Frees the onnxruntime session; classify fails after it. */
   readonly close: () => Promise<void>
 }
 

@@ -60,9 +60,8 @@ describe("start and close", () => {
       body: JSON.stringify({ model: "gated", messages: [{ role: "user", content: "hi" }] }),
     })
     await entered()
-    const started = performance.now()
+    // The request is held until release(), below: a close that waited for it would never return.
     await server.close()
-    expect(performance.now() - started).toBeLessThan(1000)
     const response = await pending
     expect(response.status).toBe(503)
     expect((await response.json()).error).toEqual({

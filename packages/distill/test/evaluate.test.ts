@@ -79,17 +79,18 @@ describe("Evaluation.evaluate on five hand-checked messages", () => {
     expect(e.thresholds).toBe(6)
     expect(e.curve).toEqual([
       { threshold: 0.6, escalated: 0, accuracy: 0.6, agreement: 0.8 },
-      { threshold: 0.7, escalated: 0.2, accuracy: 0.6, agreement: 0.8 },
-      { threshold: 0.8, escalated: 0.4, accuracy: 0.8, agreement: 1 },
-      { threshold: 0.9, escalated: 0.6, accuracy: 0.8, agreement: 1 },
-      { threshold: 0.95, escalated: 0.8, accuracy: 0.8, agreement: 1 },
+      // Each threshold sits midway between two neighbouring confidences.
+      { threshold: 0.6 + (0.7 - 0.6) / 2, escalated: 0.2, accuracy: 0.6, agreement: 0.8 },
+      { threshold: 0.75, escalated: 0.4, accuracy: 0.8, agreement: 1 },
+      { threshold: 0.8 + (0.9 - 0.8) / 2, escalated: 0.6, accuracy: 0.8, agreement: 1 },
+      { threshold: 0.925, escalated: 0.8, accuracy: 0.8, agreement: 1 },
       { threshold: 1, escalated: 1, accuracy: 0.8, agreement: 1 },
     ])
   })
 
   it("by default the target is the teacher's accuracy less 0.5 points, and says so", () => {
     const chosen = report.escalation!.chosen
-    expect(chosen).toMatchObject({ threshold: 0.8, escalated: 0.4, accuracy: 0.8, reached: true })
+    expect(chosen).toMatchObject({ threshold: 0.75, escalated: 0.4, accuracy: 0.8, reached: true })
     expect(chosen.target).toMatchObject({
       kind: "cascadeAccuracy",
       value: 0.8 - Evaluation.DEFAULT_MARGIN,
@@ -107,12 +108,12 @@ describe("choosing the threshold", () => {
 
   it("takes the fewest escalations that reach a cascade accuracy", () => {
     expect(choose({ cascadeAccuracy: 0.6 })).toMatchObject({ threshold: 0.6, escalated: 0 })
-    expect(choose({ cascadeAccuracy: 0.7 })).toMatchObject({ threshold: 0.8, escalated: 0.4 })
+    expect(choose({ cascadeAccuracy: 0.7 })).toMatchObject({ threshold: 0.75, escalated: 0.4 })
   })
 
   it("takes the best one, marked not reached, when no threshold reaches the target", () => {
     const chosen = choose({ cascadeAccuracy: 0.9 })
-    expect(chosen).toMatchObject({ threshold: 0.8, accuracy: 0.8, reached: false })
+    expect(chosen).toMatchObject({ threshold: 0.75, accuracy: 0.8, reached: false })
     expect(chosen.target).toMatchObject({ kind: "cascadeAccuracy", value: 0.9, defaulted: false })
   })
 
@@ -122,8 +123,8 @@ describe("choosing the threshold", () => {
       escalated: 0,
       reached: true,
     })
-    expect(choose({ maxEscalated: 0.5 })).toMatchObject({ threshold: 0.8, escalated: 0.4 })
-    expect(choose({ maxEscalated: 1 })).toMatchObject({ threshold: 0.8, escalated: 0.4 })
+    expect(choose({ maxEscalated: 0.5 })).toMatchObject({ threshold: 0.75, escalated: 0.4 })
+    expect(choose({ maxEscalated: 1 })).toMatchObject({ threshold: 0.75, escalated: 0.4 })
     expect(choose({ maxEscalated: 0.5 }).target.description).toContain("at most 50.00% escalated")
   })
 
@@ -136,9 +137,9 @@ describe("choosing the threshold", () => {
       ],
     })
     const curve = report.escalation!.curve
-    expect(curve.map((p) => p.threshold)).toEqual([0.6, 1, 1 + Number.EPSILON])
+    expect(curve.map((p) => p.threshold)).toEqual([0.6, 0.8, 1 + Number.EPSILON])
     expect(curve.at(-1)!.escalated).toBe(1)
-    expect(report.escalation!.chosen).toMatchObject({ threshold: 1, escalated: 0.5, accuracy: 1 })
+    expect(report.escalation!.chosen).toMatchObject({ threshold: 0.8, escalated: 0.5, accuracy: 1 })
   })
 })
 
@@ -170,7 +171,7 @@ describe("what is missing", () => {
     const chosen = report.escalation!.chosen
     expect(chosen.target).toMatchObject({ metric: "agreement", value: 0.995, defaulted: true })
     // The only disagreement (confidence 0.7) is escalated at 0.8.
-    expect(chosen).toMatchObject({ threshold: 0.8, escalated: 0.4, agreement: 1 })
+    expect(chosen).toMatchObject({ threshold: 0.75, escalated: 0.4, agreement: 1 })
   })
 
   it("with truth on some items, accuracies count only those", () => {

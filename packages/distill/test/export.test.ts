@@ -94,4 +94,22 @@ describe("OnnxImport", () => {
     expect(ModelCard.fromMetadata([])).toMatch(/not exported by @edgeline\/distill/)
     expect(typeof OnnxImport.card(foreign)).toBe("object")
   })
+
+  it("refuses weights that disagree with the card or are not finite, rather than read out of bounds", () => {
+    // 4 rows for a featurizer of 4096 buckets: a bucket past row 3 would read nothing.
+    const tooFew = OnnxExport.encode(Network.zeros({ inputs: 4, hidden: 0, outputs: 2 }), card)
+    expect(OnnxImport.decode(tooFew)).toBe(
+      "the model's weights do not fit: embedding rows (the featurizer's buckets): 4, expected 4096",
+    )
+    // Three outputs for two labels.
+    const wide = OnnxExport.encode(Network.zeros({ inputs: 4096, hidden: 0, outputs: 3 }), card)
+    expect(OnnxImport.decode(wide)).toMatch(/embedding width: 3, expected 2/)
+    const nan = Network.zeros({ inputs: 4096, hidden: 8, outputs: 2 })
+    nan.output[5] = Number.NaN
+    expect(OnnxImport.decode(OnnxExport.encode(nan, card))).toMatch(/not a finite number/)
+    const fine = OnnxImport.decode(
+      OnnxExport.encode(Network.zeros({ inputs: 4096, hidden: 8, outputs: 2 }), card),
+    )
+    expect(typeof fine).toBe("object")
+  })
 })

@@ -83,6 +83,40 @@ describe("Featurizer", () => {
     expect(Array.from(inSubject.indices)).not.toEqual(Array.from(inBody.indices))
   })
 
+  it("reads plain text that only looks like a header as body: its words are kept", async () => {
+    const f = await Featurizer.create({ ...FeaturizerConfig.defaults, charNgrams: null })
+    const plain = f.featurize("plain words here")
+    for (const text of [
+      "Note: call me about the free prize",
+      "From the desk of the director: claim your prize",
+      "Note: call me\nabout the free prize, it is not a header",
+      "Note: call me\nabout the prize\n\nand the rest",
+    ]) {
+      // As a header its only field ("note") is not kept: nothing would be left.
+      expect(f.featurize(text).indices.length).toBeGreaterThan(plain.indices.length)
+    }
+    // A real header block is still read as one: a dropped field adds nothing.
+    const mailLike = "X-Mailer: Mass\nX-Other: more\n\nbody"
+    expect(Array.from(f.featurize(mailLike).indices)).toEqual(
+      Array.from(f.featurize("X-Mailer: Other\nX-Other: less\n\nbody").indices),
+    )
+  })
+
+  it("bounds the header too: megabytes with no blank line, or one field folded over megabytes", async () => {
+    const f = await Featurizer.create({ ...FeaturizerConfig.defaults, charNgrams: null })
+    const { maxChars } = FeaturizerConfig.defaults
+    // No blank line in the first 64 KB: not a mail, read as body (and only its head).
+    const noBlank = `Subject: a\nFrom: b\n${"X-Junk: word\n".repeat(500_000)}`
+    expect(Array.from(f.featurize(noBlank).indices)).toEqual(
+      Array.from(f.featurize(noBlank.slice(0, maxChars)).indices),
+    )
+    // A folded subject is read up to maxChars.
+    const folded = (lines: number) => `Subject: hello\n${" there\n".repeat(lines)}From: x\n\nbody`
+    expect(Array.from(f.featurize(folded(3_000)).indices)).toEqual(
+      Array.from(f.featurize(folded(6_000)).indices),
+    )
+  })
+
   it("reads only the head of a long body, so the cost does not grow with the message", async () => {
     const f = await Featurizer.create()
     const head = `Subject: hi\n\n${"word ".repeat(600)}`
@@ -110,6 +144,11 @@ describe("Featurizer", () => {
       { ...FeaturizerConfig.defaults, charNgrams: [5, 3] as const },
       { ...FeaturizerConfig.defaults, wordNgrams: 0, charNgrams: null },
       { ...FeaturizerConfig.defaults, version: 2 as 1 },
+      // As a model's metadata or a JS caller might give them.
+      { ...FeaturizerConfig.defaults, charNgrams: 3 as unknown as [number, number] },
+      { ...FeaturizerConfig.defaults, charNgrams: undefined as unknown as null },
+      null as unknown as FeaturizerConfig.FeaturizerConfig,
+      "hashed-ngrams" as unknown as FeaturizerConfig.FeaturizerConfig,
     ]
     for (const config of bad) {
       const error = await Effect.runPromise(Effect.flip(Featurizer.make(config)))

@@ -18,19 +18,20 @@ describe("TextRecords.read", () => {
       [
         '{"id": "a", "text": "hello", "label": "ham", "extra": 1}',
         "",
-        '{"id": 7, "text": "win $$$", "soft_labels": {"ham": 0.2, "spam": 0.6}}',
+        '{"id": 7, "text": "win $$$", "soft_labels": {"ham": 0.252, "spam": 0.75}}',
         '{"text": "no id"}\r',
       ].join("\n"),
     )
     const records = await TextRecords.readAll(path, { labels })
     expect(records).toEqual([
       { id: "a", text: "hello", label: "ham" },
-      { id: "7", text: "win $$$", softLabels: { ham: 0.2, spam: 0.6 } },
+      { id: "7", text: "win $$$", softLabels: { ham: 0.252, spam: 0.75 } },
       { text: "no id" },
     ])
     const soft = TextRecords.softVector(records[1]!, labels)!
-    expect(soft[0]).toBeCloseTo(0.25, 12)
-    expect(soft[1]).toBeCloseTo(0.75, 12)
+    // Rounded figures from another tool are taken, rescaled to sum to 1.
+    expect(soft[0]).toBeCloseTo(0.252 / 1.002, 12)
+    expect(soft[1]).toBeCloseTo(0.75 / 1.002, 12)
   })
 
   it("names the file, the line and the problem for a bad line", async () => {
@@ -40,6 +41,14 @@ describe("TextRecords.read", () => {
       ['["text"]', /:1: not a JSON object/],
       ['{"text": "x", "label": "eggs"}', /:1: "label" must be one of "ham", "spam", got "eggs"/],
       ['{"text": "x", "soft_labels": {"spam": 2}}', /"soft_labels"."spam" must be a probability/],
+      [
+        '{"text": "x", "soft_labels": {"spam": 0.9}}',
+        /:1: "soft_labels" needs a probability for every label: "ham" missing/,
+      ],
+      [
+        '{"text": "x", "soft_labels": {"ham": 0.2, "spam": 0.6}}',
+        /:1: "soft_labels" must sum to 1, got 0.8/,
+      ],
     ]
     for (const [text, message] of cases) {
       const error = await TextRecords.readAll(await file(text), { labels }).catch((e: unknown) => e)

@@ -75,7 +75,7 @@ describe("Report.html", () => {
       expect(plot.title).toBe(plot.label)
     }
     expect(plots[0]!.label).toContain("ECE 19.00%")
-    expect(plots[1]!.label).toContain("the chosen threshold 0.8000 escalates 40.00%")
+    expect(plots[1]!.label).toContain("the chosen threshold 0.7500 escalates 40.00%")
     expect(plots[2]!.label).toContain("3 of 5 items on the diagonal")
   })
 

@@ -54,6 +54,14 @@ describe("Teacher.make", () => {
     expect(sumOff.usage).toEqual({ promptTokens: 3, completionTokens: 1 })
   })
 
+  it("an answer a rounding away from a distribution is taken, clamped and rescaled to sum to 1", async () => {
+    const teacher = Teacher.make({ id: "r", labels, label: () => answer([1.0000004, 0.0000002]) })
+    const a = await Teacher.labelPromise(teacher, "x")
+    expect(a.probabilities.every((p) => p >= 0 && p <= 1)).toBe(true)
+    expect(a.probabilities[0]! + a.probabilities[1]!).toBeCloseTo(1, 15)
+    expect(a.probabilities[1]).toBeCloseTo(0.0000002, 12)
+  })
+
   it("a thrown teacher error keeps its kind; anything else thrown is a retryable request error", async () => {
     const refusing = Teacher.make({
       id: "r",

@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import type { SparseFeatures } from "../src/features/index.js"
+import * as DistillationLoss from "../src/student/DistillationLoss.js"
 import * as Network from "../src/student/Network.js"
 import * as Trainer from "../src/student/Trainer.js"
 import { TrainingError } from "../src/student/TrainingError.js"
@@ -112,4 +113,96 @@ describe("Trainer errors", () => {
     expect(outside).toBeInstanceOf(TrainingError)
     expect(outside.message).toMatch(/feature 8 outside 0..7/)
   })
+})
+
+describe("Trainer options", () => {
+  const shape = { inputs: 8, hidden: 0, outputs: 2 }
+  const examples = [{ features: features([1, 1]), target: [1, 0] }]
+  it.each([
+    [{ epochs: 0 }, /epochs must be a whole number ≥ 1, got 0/],
+    [{ epochs: 2.5 }, /epochs must be a whole number/],
+    [{ batchSize: 0 }, /batchSize must be a whole number ≥ 1/],
+    [{ batchSize: Number.NaN }, /batchSize must be a whole number/],
+    [{ learningRate: -1 }, /learningRate must be a number > 0/],
+    [{ temperature: 0 }, /temperature must be a number > 0, got 0/],
+    [{ temperature: Number.POSITIVE_INFINITY }, /temperature must be a number > 0/],
+    [{ weightDecay: -0.1 }, /weightDecay must be a number ≥ 0/],
+    [{ seed: 1.5 }, /seed must be a whole number/],
+    [{ classWeights: [1] }, /classWeights has 1 weights for 2 classes/],
+    [{ classWeights: [1, Number.NaN] }, /classWeights must be finite/],
+    [{ classWeights: [0, 0] }, /not all 0/],
+    [{ classWeights: "inverse" as "balanced" }, /classWeights must be "balanced", "none"/],
+    [{ shape: { inputs: 8, hidden: -1, outputs: 2 } }, /shape must have/],
+    [{ shape: { inputs: 8, hidden: 0, outputs: 1 } }, /shape must have/],
+  ])("refuses %j with a TrainingError that says what is wrong", async (bad, says) => {
+    const error = await Effect.runPromise(
+      Effect.flip(Trainer.train(examples, { shape, ...(bad as Partial<Trainer.Options>) })),
+    )
+    expect(error).toBeInstanceOf(TrainingError)
+    expect(error.message).toMatch(says)
+  })
+})
+
+describe("DistillationLoss", () => {
+  // A small MLP with every parameter away from zero, and a sparse input that repeats nothing.
+  const shape = { inputs: 6, hidden: 4, outputs: 3 }
+  const network = Network.zeros(shape)
+  const fill = (a: Float32Array, k: number) => {
+    for (let i = 0; i < a.length; i++) a[i] = Math.sin(1.7 * i + k) * 0.8
+  }
+  fill(network.embedding, 1)
+  fill(network.hiddenBias, 2)
+  fill(network.output, 3)
+  fill(network.outputBias, 4)
+  const x = features([1, 0.6], [3, -0.5], [4, 0.62])
+
+  for (const [temperature, weight] of [
+    [1, 1],
+    [2.5, 1],
+    [3, 0.4],
+  ] as const) {
+    it(`has the gradient of its loss (T=${temperature}, class weight ${weight}), by finite differences`, () => {
+      const soft = DistillationLoss.soften([0.2, 0.7, 0.1], temperature)
+      const grads = DistillationLoss.gradientsFor(network)
+      const rows: Array<number> = []
+      const value = DistillationLoss.accumulate(
+        network,
+        x,
+        soft,
+        weight,
+        temperature,
+        1,
+        grads,
+        new Float64Array(shape.hidden),
+        (row) => rows.push(row),
+      )
+      expect(value).toBeCloseTo(DistillationLoss.loss(network, x, soft, weight, temperature), 10)
+      expect(rows).toEqual([1, 3, 4])
+      const h = 1e-3
+      const parts = [
+        [network.embedding, grads.embedding],
+        [network.hiddenBias, grads.hiddenBias],
+        [network.output, grads.output],
+        [network.outputBias, grads.outputBias],
+      ] as const
+      let checked = 0
+      for (const [weights, grad] of parts) {
+        for (let i = 0; i < weights.length; i++) {
+          const w = weights[i]!
+          weights[i] = w + h
+          const up = DistillationLoss.loss(network, x, soft, weight, temperature)
+          weights[i] = w - h
+          const down = DistillationLoss.loss(network, x, soft, weight, temperature)
+          weights[i] = w
+          // Float32 weights: the step is exact to ~1e-7 of it, the difference to ~1e-4.
+          expect(grad[i]!).toBeCloseTo((up - down) / (2 * h), 3)
+          checked++
+        }
+      }
+      expect(checked).toBe(6 * 4 + 4 + 4 * 3 + 3)
+      // Rows of buckets absent from the input get nothing.
+      for (const row of [0, 2, 5])
+        for (let j = 0; j < 4; j++) expect(grads.embedding[row * 4 + j]).toBe(0)
+    })
+  }
 })

@@ -18,6 +18,13 @@ export const NODE_PACKAGES = [
   "@edgeline/cli",
 ]
 
+/** What the distillation app installs from us: the trainer, the cloud tier and the shipped student. */
+export const DISTILL_PACKAGES = [
+  "@edgeline/distill",
+  "@edgeline/cloud-server",
+  "@edgeline/model-message-triage",
+]
+
 /** The effect range our packages ask of their users (core's peer range). */
 export const effectRange = async (): Promise<string> =>
   JSON.parse(await readFile(join(root, "packages/core/package.json"), "utf8")).peerDependencies
@@ -63,6 +70,35 @@ export const makeNodeApp = async (
     },
   })
   const template = new URL("../fixtures/node-app/", import.meta.url)
+  await cp(new URL("src/", template), join(app, "src"), { recursive: true })
+  await cp(new URL("tsconfig.json", template), join(app, "tsconfig.json"))
+}
+
+const manifestOf = async (dir: string): Promise<Record<string, any>> =>
+  JSON.parse(await readFile(join(root, "packages", dir, "package.json"), "utf8"))
+
+/**
+ * The distillation app: fixtures/distill-app (its scripts and tsconfig)
+ * depending on DISTILL_PACKAGES, plus what a user of them adds: the official
+ * `openai` client and `onnxruntime-node`, at the versions the cloud server
+ * uses and tests with (so the app has one onnxruntime-node, not two).
+ */
+export const makeDistillApp = async (
+  app: string,
+  tarballs: ReadonlyArray<Tarball>,
+  layout: Layout,
+): Promise<void> => {
+  const cloudServer = await manifestOf("cloud-server")
+  await writeManifest(app, tarballs, layout, {
+    dependencies: {
+      effect: await effectRange(),
+      "@types/node": "^20",
+      openai: cloudServer.devDependencies.openai,
+      "onnxruntime-node": cloudServer.dependencies["onnxruntime-node"],
+      ...specs(tarballs, DISTILL_PACKAGES),
+    },
+  })
+  const template = new URL("../fixtures/distill-app/", import.meta.url)
   await cp(new URL("src/", template), join(app, "src"), { recursive: true })
   await cp(new URL("tsconfig.json", template), join(app, "tsconfig.json"))
 }

@@ -11,6 +11,7 @@
  */
 import { once } from "node:events"
 import { createWriteStream } from "node:fs"
+import { rename, rm } from "node:fs/promises"
 import * as LabelJob from "../label/LabelJob.js"
 import { DataError } from "./DataError.js"
 import * as TextRecords from "./TextRecords.js"
@@ -20,7 +21,7 @@ export interface Summary {
   readonly written: number
   /** Records of the dataset the cache had no answer for. */
   readonly unlabelled: number
-  /** Records whose text differs from what the teacher was asked (the cache key does not match). */
+  /** Records whose id the cache knows but whose text differs from what the teacher was asked. */
   readonly changed: number
 }
 
@@ -30,12 +31,50 @@ export interface Options {
   /** The labelling cache `LabelJob` wrote. */
   readonly cache: string
   readonly out: string
+  /**
+   * Whose answers to take, when the cache holds several teachers' (by
+   * default the only teacher in it).
+   */
+  readonly teacher?: string | undefined
 }
 
-export const write = async ({ data, cache, out }: Options): Promise<Summary> => {
-  const byId = new Map<string, LabelJob.Entry>()
-  for await (const entry of LabelJob.read(cache)) byId.set(entry.id, entry)
-  const output = createWriteStream(out)
+type Teacher = { readonly id: string; readonly labels: ReadonlyArray<string> }
+
+/** The teacher whose answers the set takes, and its answers by cache key. */
+const answersOf = async (cache: string, wanted: string | undefined) => {
+  const teachers = new Map<string, Teacher>()
+  for await (const entry of LabelJob.read(cache)) {
+    const name = `${entry.teacher} ${JSON.stringify(entry.labels)}`
+    if (!teachers.has(name)) teachers.set(name, { id: entry.teacher, labels: entry.labels })
+  }
+  const candidates = [...teachers.values()].filter((t) => wanted === undefined || t.id === wanted)
+  if (candidates.length !== 1) {
+    const held = [...teachers.values()].map((t) => t.id).join(", ") || "none"
+    throw new DataError({
+      path: cache,
+      line: 0,
+      message:
+        candidates.length === 0
+          ? `${cache} holds no answers${wanted === undefined ? "" : ` of teacher "${wanted}"`} (teachers in it: ${held})`
+          : `${cache} holds answers of several teachers (${held}): say which one to take`,
+    })
+  }
+  const teacher = candidates[0]!
+  return { teacher, byKey: await LabelJob.load(cache, teacher) }
+}
+
+/**
+ * Joins `data` with the answers in `cache` by content (the cache key of
+ * each record's text), so an edited text is never paired with the answer
+ * to its old version. Writes `out` whole or not at all: a failed run leaves
+ * any earlier file in place.
+ */
+export const write = async ({ data, cache, out, teacher: wanted }: Options): Promise<Summary> => {
+  const { teacher, byKey } = await answersOf(cache, wanted)
+  const knownIds = new Set<string>()
+  for (const entry of byKey.values()) knownIds.add(entry.id)
+  const partial = `${out}.partial-${process.pid}`
+  const output = createWriteStream(partial)
   const failed = new Promise<never>((_, reject) =>
     output.once("error", (e) =>
       reject(new DataError({ path: out, line: 0, message: `cannot write ${out}: ${e.message}` })),
@@ -49,13 +88,10 @@ export const write = async ({ data, cache, out }: Options): Promise<Summary> => 
     for await (const record of TextRecords.read(data)) {
       line++
       const id = record.id ?? String(line)
-      const entry = byId.get(id)
+      const entry = byKey.get(LabelJob.keyOf(teacher, record.text))
       if (entry === undefined) {
-        unlabelled++
-        continue
-      }
-      if (LabelJob.keyOf({ id: entry.teacher, labels: entry.labels }, record.text) !== entry.key) {
-        changed++
+        if (knownIds.has(id)) changed++
+        else unlabelled++
         continue
       }
       const soft = Object.fromEntries(entry.labels.map((l, k) => [l, entry.probabilities[k]!]))
@@ -72,6 +108,15 @@ export const write = async ({ data, cache, out }: Options): Promise<Summary> => 
     output.end()
     await once(output, "finish")
   }
-  await Promise.race([work(), failed])
+  try {
+    await Promise.race([work(), failed])
+    await rename(partial, out).catch((e: Error) => {
+      throw new DataError({ path: out, line: 0, message: `cannot write ${out}: ${e.message}` })
+    })
+  } catch (e) {
+    output.destroy()
+    await rm(partial, { force: true })
+    throw e
+  }
   return { written, unlabelled, changed }
 }

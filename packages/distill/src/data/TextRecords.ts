@@ -24,6 +24,9 @@ export interface ReadOptions {
   readonly requireLabel?: boolean
 }
 
+/** How far soft labels may sum from 1 (rounded figures written by other tools). */
+const SOFT_LABEL_TOLERANCE = 0.01
+
 /** Checks one parsed line; returns the record or the problem. */
 export const check = (value: unknown, options: ReadOptions = {}): TextRecord | string => {
   if (typeof value !== "object" || value === null || Array.isArray(value))
@@ -50,6 +53,14 @@ export const check = (value: unknown, options: ReadOptions = {}): TextRecord | s
         return `"soft_labels"."${name}" must be a probability from 0 to 1, got ${JSON.stringify(p)}`
       if (options.labels !== undefined && !options.labels.includes(name))
         return `"soft_labels" has "${name}", which is not one of the labels`
+    }
+    if (options.labels !== undefined) {
+      // A missing label would silently become 0, and the rest be rescaled to 1.
+      const missing = options.labels.filter((l) => !Object.hasOwn(soft, l))
+      if (missing.length > 0)
+        return `"soft_labels" needs a probability for every label: "${missing.join('", "')}" missing`
+      const sum = Object.values(soft).reduce((a: number, p) => a + (p as number), 0)
+      if (Math.abs(sum - 1) > SOFT_LABEL_TOLERANCE) return `"soft_labels" must sum to 1, got ${sum}`
     }
   }
   return {

@@ -165,10 +165,18 @@ export const escalation = (input: CascadeInput): Escalation => {
     agreement: (k + studentAgrees[size]! - studentAgrees[k]!) / size,
   })
 
+  // A threshold escalates what lies below it. Between two neighbouring
+  // confidences it sits midway, not on the next one: an input on the device
+  // a hair under a validation item's confidence is treated as that item was.
+  const between = (low: number, high: number) => {
+    const middle = low + (high - low) / 2
+    return middle > low ? middle : high
+  }
   const points: Array<EscalationPoint> = [point(confidence[order[0]!]!, 0)]
   for (let k = 1; k < size; k++) {
     const c = confidence[order[k]!]!
-    if (c !== confidence[order[k - 1]!]) points.push(point(c, k))
+    const previous = confidence[order[k - 1]!]!
+    if (c !== previous) points.push(point(between(previous, c), k))
   }
   // Escalating everything needs a threshold above every confidence; 1 is the
   // plainest unless some confidence is 1 itself.

@@ -92,6 +92,9 @@ const featurizeWith = (h32: Hash, config: FeaturizerConfig) => {
     return known
   }
   return (text: string): SparseFeatures => {
+    // A call that threw half-way (a hostile text, say) left its counts behind.
+    for (const bucket of seen) counts[bucket] = 0
+    seen.length = 0
     const bump = (bucket: number, times: number) => {
       if (counts[bucket] === 0) seen.push(bucket)
       counts[bucket]! += times

@@ -36,6 +36,9 @@ export const defaults: FeaturizerConfig = {
 
 /** Checks a config read from a model's metadata or given by a user; returns the problem, or undefined. */
 export const problem = (config: FeaturizerConfig): string | undefined => {
+  if (typeof config !== "object" || config === null) {
+    return `a featurizer config must be an object, got ${config === null ? "null" : typeof config}`
+  }
   if (config.kind !== "hashed-ngrams" || config.version !== 1) {
     return `unknown featurizer ${JSON.stringify(config.kind)} version ${String(config.version)}: this build reads "hashed-ngrams" version 1`
   }
@@ -52,6 +55,9 @@ export const problem = (config: FeaturizerConfig): string | undefined => {
     return `wordNgrams must be an integer from 0 to 4, got ${wordNgrams}`
   }
   if (charNgrams !== null) {
+    if (!Array.isArray(charNgrams) || charNgrams.length !== 2) {
+      return `charNgrams must be [min, max] or null, got ${JSON.stringify(charNgrams)}`
+    }
     const [min, max] = charNgrams
     if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max < min || max > 8) {
       return `charNgrams must be [min, max] with 1 ≤ min ≤ max ≤ 8, got ${JSON.stringify(charNgrams)}`

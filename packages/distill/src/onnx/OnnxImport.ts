@@ -60,5 +60,30 @@ export const decode = (bytes: Uint8Array): Imported | string => {
     output: floatsOf(byName.get("output_weights")),
     outputBias: floatsOf(byName.get("output_bias")),
   }
-  return { card, network }
+  const bad = shapeProblem(network, dims, card)
+  return bad === undefined ? { card, network } : `the model's weights do not fit: ${bad}`
+}
+
+/** Weights that disagree with each other or with the card would read out of bounds or give NaN. */
+const shapeProblem = (
+  network: Network,
+  dims: ReadonlyArray<number>,
+  card: ModelCard,
+): string | undefined => {
+  const { shape, embedding, output, outputBias } = network
+  const width = shape.hidden > 0 ? shape.hidden : shape.outputs
+  const expected: ReadonlyArray<readonly [string, number, number]> = [
+    ["embedding rows (the featurizer's buckets)", dims[0]!, card.featurizer.buckets],
+    ["embedding width", dims[1]!, width],
+    ["embedding values", embedding.length, shape.inputs * width],
+    ["output weights", output.length, shape.hidden * shape.outputs],
+    ["output biases", outputBias.length, shape.outputs],
+  ]
+  for (const [what, got, want] of expected) {
+    if (got !== want) return `${what}: ${got}, expected ${want}`
+  }
+  for (const values of [embedding, network.hiddenBias, output, outputBias]) {
+    if (!values.every(Number.isFinite)) return "a weight is not a finite number"
+  }
+  return undefined
 }

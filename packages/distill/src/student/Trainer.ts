@@ -1,21 +1,20 @@
 /**
  * Trains a {@link Network} on soft labels in TypeScript: typed arrays,
- * shuffled mini-batches, Adam, a distillation loss with a temperature, and
- * class weights.
- *
- * The loss is T² · cross-entropy between the teacher's distribution and the
- * student's, both softened by the temperature T (Hinton et al., 2015); with
- * one-hot targets and T = 1 it is plain cross-entropy, which is how the
- * reference teacher itself is trained from ground truth.
+ * shuffled mini-batches, Adam, a distillation loss with a temperature
+ * (DistillationLoss.ts), and class weights.
  *
  * Embedding rows take lazy Adam steps: only the rows of buckets present in
- * the batch move, so a step costs the batch's features, not the table.
+ * the batch move, so a step costs the batch's features, not the table. Each
+ * row counts its own steps for Adam's bias correction, so a rare feature's
+ * first step is as large as a common one's. Rows of buckets never seen stay
+ * at zero, so a feature unseen in training adds nothing on the device.
  * Everything random comes from Effect's seeded `Random`, so a seed fixes
  * the result bit for bit.
  */
 import { Effect, Random } from "effect"
 import type { SparseFeatures } from "../features/Featurizer.js"
-import { forward, type Network, rowWidth, type Shape, softmax, zeros } from "./Network.js"
+import { accumulate, gradientsFor, soften } from "./DistillationLoss.js"
+import { type Network, rowWidth, type Shape, zeros } from "./Network.js"
 import { TrainingError } from "./TrainingError.js"
 
 export interface Example {
@@ -39,6 +38,11 @@ export interface Options {
   readonly onEpoch?: (progress: EpochProgress) => void
 }
 
+type Settings = Pick<
+  Options,
+  "epochs" | "batchSize" | "learningRate" | "temperature" | "weightDecay" | "seed"
+>
+
 export interface EpochProgress {
   readonly epoch: number
   readonly epochs: number
@@ -55,7 +59,7 @@ const BETA1 = 0.9
 const BETA2 = 0.999
 const EPSILON = 1e-8
 
-/** One parameter array with its Adam moments. */
+/** One parameter array with its gradient and Adam moments. */
 interface Slot {
   readonly weights: Float32Array
   readonly grad: Float64Array
@@ -63,9 +67,9 @@ interface Slot {
   readonly v: Float64Array
 }
 
-const slot = (weights: Float32Array): Slot => ({
+const slot = (weights: Float32Array, grad: Float64Array): Slot => ({
   weights,
-  grad: new Float64Array(weights.length),
+  grad,
   m: new Float64Array(weights.length),
   v: new Float64Array(weights.length),
 })
@@ -83,6 +87,52 @@ const adamStep = (s: Slot, from: number, to: number, lr: number, step: number, d
     s.weights[i] = w - lr * (m / c1 / (Math.sqrt(v / c2) + EPSILON) + decay * w)
     s.grad[i] = 0
   }
+}
+
+const positiveInteger = (name: string, n: number) =>
+  Number.isInteger(n) && n >= 1 ? undefined : `${name} must be a whole number ≥ 1, got ${n}`
+
+const optionsProblem = (options: Options, defaults: Required<Settings>): string | undefined => {
+  const { shape } = options
+  const { epochs, batchSize, learningRate, temperature, weightDecay, seed } = defaults
+  if (
+    typeof shape !== "object" ||
+    shape === null ||
+    !Number.isInteger(shape.inputs) ||
+    shape.inputs < 1 ||
+    !Number.isInteger(shape.hidden) ||
+    shape.hidden < 0 ||
+    !Number.isInteger(shape.outputs) ||
+    shape.outputs < 2
+  ) {
+    return `shape must have whole inputs ≥ 1, hidden ≥ 0 and outputs ≥ 2, got ${JSON.stringify(shape)}`
+  }
+  const classWeights = options.classWeights
+  if (Array.isArray(classWeights)) {
+    if (classWeights.length !== shape.outputs)
+      return `classWeights has ${classWeights.length} weights for ${shape.outputs} classes`
+    if (
+      !classWeights.every((w) => Number.isFinite(w) && w >= 0) ||
+      !classWeights.some((w) => w > 0)
+    )
+      return `classWeights must be finite, ≥ 0 and not all 0, got ${JSON.stringify(classWeights)}`
+  } else if (classWeights !== undefined && classWeights !== "balanced" && classWeights !== "none") {
+    return `classWeights must be "balanced", "none" or one weight per class, got ${JSON.stringify(classWeights)}`
+  }
+  return (
+    positiveInteger("epochs", epochs) ??
+    positiveInteger("batchSize", batchSize) ??
+    (Number.isFinite(learningRate) && learningRate > 0
+      ? undefined
+      : `learningRate must be a number > 0, got ${learningRate}`) ??
+    (Number.isFinite(temperature) && temperature > 0
+      ? undefined
+      : `temperature must be a number > 0, got ${temperature}`) ??
+    (Number.isFinite(weightDecay) && weightDecay >= 0
+      ? undefined
+      : `weightDecay must be a number ≥ 0, got ${weightDecay}`) ??
+    (Number.isInteger(seed) ? undefined : `seed must be a whole number, got ${seed}`)
+  )
 }
 
 const validate = (examples: ReadonlyArray<Example>, shape: Shape): string | undefined => {
@@ -118,22 +168,24 @@ export const argmax = (values: ArrayLike<number>): number => {
   return best
 }
 
-/** Trains a network; fails with a {@link TrainingError} on examples that do not fit the shape. */
+/** Trains a network; fails with a {@link TrainingError} on options or examples that do not fit. */
 export const train = (
   examples: ReadonlyArray<Example>,
   options: Options,
 ): Effect.Effect<Trained, TrainingError> =>
   Effect.gen(function* () {
-    const {
-      shape,
-      epochs = 10,
-      batchSize = 32,
-      learningRate = 0.01,
-      temperature = 1,
-      weightDecay = 0,
-    } = options
-    const bad = validate(examples, shape)
+    const settings = {
+      epochs: options.epochs ?? 10,
+      batchSize: options.batchSize ?? 32,
+      learningRate: options.learningRate ?? 0.01,
+      temperature: options.temperature ?? 1,
+      weightDecay: options.weightDecay ?? 0,
+      seed: options.seed ?? 0,
+    }
+    const bad = optionsProblem(options, settings) ?? validate(examples, options.shape)
     if (bad !== undefined) return yield* new TrainingError({ message: bad })
+    const { shape } = options
+    const { epochs, batchSize, learningRate, temperature, weightDecay } = settings
     const classes = shape.outputs
     const classWeights =
       options.classWeights === undefined || options.classWeights === "none"
@@ -144,34 +196,39 @@ export const train = (
     const rng = yield* Random.Random
     const network = zeros(shape)
     const width = rowWidth(shape)
-    // Uniform initialisation scaled to the layer's fan (Glorot); the bag's fan-in is one unit-length feature vector.
-    const initEmbedding = Math.sqrt(6 / (1 + width))
-    for (let i = 0; i < network.embedding.length; i++)
-      network.embedding[i] = (rng.nextDoubleUnsafe() * 2 - 1) * initEmbedding
-    const initOutput = Math.sqrt(6 / (shape.hidden + classes))
-    for (let i = 0; i < network.output.length; i++)
-      network.output[i] = (rng.nextDoubleUnsafe() * 2 - 1) * initOutput
+    // The embedding starts at zero (rows of unseen buckets stay so). An MLP's
+    // hidden units start just open (bias 0.1), so gradients reach the rows,
+    // and differ through the output layer's random (Glorot) weights.
+    if (shape.hidden > 0) {
+      network.hiddenBias.fill(0.1)
+      const initOutput = Math.sqrt(6 / (shape.hidden + classes))
+      for (let i = 0; i < network.output.length; i++)
+        network.output[i] = (rng.nextDoubleUnsafe() * 2 - 1) * initOutput
+    }
 
-    const embedding = slot(network.embedding)
+    const grads = gradientsFor(network)
+    const embedding = slot(network.embedding, grads.embedding)
     const dense = [
-      slot(network.hiddenBias),
-      slot(network.output),
-      slot(network.outputBias),
+      slot(network.hiddenBias, grads.hiddenBias),
+      slot(network.output, grads.output),
+      slot(network.outputBias, grads.outputBias),
     ] as const
-    const [hiddenBias, output, outputBias] = dense
+    const rowSteps = new Uint32Array(shape.inputs)
     const touched = new Uint8Array(shape.inputs)
     const rows: Array<number> = []
-    // The teachers' softened targets, computed once: normalise p^(1/T).
-    const targets = examples.map(({ target }) =>
-      softmax(
-        Array.from(target, (p) => Math.log(Math.max(p, 1e-12))),
-        temperature,
-      ),
-    )
+    const touch = (bucket: number) => {
+      if (touched[bucket] === 0) {
+        touched[bucket] = 1
+        rows.push(bucket)
+      }
+    }
+    // The teachers' softened targets, computed once.
+    const targets = examples.map(({ target }) => soften(target, temperature))
+    const weights = examples.map(({ target }) => classWeights[argmax(target)]!)
     const order = Int32Array.from(examples.keys())
     const history: Array<EpochProgress> = []
+    const scratch = new Float64Array(shape.hidden)
     let step = 0
-    const dh = new Float64Array(shape.hidden)
     for (let epoch = 1; epoch <= epochs; epoch++) {
       for (let i = order.length - 1; i > 0; i--) {
         const j = Math.floor(rng.nextDoubleUnsafe() * (i + 1))
@@ -184,60 +241,31 @@ export const train = (
       for (let start = 0; start < order.length; start += batchSize) {
         const end = Math.min(order.length, start + batchSize)
         let batchWeight = 0
-        for (let b = start; b < end; b++)
-          batchWeight += classWeights[argmax(examples[order[b]!]!.target)]!
+        for (let b = start; b < end; b++) batchWeight += weights[order[b]!]!
         if (batchWeight === 0) continue
         for (let b = start; b < end; b++) {
           const n = order[b]!
-          const { features } = examples[n]!
-          const target = targets[n]!
-          const weight = classWeights[argmax(examples[n]!.target)]!
+          const weight = weights[n]!
           if (weight === 0) continue
-          const act = forward(network, features)
-          const student = softmax(act.logits, temperature)
-          // d(T² · CE)/dz = T · (student_T − target_T), per example, scaled to the batch mean.
-          const dz = new Float64Array(classes)
-          for (let c = 0; c < classes; c++) {
-            lossSum -=
-              weight *
-              temperature *
-              temperature *
-              target[c]! *
-              Math.log(Math.max(student[c]!, 1e-12))
-            dz[c] = ((weight * temperature) / batchWeight) * (student[c]! - target[c]!)
-            outputBias.grad[c]! += dz[c]!
-          }
+          // The batch's loss is the weighted mean of its examples' losses.
+          lossSum += accumulate(
+            network,
+            examples[n]!.features,
+            targets[n]!,
+            weight,
+            temperature,
+            1 / batchWeight,
+            grads,
+            scratch,
+            touch,
+          )
           weightSum += weight
-          let rowGrad: ArrayLike<number> = dz
-          if (shape.hidden > 0) {
-            for (let j = 0; j < shape.hidden; j++) {
-              const h = act.hidden[j]!
-              let g = 0
-              for (let c = 0; c < classes; c++) {
-                output.grad[j * classes + c]! += h * dz[c]!
-                g += network.output[j * classes + c]! * dz[c]!
-              }
-              dh[j] = h > 0 ? g : 0
-              hiddenBias.grad[j]! += dh[j]!
-            }
-            rowGrad = dh
-          }
-          const { indices, values } = features
-          for (let k = 0; k < indices.length; k++) {
-            const i = indices[k]!
-            if (touched[i] === 0) {
-              touched[i] = 1
-              rows.push(i)
-            }
-            const base = i * width
-            const value = values[k]!
-            for (let j = 0; j < width; j++) embedding.grad[base + j]! += value * rowGrad[j]!
-          }
         }
         step++
         for (const s of dense) adamStep(s, 0, s.weights.length, learningRate, step, weightDecay)
         for (const i of rows) {
-          adamStep(embedding, i * width, (i + 1) * width, learningRate, step, weightDecay)
+          rowSteps[i]! += 1
+          adamStep(embedding, i * width, (i + 1) * width, learningRate, rowSteps[i]!, weightDecay)
           touched[i] = 0
         }
         rows.length = 0

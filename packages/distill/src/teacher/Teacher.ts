@@ -133,13 +133,24 @@ const answerProblem = (labels: ReadonlyArray<string>, answer: Answer): string | 
   return undefined
 }
 
-/** `answer` when it is valid for the teacher's labels, else a `TeacherAnswerError` saying why. */
+/**
+ * Within the tolerance, probabilities are clamped to [0, 1] and rescaled to
+ * sum to 1 (to rounding), so what the cache keeps is a distribution a
+ * trainer takes as is.
+ */
+const normalised = (answer: Answer): Answer => {
+  const clamped = Array.from(answer.probabilities, (p) => Math.min(1, Math.max(0, p)))
+  const sum = clamped.reduce((a, b) => a + b, 0)
+  return { ...answer, probabilities: clamped.map((p) => p / sum) }
+}
+
+/** `answer`, normalised, when it is valid for the teacher's labels, else a `TeacherAnswerError` saying why. */
 export const checkAnswer = (
   teacher: Pick<Teacher, "id" | "labels">,
   answer: Answer,
 ): Effect.Effect<Answer, TeacherAnswerError> => {
   const problem = answerProblem(teacher.labels, answer)
-  if (problem === undefined) return Effect.succeed(answer)
+  if (problem === undefined) return Effect.succeed(normalised(answer))
   let shown: string
   try {
     shown = JSON.stringify(answer) ?? String(answer)

@@ -67,6 +67,8 @@ export interface ChatServer {
   readonly countFor: (text: string) => number
   /** Behaviours for the next requests about `text`, in order. */
   readonly script: (text: string, behaviours: ReadonlyArray<Behaviour>) => void
+  /** Drops every behaviour not used up yet: the next requests are answered as usual. */
+  readonly unscript: () => void
   /** Most requests being answered at once so far. */
   readonly maxInFlight: () => number
   /** Requests the client gave up on (closed) before the answer was sent. */
@@ -242,8 +244,16 @@ export const startChatServer = async (options: ServerOptions = {}): Promise<Chat
         res.writeHead(r.status, r.headers)
         res.end(r.body, finish)
       }
-      if (delay > 0) setTimeout(send, delay)
-      else send()
+      if (delay > 0) {
+        const timer = setTimeout(send, delay)
+        // The client left before the answer: counted at once, not when the delay is over.
+        res.once("close", () => {
+          if (res.writableFinished) return
+          clearTimeout(timer)
+          abandoned++
+          finish()
+        })
+      } else send()
     })
   })
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
@@ -252,6 +262,7 @@ export const startChatServer = async (options: ServerOptions = {}): Promise<Chat
     url: `http://127.0.0.1:${port}/v1`,
     requests,
     countFor: (text) => requests.filter((r) => r.text === text).length,
+    unscript: () => scripts.clear(),
     script: (text, behaviours) => {
       scripts.set(text, [...(scripts.get(text) ?? []), ...behaviours])
     },
