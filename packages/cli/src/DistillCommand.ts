@@ -388,6 +388,8 @@ export interface ExportFlags {
   readonly out: string
   /** Also split the set by position into `<out>-train.jsonl` and `<out>-validation.jsonl`. */
   readonly validationShare: number | undefined
+  /** Whose answers to take, when the cache holds several teachers'. */
+  readonly teacher: string | undefined
 }
 
 export interface ExportSummary {
@@ -476,13 +478,21 @@ export const exportJsonl = async (flags: ExportFlags): Promise<ExportSummary> =>
     const [partial] = partials as [string]
     let result: LabelledSet.Summary
     try {
-      result = await LabelledSet.write({ data: flags.data, cache: flags.cache, out: partial })
+      result = await LabelledSet.write({
+        data: flags.data,
+        cache: flags.cache,
+        out: partial,
+        teacher: flags.teacher,
+      })
     } catch (e) {
       // LabelledSet reports a failed write as a DataError on the output's path.
       if (tagOf(e) === "DataError" && (e as { path?: string }).path === partial) {
         throw new OutputError(
           `cannot write ${flags.out}: ${messageOf(e).replace(/^cannot write \S+: /, "")}`,
         )
+      }
+      if (tagOf(e) === "DataError" && / several teachers /.test(messageOf(e))) {
+        throw new InputError(`${messageOf(e)} with --teacher <id>`)
       }
       throw e
     }

@@ -77,6 +77,8 @@ one line per labelled message:
   --data f.jsonl --cache labels.jsonl --out labelled.jsonl
   --validation-share s   also split it by position into labelled-train.jsonl and
                          labelled-validation.jsonl (0.2: every fifth line is validation)
+  --teacher id           whose answers to take, when the cache holds several teachers'
+                         (the id \`distill label\` prints)
 
 distill train: trains the on-device student on each line's "soft_labels" (else
 its "label"), evaluates it on the validation set (accuracy against "label",
@@ -156,7 +158,14 @@ const COMMAND_OPTIONS: Record<string, ReadonlyArray<string>> = {
     "max-attempts",
     "pricing",
   ],
-  "distill export-jsonl": [...DISTILL_COMMON, "data", "cache", "out", "validation-share"],
+  "distill export-jsonl": [
+    ...DISTILL_COMMON,
+    "data",
+    "cache",
+    "out",
+    "validation-share",
+    "teacher",
+  ],
   "distill train": [...DISTILL_COMMON, "data", "validation", "out", "labels", "epochs", "seed"],
   "distill eval": [...DISTILL_COMMON, "model", "data"],
   "distill report": [...DISTILL_COMMON, "model", "data", "out"],
@@ -282,6 +291,7 @@ const parse = (argv: ReadonlyArray<string>) => {
         pricing: { type: "string" },
         validation: { type: "string" },
         "validation-share": { type: "string" },
+        teacher: { type: "string" },
         epochs: { type: "string" },
         seed: { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -433,6 +443,7 @@ const distill = async (subcommand: string, values: Values): Promise<void> => {
       cache: required(subcommand, "cache", values.cache, "labels.jsonl (what distill label wrote)"),
       out: required(subcommand, "out", values.out, "labelled.jsonl"),
       validationShare: share,
+      teacher: text("teacher", values.teacher),
     }
     const DistillCommand = await import("./DistillCommand.js")
     return print(await DistillCommand.exportJsonl(flags), DistillCommand.formatExport)

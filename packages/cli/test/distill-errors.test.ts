@@ -4,6 +4,7 @@
  * trace; usage errors with the synopsis; failed writes with exit code 1;
  * outputs written whole or not at all.
  */
+import { createHash } from "node:crypto"
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
@@ -258,6 +259,60 @@ describe("bad input: exit code 2, one line naming the file and the line", () => 
   })
 })
 
+describe("export-jsonl: a cache holding several teachers' answers", () => {
+  it("asks which teacher to take; --teacher takes that one", async () => {
+    const cache = at("two-teachers.jsonl")
+    const labels = ["ham", "spam"]
+    const entry = (teacher: string, text: string, id: string, spam: number) =>
+      line({
+        key: createHash("sha256")
+          .update(JSON.stringify([teacher, labels, text]))
+          .digest("hex"),
+        id,
+        teacher,
+        labels,
+        label: spam > 0.5 ? "spam" : "ham",
+        probabilities: [1 - spam, spam],
+        source: "json",
+        usage: { promptTokens: 10, completionTokens: 2 },
+        time: "2026-01-01T00:00:00.000Z",
+      })
+    await writeFile(
+      cache,
+      entry("teacher-a", HAM, "1", 0.1) +
+        entry("teacher-a", SPAM, "2", 0.9) +
+        entry("teacher-b", HAM, "1", 0.2) +
+        entry("teacher-b", SPAM, "2", 0.7),
+    )
+    const out = at("by-teacher.jsonl")
+    await oneLine(
+      ["export-jsonl", "--data", at("good.jsonl"), "--cache", cache, "--out", out],
+      `${cache} holds answers of several teachers (teacher-a, teacher-b): say which one to take with --teacher <id>`,
+    )
+    const run = await edgeline([
+      "distill",
+      "export-jsonl",
+      "--data",
+      at("good.jsonl"),
+      "--cache",
+      cache,
+      "--out",
+      out,
+      "--teacher",
+      "teacher-b",
+    ])
+    expect(run.code, run.stderr).toBe(0)
+    const rows = (await readFile(out, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+    expect(rows.map((r) => [r.teacher, r.label, r.soft_labels.spam])).toEqual([
+      ["teacher-b", "ham", 0.2],
+      ["teacher-b", "spam", 0.7],
+    ])
+  })
+})
+
 describe("usage errors: exit code 2, the message, then the synopsis", () => {
   it.each([
     [["distill"], "distill needs a subcommand: label, export-jsonl, train, eval, report"],
@@ -426,6 +481,7 @@ describe("usage errors: exit code 2, the message, then the synopsis", () => {
       "--max-attempts",
       "--pricing",
       "--validation-share",
+      "--teacher",
       "--validation",
       "--epochs",
       "--seed",
