@@ -41,6 +41,8 @@ export const fileError = (path: string, e: unknown): OutputError => {
       ? "its directory does not exist"
       : code === "EACCES" || code === "EPERM"
         ? "permission denied"
-        : describe(e)
+        : code === "ENOTDIR" || code === "EEXIST"
+          ? "a part of its path is a file, not a directory"
+          : describe(e)
   return new OutputError(`cannot write ${path}: ${why}`)
 }

@@ -7,3 +7,8 @@ export class UsageError extends Error {
 export class InputFileError extends Error {
   readonly _tag = "InputFileError"
 }
+
+/** Input the command cannot use (a model, a server, a dataset's content): one line, exit code 2. */
+export class InputError extends Error {
+  readonly _tag = "InputError"
+}

@@ -11,9 +11,17 @@ import { parseArgs } from "node:util"
 import { OutputError, write } from "./Output.js"
 import { UsageError } from "./UsageError.js"
 
-const USAGE = `usage: edgeline voice-gate <file.wav | -> [options]
+/** The commands in one line each: printed with a usage error. */
+const SYNOPSIS = `usage: edgeline voice-gate <file.wav | -> [options]
        edgeline cloud serve [--port n] [options]
-       edgeline --version | --help
+       edgeline distill label --data f.jsonl --cloud url --model name --cache labels.jsonl [options]
+       edgeline distill export-jsonl --data f.jsonl --cache labels.jsonl --out labelled.jsonl
+       edgeline distill train --data train.jsonl --validation validation.jsonl --out dir [options]
+       edgeline distill eval [--model dir] --data f.jsonl [--json]
+       edgeline distill report [--model dir] --data f.jsonl [--out dir]
+       edgeline --version | --help`
+
+const USAGE = `${SYNOPSIS}
 
 voice-gate: keeps only the speech of a WAV recording (any PCM, float, A-law or
 µ-law WAV, RIFF/RIFX/RF64, 4 kHz to 384 kHz, any channels). "-" reads a WAV
@@ -41,17 +49,88 @@ Prints its URL on one line; serves until SIGINT or SIGTERM.
   --max-body-bytes n     largest request body, larger gets a 413 (default 1048576)
   --request-log f.jsonl  append one JSON line per request to this file
 
+distill: a big teacher labels your messages, a small student learns from its
+soft labels. Data is JSONL, one message per line:
+{"id": "m1", "text": "<the raw message>", "label": "spam"} ("id" and "label"
+optional; a line's position is its id when it has none).
+
+distill label: asks an OpenAI-compatible teacher for each message's soft label
+and appends each answer to the cache as it arrives. A rerun asks only for what
+the cache lacks, so a killed run resumes without paying twice. Prints labelled,
+cached, failed, tokens and cost; exits 1 if some failed (run it again for them).
+
+  --data f.jsonl         the messages
+  --cloud url            the API base, e.g. http://127.0.0.1:8080/v1 (default $OPENAI_BASE_URL)
+  --model name           the teacher model, e.g. message-triage-teacher
+  --cache f.jsonl        the labelling cache (made if missing)
+  --api-key k            sent as "Authorization: Bearer k" (default $OPENAI_API_KEY)
+  --labels a,b           the labels, in the order of the probabilities (default ham,spam)
+  --concurrency n        requests at a time (default 4)
+  --rps n                most requests started per second (default no limit)
+  --max-attempts n       tries per message, the first included (default 5)
+  --pricing in,out       dollars per million prompt and completion tokens, for the cost
+
+distill export-jsonl: the labelled set for training here or on a GPU elsewhere,
+one line per labelled message:
+{"id", "text", "label"?, "soft_labels": {"ham": p, "spam": q}, "teacher"}.
+
+  --data f.jsonl --cache labels.jsonl --out labelled.jsonl
+  --validation-share s   also split it by position into labelled-train.jsonl and
+                         labelled-validation.jsonl (0.2: every fifth line is validation)
+  --teacher id           whose answers to take, when the cache holds several teachers'
+                         (the id \`distill label\` prints)
+
+distill train: trains the on-device student on each line's "soft_labels" (else
+its "label"), evaluates it on the validation set (accuracy against "label",
+agreement with "soft_labels", the escalation threshold) and writes model.onnx,
+report.json and report.html into --out.
+
+  --data f.jsonl --validation f.jsonl --out dir
+  --labels a,b           the labels, in the model's output order (default ham,spam)
+  --epochs n             passes over the data (default 10)
+  --seed n               fixes the weights bit for bit (default 1)
+
+distill eval: a model's accuracy on messages with a "label".
+distill report: the same, as report.json and a self-contained report.html with plots.
+
+  --model dir            a directory holding model.onnx, or an .onnx file (default
+                         the committed student, @edgeline/model-message-triage)
+  --data f.jsonl         the messages
+  --out dir              where report writes its files (default report)
+
+Every distill command takes:
+  --json                 the summary as one JSON object
+  --progress | --no-progress
+                         force the progress bar on or off (default: on a terminal)
+
 exit codes: 0 done, 2 bad usage or input, 1 a failed write or an unexpected error`
 
 /** Tags of input errors that are the user's to fix: exit code 2. */
 const INPUT_ERRORS = new Set([
   "InputFileError",
+  "InputError",
   "WavDecodeError",
   "InputValidationError",
   "ResampleError",
   "CloudServerOptionsError",
   "CloudServerStartError",
+  // @edgeline/distill's: a dataset, a labelling cache, a model or teacher options it cannot use.
+  "DataError",
+  "EvaluationInputError",
+  "FeaturizerConfigError",
+  "InvalidItemError",
+  "LabelCacheError",
+  "LabelJobError",
+  "ModelFormatError",
+  "ReportInputError",
+  "TeacherOptionsError",
+  "TrainingError",
 ])
+
+/** Tags of failed writes: exit code 1, one line. */
+const OUTPUT_ERRORS = new Set(["OutputError", "CloudServeError", "ReportWriteError"])
+
+const DISTILL_COMMON = ["json", "progress"]
 
 /** The options each command takes (`help` and `version` go with any). */
 const COMMAND_OPTIONS: Record<string, ReadonlyArray<string>> = {
@@ -66,7 +145,33 @@ const COMMAND_OPTIONS: Record<string, ReadonlyArray<string>> = {
     "out",
   ],
   cloud: ["port", "host", "api-key", "max-concurrent", "max-body-bytes", "request-log"],
+  "distill label": [
+    ...DISTILL_COMMON,
+    "data",
+    "cloud",
+    "model",
+    "cache",
+    "api-key",
+    "labels",
+    "concurrency",
+    "rps",
+    "max-attempts",
+    "pricing",
+  ],
+  "distill export-jsonl": [
+    ...DISTILL_COMMON,
+    "data",
+    "cache",
+    "out",
+    "validation-share",
+    "teacher",
+  ],
+  "distill train": [...DISTILL_COMMON, "data", "validation", "out", "labels", "epochs", "seed"],
+  "distill eval": [...DISTILL_COMMON, "model", "data"],
+  "distill report": [...DISTILL_COMMON, "model", "data", "out"],
 }
+
+const DISTILL_SUBCOMMANDS = ["label", "export-jsonl", "train", "eval", "report"]
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
@@ -103,6 +208,56 @@ const text = (name: string, value: string | undefined) => {
   return value
 }
 
+/** A required option of a distill command. */
+const required = (command: string, name: string, value: string | undefined, what: string) => {
+  if (value === undefined) throw new UsageError(`distill ${command} needs --${name} ${what}`)
+  return text(name, value)!
+}
+
+/** `--labels ham,spam`: at least two distinct, non-empty labels. */
+const labelList = (value: string | undefined): ReadonlyArray<string> => {
+  if (value === undefined) return ["ham", "spam"]
+  const labels = value.split(",").map((l) => l.trim())
+  const twice = labels.find((l, k) => labels.indexOf(l) !== k)
+  if (labels.length < 2 || labels.includes("") || twice !== undefined) {
+    throw new UsageError(
+      `--labels must be two or more distinct labels separated by commas, e.g. ham,spam, got "${value}"${twice ? ` ("${twice}" twice)` : ""}`,
+    )
+  }
+  return labels
+}
+
+/** `--pricing 0.15,0.6`: dollars per million prompt and completion tokens. */
+const pricing = (value: string | undefined) => {
+  if (value === undefined) return undefined
+  const parts = value.split(",")
+  const [input, output] = parts.map(Number)
+  if (
+    parts.length !== 2 ||
+    parts.some((p) => p.trim() === "") ||
+    !(input! >= 0 && output! >= 0 && Number.isFinite(input) && Number.isFinite(output))
+  ) {
+    throw new UsageError(
+      `--pricing must be two numbers ≥ 0, dollars per million prompt and completion tokens, e.g. 0.15,0.6, got "${value}"`,
+    )
+  }
+  return { inputPerMillion: input!, outputPerMillion: output! }
+}
+
+/** `--cloud`: an http(s) URL, the API's base. */
+const cloudUrl = (value: string): string => {
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(value)
+  } catch {}
+  if (parsed === undefined || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
+    throw new UsageError(
+      `--cloud must be the http(s) URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1, got "${value}"`,
+    )
+  }
+  return value
+}
+
 const parse = (argv: ReadonlyArray<string>) => {
   try {
     return parseArgs({
@@ -125,28 +280,60 @@ const parse = (argv: ReadonlyArray<string>) => {
         "max-concurrent": { type: "string" },
         "max-body-bytes": { type: "string" },
         "request-log": { type: "string" },
+        data: { type: "string" },
+        cloud: { type: "string" },
+        model: { type: "string" },
+        cache: { type: "string" },
+        labels: { type: "string" },
+        concurrency: { type: "string" },
+        rps: { type: "string" },
+        "max-attempts": { type: "string" },
+        pricing: { type: "string" },
+        validation: { type: "string" },
+        "validation-share": { type: "string" },
+        teacher: { type: "string" },
+        epochs: { type: "string" },
+        seed: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
     })
   } catch (e) {
-    throw new UsageError(messageOf(e))
+    // parseArgs goes on about positionals after "--"; the option's name is what matters.
+    const unknown = /^Unknown option '([^']+)'/.exec(messageOf(e))
+    throw new UsageError(unknown ? `unknown option ${unknown[1]}` : messageOf(e))
   }
 }
+
+type Values = ReturnType<typeof parse>["values"]
 
 const main = async (argv: ReadonlyArray<string>): Promise<void> => {
   const { values, positionals, tokens } = parse(argv)
   if (values.version) return write(`${version()}\n`)
   const [command, file, ...rest] = positionals
   if (values.help || command === undefined) return write(`${USAGE}\n`)
-  const allowed = COMMAND_OPTIONS[command]
+  if (command === "distill") {
+    if (file === undefined || !DISTILL_SUBCOMMANDS.includes(file)) {
+      throw new UsageError(
+        file === undefined
+          ? `distill needs a subcommand: ${DISTILL_SUBCOMMANDS.join(", ")}`
+          : `unknown distill subcommand "${file}"`,
+      )
+    }
+  }
+  const name = command === "distill" ? `distill ${file}` : command
+  const allowed = COMMAND_OPTIONS[name]
   if (allowed === undefined) throw new UsageError(`unknown command "${command}"`)
   // The options given, not `values`: that also holds defaults.
   const foreign = tokens
     .flatMap((token) => (token.kind === "option" ? [token.name] : []))
-    .filter((name) => !allowed.includes(name) && name !== "help" && name !== "version")
-  if (foreign.length > 0) throw new UsageError(`${command} has no option --${foreign[0]}`)
+    .filter((option) => !allowed.includes(option) && option !== "help" && option !== "version")
+  if (foreign.length > 0) throw new UsageError(`${name} has no option --${foreign[0]}`)
   if (command === "cloud") return cloud(file, rest, values)
+  if (command === "distill") {
+    if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(" ")}`)
+    return distill(file!, values)
+  }
   if (file === undefined) throw new UsageError("voice-gate needs a WAV file, or - for stdin")
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(" ")}`)
   if (values.json && values.jsonl) throw new UsageError("--json and --jsonl exclude each other")
@@ -181,7 +368,7 @@ const main = async (argv: ReadonlyArray<string>): Promise<void> => {
 const cloud = async (
   subcommand: string | undefined,
   rest: ReadonlyArray<string>,
-  values: ReturnType<typeof parse>["values"],
+  values: Values,
 ): Promise<void> => {
   if (subcommand !== "serve") {
     throw new UsageError(
@@ -203,16 +390,103 @@ const cloud = async (
   await CloudCommand.serve(flags, (url) => write(`${url}\n`))
 }
 
+const distill = async (subcommand: string, values: Values): Promise<void> => {
+  const print = <S>(summary: S, format: (s: S) => string) =>
+    write(`${values.json ? JSON.stringify(summary, null, 2) : format(summary)}\n`)
+  const data = required(subcommand, "data", values.data, "f.jsonl (one JSON message per line)")
+  const progress = values.progress
+  if (subcommand === "label") {
+    const keys = values["api-key"] ?? []
+    if (keys.length > 1) throw new UsageError("--api-key is given once for distill label")
+    const cloudValue = values.cloud ?? process.env.OPENAI_BASE_URL
+    const flags = {
+      data,
+      cloud: cloudUrl(
+        required(subcommand, "cloud", cloudValue || undefined, "url (or set OPENAI_BASE_URL)"),
+      ),
+      model: required(subcommand, "model", values.model, "name (the teacher model)"),
+      cache: required(subcommand, "cache", values.cache, "labels.jsonl (the labelling cache)"),
+      apiKey: text("api-key", keys[0]) ?? (process.env.OPENAI_API_KEY || undefined),
+      labels: labelList(values.labels),
+      concurrency: integer("concurrency", values.concurrency, 1, 1000),
+      rps: number("rps", values.rps, 0.001, 100_000),
+      maxAttempts: integer("max-attempts", values["max-attempts"], 1, 100),
+      pricing: pricing(values.pricing),
+      progress,
+    }
+    const DistillCommand = await import("./DistillCommand.js")
+    const summary = await DistillCommand.label(flags)
+    await print(summary, DistillCommand.formatLabel)
+    if (summary.interrupted) {
+      console.error(
+        `edgeline: interrupted; the answers so far are in ${summary.cache}: run the same command again to go on`,
+      )
+      process.exitCode = 130
+    } else if (summary.failed > 0) {
+      const first = summary.failures[0]
+      console.error(
+        `edgeline: ${summary.failed} of ${summary.total} messages failed${first ? ` (${first.id}: ${first.error})` : ""}; run the same command again to ask for them`,
+      )
+      process.exitCode = 1
+    }
+    return
+  }
+  if (subcommand === "export-jsonl") {
+    const share = number("validation-share", values["validation-share"], 0, 1)
+    if (share === 0 || share === 1) {
+      throw new UsageError(
+        `--validation-share must be between 0 and 1 (exclusive), e.g. 0.2, got "${values["validation-share"]}"`,
+      )
+    }
+    const flags = {
+      data,
+      cache: required(subcommand, "cache", values.cache, "labels.jsonl (what distill label wrote)"),
+      out: required(subcommand, "out", values.out, "labelled.jsonl"),
+      validationShare: share,
+      teacher: text("teacher", values.teacher),
+    }
+    const DistillCommand = await import("./DistillCommand.js")
+    return print(await DistillCommand.exportJsonl(flags), DistillCommand.formatExport)
+  }
+  if (subcommand === "train") {
+    const flags = {
+      data,
+      validation: required(subcommand, "validation", values.validation, "f.jsonl"),
+      out: required(subcommand, "out", values.out, "dir (for model.onnx and its report)"),
+      labels: labelList(values.labels),
+      epochs: integer("epochs", values.epochs, 1, 10_000),
+      seed: integer("seed", values.seed, 0, 2 ** 31 - 1),
+      progress,
+    }
+    const DistillCommand = await import("./DistillCommand.js")
+    return print(await DistillCommand.train(flags), DistillCommand.formatTrain)
+  }
+  const model = text("model", values.model)
+  if (subcommand === "eval") {
+    const DistillCommand = await import("./DistillCommand.js")
+    return print(
+      await DistillCommand.evalModel({ model, data, progress }),
+      DistillCommand.formatEval,
+    )
+  }
+  const out = text("out", values.out) ?? "report"
+  const DistillCommand = await import("./DistillCommand.js")
+  return print(
+    await DistillCommand.report({ model, data, out, progress }),
+    DistillCommand.formatReport,
+  )
+}
+
 main(process.argv.slice(2)).catch((error: unknown) => {
   const tag = (error as { _tag?: string })._tag
   const message = messageOf(error).split("\n")[0]
   if (error instanceof UsageError) {
-    console.error(`edgeline: ${message}\n${USAGE}`)
+    console.error(`edgeline: ${message}\n${SYNOPSIS}\n(edgeline --help describes every option)`)
     process.exitCode = 2
   } else if (tag !== undefined && INPUT_ERRORS.has(tag)) {
     console.error(`edgeline: ${message}`)
     process.exitCode = 2
-  } else if (error instanceof OutputError || tag === "CloudServeError") {
+  } else if (error instanceof OutputError || (tag !== undefined && OUTPUT_ERRORS.has(tag))) {
     console.error(`edgeline: ${message}`)
     process.exitCode = 1
   } else {

@@ -3,22 +3,29 @@
  * process), serving the real message-triage teacher that ships with
  * `@edgeline/cloud-server`.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import { mkdtemp, readFile } from "node:fs/promises"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, beforeAll, describe, expect, it } from "vitest"
-import { bin, edgeline } from "./support/edgeline.js"
+import { type Serving, serving } from "./support/cloud.js"
+import { edgeline } from "./support/edgeline.js"
 
 let dir: string
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "edgeline-cloud-"))
 })
 /** Servers a failed test left running are stopped, not left behind. */
-const running = new Set<ChildProcessWithoutNullStreams>()
+const running = new Set<Serving>()
+const serve = (args: ReadonlyArray<string>): Serving => {
+  const server = serving(args)
+  running.add(server)
+  return server
+}
 afterEach(() => {
-  for (const child of running) if (child.exitCode === null) child.kill("SIGKILL")
+  for (const { child } of running) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+  }
   running.clear()
 })
 
@@ -27,33 +34,9 @@ const SPAM =
 const HAM =
   "Subject: Re: build failure on the nightly\n\nThanks, I reverted the change to the Makefile; the nightly build passes again."
 
-/** Starts `edgeline cloud serve …` and resolves with its first stdout line (the URL). */
-const serving = (args: ReadonlyArray<string>) => {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [
-    bin,
-    "cloud",
-    "serve",
-    ...args,
-  ])
-  let stdout = ""
-  let stderr = ""
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal })),
-  )
-  const url = new Promise<string>((resolve, reject) => {
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d
-      if (stdout.includes("\n")) resolve(stdout.split("\n")[0]!)
-    })
-    void exited.then(({ code }) => reject(new Error(`exited ${code} before serving: ${stderr}`)))
-  })
-  return { child, url, exited, output: () => ({ stdout, stderr }) }
-}
-
 describe("edgeline cloud serve", () => {
   it("prints its URL, serves /v1/models, and stops cleanly on SIGTERM", async () => {
-    const server = serving([])
+    const server = serve([])
     const url = await server.url
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     const body = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> }
@@ -72,7 +55,7 @@ describe("edgeline cloud serve", () => {
     const port = (blocker.address() as { port: number }).port
     await new Promise((resolve) => blocker.close(resolve))
     const log = join(dir, "requests.jsonl")
-    const server = serving([
+    const server = serve([
       "--port",
       String(port),
       "--host",

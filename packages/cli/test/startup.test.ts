@@ -11,10 +11,17 @@ import { bin, edgeline, edgelineLoading, sample } from "./support/edgeline.js"
 
 const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"))
 
+/** Modules --help must not load: any command chunk, onnxruntime, effect, an Edgeline package
+ * (installed under @edgeline/, or in this workspace under packages/). */
 const heavy = (loaded: ReadonlyArray<string>) =>
   loaded.filter((url) =>
-    /onnxruntime|\/dist\/command\/(?!edgeline\.mjs)|@edgeline\/|\/effect\//.test(url),
+    /onnxruntime|\/dist\/command\/(?!edgeline\.mjs)|@edgeline\/|\/packages\/(?!cli\/)|\/effect\//.test(
+      url,
+    ),
   )
+
+const distillLoaded = (loaded: ReadonlyArray<string>) =>
+  loaded.some((url) => /@edgeline\/distill\/|\/packages\/distill\//.test(url))
 
 describe("edgeline start-up", () => {
   it("--version and -v print the package version", async () => {
@@ -38,6 +45,19 @@ describe("edgeline start-up", () => {
     expect(run.code).toBe(0)
     expect(run.loaded.some((url) => /onnxruntime-node/.test(url))).toBe(true)
     expect(run.loaded.some((url) => /\/dist\/command\/(?!edgeline\.mjs)/.test(url))).toBe(true)
+    expect(distillLoaded(run.loaded)).toBe(false)
+  })
+
+  it("--help leaves @edgeline/distill unloaded; a distill command loads it", async () => {
+    const help = await edgelineLoading(["distill", "eval", "--help"])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain("distill eval")
+    expect(heavy(help.loaded)).toEqual([])
+    const missing = join(tmpdir(), "edgeline-no-such-file.jsonl")
+    const run = await edgelineLoading(["distill", "eval", "--data", missing])
+    expect(run.code).toBe(2)
+    expect(run.stderr.trim()).toBe(`edgeline: ${missing}: no such file (--data)`)
+    expect(distillLoaded(run.loaded)).toBe(true)
   })
 
   it("a bad --out fails at once, before any audio is read", async () => {

@@ -2,9 +2,10 @@
  * A user's Node app, outside the workspace, with our tarballs installed in
  * each layout users have: npm's hoisted tree, npm's linked strategy and
  * pnpm's isolated store. The app depends on core, recipes, runtime-node and
- * the CLI, never on the model package: recipes must bring it and find it.
+ * the CLI, never on the model packages: recipes and the CLI must bring them
+ * and find them.
  */
-import { mkdir } from "node:fs/promises"
+import { mkdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { makeNodeApp } from "../support/app.js"
@@ -37,6 +38,18 @@ beforeAll(async () => {
   temp = await makeTempDir("node-app")
   elsewhere = join(temp, "elsewhere")
   await mkdir(elsewhere)
+  await writeFile(
+    join(elsewhere, "mail.jsonl"),
+    [
+      { text: "Subject: lunch\n\nShall we meet at noon by the fountain?", label: "ham" },
+      {
+        text: "Subject: WIN NOW\n\nYou have won a FREE cruise! Click here to claim",
+        label: "spam",
+      },
+    ]
+      .map((row) => `${JSON.stringify(row)}\n`)
+      .join(""),
+  )
 })
 afterAll(() => removeTempDir(temp))
 
@@ -86,6 +99,24 @@ describe.each(LAYOUTS)("a Node app installed %s", (layout) => {
     expect(run.code, tail(run)).toBe(0)
     const report: { segments: ReadonlyArray<Segment> } = JSON.parse(run.stdout)
     expect(report.segments.length).toBeGreaterThanOrEqual(4)
+  })
+
+  it("runs the distill commands from the tarball: eval finds the committed student, report renders", async () => {
+    const edgeline = (...args: Array<string>) =>
+      exec(join(app, "node_modules/.bin/edgeline"), ["distill", ...args], {
+        cwd: elsewhere,
+        timeoutMs: 180_000,
+      })
+    const evaluated = await edgeline("eval", "--data", "mail.jsonl", "--json")
+    expect(evaluated.code, tail(evaluated)).toBe(0)
+    const result: { model: string; items: number } = JSON.parse(evaluated.stdout)
+    // Resolved from where the package manager put @edgeline/model-message-triage, not the CLI's dist/.
+    expect(result.model).toMatch(/node_modules\/@edgeline\/model-message-triage\/model\.onnx$/)
+    expect(result.items).toBe(2)
+    const out = join(temp, `report-${layout}`)
+    const reported = await edgeline("report", "--data", "mail.jsonl", "--out", out)
+    expect(reported.code, tail(reported)).toBe(0)
+    expect(await readFile(join(out, "report.html"), "utf8")).toContain("<svg")
   })
 
   it("prints the CLI's version: edgeline --version", async () => {
