@@ -138,7 +138,8 @@ export const distillPromise = (options: Options): Promise<Distilled> =>
 
 /**
  * Writes `model.onnx`, `report.json` and `report.html` into `dir` (made when
- * missing). Node only.
+ * missing). Node only. A file it cannot write rejects with a
+ * `ReportWriteError` naming it.
  */
 export const write = async (
   dir: string,
@@ -148,8 +149,17 @@ export const write = async (
   const { mkdir, writeFile } = await import("node:fs/promises")
   const { join } = await import("node:path")
   const Report = await import("./report/Report.js")
+  const { ReportWriteError } = await import("./report/ReportError.js")
+  const model = join(dir, "model.onnx")
+  // Failures are typed as the report's own are, so a caller handles one kind.
   await mkdir(dir, { recursive: true })
-  await writeFile(join(dir, "model.onnx"), distilled.model)
+    .then(() => writeFile(model, distilled.model))
+    .catch((e: NodeJS.ErrnoException) => {
+      throw new ReportWriteError({
+        message: `cannot write ${model}: ${e.code ?? e.message}`,
+        path: model,
+      })
+    })
   await Report.write(dir, distilled.evaluation, { ...distilled.extras, ...extras })
 }
 

@@ -106,3 +106,24 @@ describe("Distillation.distill on data a JavaScript caller got wrong", () => {
     expect((error as Error).message).toBe("validation item 1: text must be a string, got number")
   })
 })
+
+describe("Distillation.write", () => {
+  it("a directory it cannot make is a ReportWriteError naming model.onnx, and nothing else is written", async () => {
+    const distilled = await Distillation.distillPromise({
+      labels: SpamAssassin.labels,
+      preset: small(Presets.triageStudent, 1 << 10),
+      train: [
+        { text: "lunch at noon", target: [1, 0] },
+        { text: "win a free prize", target: [0, 1] },
+      ],
+      validation: [{ text: "lunch", truth: "ham" }],
+    })
+    // A directory inside a file cannot exist.
+    const dir = "/dev/null/student"
+    const error = await Distillation.write(dir, distilled).catch((e: unknown) => e)
+    expect(error).toMatchObject({ _tag: "ReportWriteError", path: `${dir}/model.onnx` })
+    expect((error as Error).message).toMatch(
+      /^cannot write \/dev\/null\/student\/model.onnx: ENOTDIR/,
+    )
+  })
+})
