@@ -31,6 +31,12 @@ export interface BatchOptions {
   readonly maxSize: number
   /** Longest a first caller waits for company before the batch runs. */
   readonly maxWaitMs: number
+  /**
+   * Inputs whose last dim varies from call to call (a bag of sparse
+   * features): each is padded with zeros to the widest in the batch. Only
+   * for models that read a zero as nothing (index 0 with weight 0, say).
+   */
+  readonly ragged?: boolean | undefined
 }
 
 export interface Options<In, Out, Backend = InferenceBackend> {
@@ -58,7 +64,7 @@ const BatchedRun = Request.of<BatchedRun>()
 const rowsOf = (feeds: Tensor.Feeds): number => Object.values(feeds)[0]?.dims[0] ?? 0
 
 /** Stacks the feeds of several requests, runs them once, splits the outputs back. */
-const runBatch = (entries: ReadonlyArray<Request.Entry<BatchedRun>>) =>
+const runBatch = (entries: ReadonlyArray<Request.Entry<BatchedRun>>, ragged: boolean) =>
   Effect.gen(function* () {
     const first = entries[0]!.request
     const rows = entries.map((e) => rowsOf(e.request.feeds))
@@ -66,7 +72,8 @@ const runBatch = (entries: ReadonlyArray<Request.Entry<BatchedRun>>) =>
       try: () => {
         const feeds: Record<string, Tensor.Tensor> = {}
         for (const name of Object.keys(first.feeds)) {
-          feeds[name] = Tensor.concat(entries.map((e) => e.request.feeds[name]!))
+          const parts = entries.map((e) => e.request.feeds[name]!)
+          feeds[name] = ragged ? Tensor.concatPadded(parts) : Tensor.concat(parts)
         }
         return feeds
       },
@@ -96,7 +103,7 @@ const batchResolver = (options: BatchOptions) =>
     batchKey: (entry) => entry.request.session,
     delay: Effect.sleep(Duration.millis(options.maxWaitMs)),
     collectWhile: (requests) => requests.size < options.maxSize,
-    runAll: (entries) => runBatch(entries),
+    runAll: (entries) => runBatch(entries, options.ragged === true),
   })
 
 /** Shape errors from `encode` are typed failures; anything else it throws is a bug (a defect). */

@@ -236,6 +236,51 @@ export const concat = <D extends DType>(tensors: ReadonlyArray<Tensor<D>>): Tens
   return make(first.dtype, out, [rows, ...first.dims.slice(1)])
 }
 
+/**
+ * Stacks tensors on dim 0 whose last dim may differ (ragged rows, such as a
+ * bag of sparse features), padding each row with zeros to the widest. Every
+ * other dim must match. Only for models that read a zero as nothing.
+ */
+export const concatPadded = <D extends DType>(tensors: ReadonlyArray<Tensor<D>>): Tensor<D> => {
+  const first = tensors[0]
+  if (first === undefined) throw new TensorShapeError({ message: "cannot concat zero tensors" })
+  const last = first.dims.length - 1
+  if (last < 1) {
+    throw new TensorShapeError({
+      message: `cannot pad ${first.dtype}[${first.dims}]: it needs a dim after dim 0`,
+    })
+  }
+  const middle = first.dims.slice(1, last).join(",")
+  let rows = 0
+  let width = 0
+  for (const t of tensors) {
+    if (
+      t.dtype !== first.dtype ||
+      t.dims.length !== first.dims.length ||
+      t.dims.slice(1, last).join(",") !== middle
+    ) {
+      throw new TensorShapeError({
+        message: `cannot concat ${t.dtype}[${t.dims}] with ${first.dtype}[${first.dims}] on dim 0, padding dim ${last}`,
+      })
+    }
+    rows += t.dims[0]!
+    width = Math.max(width, t.dims[last]!)
+  }
+  const dims = [rows, ...first.dims.slice(1, last), width]
+  const out = new constructors[first.dtype](size(dims)) as {
+    set(a: ArrayLike<number | bigint>, o: number): void
+  }
+  let line = 0
+  for (const t of tensors) {
+    const own = t.dims[last]!
+    for (let at = 0; at < t.data.length; at += own) {
+      out.set(t.data.subarray(at, at + own) as ArrayLike<number | bigint>, line * width)
+      line++
+    }
+  }
+  return make(first.dtype, out as DataTypes[D], dims)
+}
+
 /** Splits a tensor along dim 0 into parts of the given row counts, as views (no copy). */
 export const split = <D extends DType>(
   tensor: Tensor<D>,

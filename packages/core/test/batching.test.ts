@@ -89,6 +89,34 @@ describe("Infer.infer with batch", () => {
     expect(runtime.session("sum").rowsPerCall).toEqual([6])
   })
 
+  it("with ragged, stacks inputs of different widths, padded with zeros, into one call", async () => {
+    const runtime = memoryRuntime()
+    const pipeline = Pipeline.make(
+      "ragged",
+      sumStage("sum-ragged", { maxSize: 8, maxWaitMs: 20, ragged: true }),
+    )
+    // A bag of features per caller, as many as the message has: widths 2, 3 and 1.
+    const callers = [[[1, 2]], [[3, 4, 5]], [[6]]]
+    const results = await runAll(
+      callers.map((input) => Effect.provide(Pipeline.run(pipeline, input), runtime.layer)),
+    )
+    expect(results).toEqual([[3], [12], [6]])
+    expect(runtime.session("sum").rowsPerCall).toEqual([3])
+    // Without it the same callers cannot be stacked: a typed shape error for each.
+    const strict = Pipeline.make("strict", sumStage("sum-strict", { maxSize: 8, maxWaitMs: 20 }))
+    const shared = memoryRuntime()
+    const failures = await runAll(
+      callers.map((input) =>
+        Effect.flip(Effect.provide(Pipeline.run(strict, input), shared.layer)),
+      ),
+    )
+    expect(failures.map((e) => (e as { _tag: string })._tag)).toEqual([
+      "TensorShapeError",
+      "TensorShapeError",
+      "TensorShapeError",
+    ])
+  })
+
   it("batches concurrent runner.run Promise calls too", async () => {
     const runtime = memoryRuntime()
     const pipeline = Pipeline.make(

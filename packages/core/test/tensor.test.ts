@@ -299,3 +299,26 @@ describe("Tensor.float16 / int8 / uint8 / bool", () => {
     expect(thrown(() => Tensor.concat<Tensor.DType>([h, u]))).toBeInstanceOf(TensorShapeError)
   })
 })
+
+describe("Tensor.concatPadded", () => {
+  it("stacks rows of different widths, padding each with zeros to the widest (int64 too)", () => {
+    const a = Tensor.make("int64", BigInt64Array.of(1n, 2n, 3n, 4n), [2, 2])
+    const b = Tensor.make("int64", BigInt64Array.of(5n, 6n, 7n), [1, 3])
+    const stacked = Tensor.concatPadded([a, b])
+    expect(stacked.dims).toEqual([3, 3])
+    expect(Array.from(stacked.data)).toEqual([1n, 2n, 0n, 3n, 4n, 0n, 5n, 6n, 7n])
+  })
+
+  it("refuses tensors that differ in dtype, rank or a middle dim, and rank-1 tensors", () => {
+    const f = (dims: Array<number>) =>
+      Tensor.make("float32", new Float32Array(dims.reduce((x, y) => x * y, 1)), dims)
+    expect(thrown(() => Tensor.concatPadded([f([1, 2, 3]), f([1, 3, 3])]))).toBeInstanceOf(
+      TensorShapeError,
+    )
+    expect(thrown(() => Tensor.concatPadded([f([1, 2]), f([1, 2, 1])]))).toBeInstanceOf(
+      TensorShapeError,
+    )
+    expect(thrown(() => Tensor.concatPadded([f([3])]))).toBeInstanceOf(TensorShapeError)
+    expect(thrown(() => Tensor.concatPadded([]))).toBeInstanceOf(TensorShapeError)
+  })
+})
