@@ -170,6 +170,16 @@ export const labels = ["ham", "spam"]
 
 /** Escalate when the top probability is below this: chosen on validation, also in the model's metadata. */
 export const threshold = ${card.threshold}
+
+/** The featurizer the model was trained with (\`@edgeline/distill/features\`), also in the model's metadata. */
+export const featurizer = {
+${Object.entries(student.card.featurizer)
+  .map(
+    ([key, value]) =>
+      `  ${key}: ${Array.isArray(value) ? `[${value.map((v) => JSON.stringify(v)).join(", ")}]` : JSON.stringify(value)},`,
+  )
+  .join("\n")}
+}
 `,
   )
   for (const o of outputs)

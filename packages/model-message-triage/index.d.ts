@@ -8,3 +8,14 @@ export declare const bytes: number
 export declare const labels: readonly ["ham", "spam"]
 /** Escalate when the top probability is below this: chosen on validation, also in the model's metadata. */
 export declare const threshold: number
+/** The featurizer the model was trained with (`@edgeline/distill/features`), also in the model's metadata. */
+export declare const featurizer: {
+  readonly kind: "hashed-ngrams"
+  readonly version: 1
+  readonly buckets: number
+  readonly wordNgrams: number
+  readonly charNgrams: readonly [number, number] | null
+  readonly maxChars: number
+  readonly headers: ReadonlyArray<string>
+  readonly seed: number
+}

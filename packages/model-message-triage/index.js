@@ -19,3 +19,15 @@ export const labels = ["ham", "spam"]
 
 /** Escalate when the top probability is below this: chosen on validation, also in the model's metadata. */
 export const threshold = 0.762035
+
+/** The featurizer the model was trained with (`@edgeline/distill/features`), also in the model's metadata. */
+export const featurizer = {
+  kind: "hashed-ngrams",
+  version: 1,
+  buckets: 16384,
+  wordNgrams: 2,
+  charNgrams: [3, 4],
+  maxChars: 2000,
+  headers: ["subject", "from", "content-type"],
+  seed: 0,
+}
