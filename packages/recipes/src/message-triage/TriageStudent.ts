@@ -1,0 +1,92 @@
+/**
+ * The distilled message-triage student on the device: the featurizer it
+ * was trained with (`@edgeline/distill/features`), then its ONNX graph from
+ * `@edgeline/model-message-triage` through core's infer stage. Concurrent
+ * callers are micro-batched: their sparse features are ragged (as many as a
+ * message has), padded with bucket 0 at weight 0, which the graph reads as
+ * nothing.
+ */
+import { Infer, ModelRef, type Stage, Tensor } from "@edgeline/core"
+import {
+  Featurizer,
+  type FeaturizerConfig,
+  type FeaturizerConfigError,
+} from "@edgeline/distill/features"
+import * as Student from "@edgeline/model-message-triage"
+import { Effect } from "effect"
+
+/** The stage's name: in its timings and progress events. */
+export const STAGE = "triage-student"
+
+/**
+ * The committed student, pinned by its sha256 and resolved from this module,
+ * so isolated installs (pnpm) find it too. A fleet's newer student arrives
+ * through the same ref from `@edgeline/sync`'s source.
+ */
+export const model = ModelRef.make("message-triage", `npm:${Student.specifier}`, {
+  sha256: Student.sha256,
+  resolveFrom: import.meta.url,
+})
+
+export interface Triaged {
+  /** The most probable label. */
+  readonly label: string
+  /** Its probability: below the threshold, the cascade escalates. */
+  readonly confidence: number
+  /** One probability per label, in `labels` order. */
+  readonly probabilities: ReadonlyArray<number>
+}
+
+export interface Options {
+  /** The model (default: the committed student). */
+  readonly model?: ModelRef.ModelRef | undefined
+  /** Its labels in output order (default: the committed student's). */
+  readonly labels?: ReadonlyArray<string> | undefined
+  /** The featurizer config it was trained with (default: the committed student's). */
+  readonly featurizer?: FeaturizerConfig.FeaturizerConfig | undefined
+  /** Micro-batching of concurrent callers (default: up to 16, waiting at most 2 ms). */
+  readonly batch?: { readonly maxSize: number; readonly maxWaitMs: number } | false | undefined
+}
+
+/**
+ * The student as an infer stage over raw message text. Building it starts
+ * the featurizer's hash function (WebAssembly), hence an Effect.
+ */
+export const make = (
+  options: Options = {},
+): Effect.Effect<
+  Stage.Stage<string, Triaged, Infer.InferError, Infer.InferServices>,
+  FeaturizerConfigError
+> =>
+  Effect.map(
+    Featurizer.make(options.featurizer ?? Student.featurizer),
+    (featurizer): Stage.Stage<string, Triaged, Infer.InferError, Infer.InferServices> => {
+      const labels = options.labels ?? Student.labels
+      const batch = options.batch ?? { maxSize: 16, maxWaitMs: 2 }
+      return Infer.infer<string, Triaged>({
+        name: STAGE,
+        model: options.model ?? model,
+        session: { threads: 1 },
+        encode: (text) => {
+          const { indices, values } = featurizer.featurize(text)
+          // At least one column: a text with no features reads bucket 0 at weight 0.
+          const width = Math.max(1, indices.length)
+          const wide = new BigInt64Array(width)
+          for (let k = 0; k < indices.length; k++) wide[k] = BigInt(indices[k]!)
+          const weights = new Float32Array(width)
+          weights.set(values)
+          return {
+            indices: Tensor.make("int64", wide, [1, width]),
+            values: Tensor.make("float32", weights, [1, width]),
+          }
+        },
+        decode: (outputs) => {
+          const p = Array.from(outputs.probabilities!.data as Float32Array)
+          let best = 0
+          for (let c = 1; c < p.length; c++) if (p[c]! > p[best]!) best = c
+          return { label: labels[best]!, confidence: p[best]!, probabilities: p }
+        },
+        batch: batch === false ? undefined : { ...batch, ragged: true },
+      })
+    },
+  )
