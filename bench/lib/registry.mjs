@@ -40,4 +40,10 @@ export const benchmarks = [
     title: "(j) Distill: student vs teacher",
     module: "../distill.mjs",
   },
+  {
+    id: "triage-batch",
+    suite: "cascade",
+    title: "(n) Micro-batched student: 16 concurrent callers vs one at a time",
+    module: "../triage-batch.mjs",
+  },
 ]

@@ -11,6 +11,7 @@ import {
   Featurizer,
   type FeaturizerConfig,
   type FeaturizerConfigError,
+  SparseBatch,
 } from "@edgeline/distill/features"
 import * as Student from "@edgeline/model-message-triage"
 import { Effect } from "effect"
@@ -68,16 +69,11 @@ export const make = (
         model: options.model ?? model,
         session: { threads: 1 },
         encode: (text) => {
-          const { indices, values } = featurizer.featurize(text)
-          // At least one column: a text with no features reads bucket 0 at weight 0.
-          const width = Math.max(1, indices.length)
-          const wide = new BigInt64Array(width)
-          for (let k = 0; k < indices.length; k++) wide[k] = BigInt(indices[k]!)
-          const weights = new Float32Array(width)
-          weights.set(values)
+          // One row, at least one column: a text with no features reads bucket 0 at weight 0.
+          const { width, indices, values } = SparseBatch.pad([featurizer.featurize(text)])
           return {
-            indices: Tensor.make("int64", wide, [1, width]),
-            values: Tensor.make("float32", weights, [1, width]),
+            indices: Tensor.make("int64", indices, [1, width]),
+            values: Tensor.make("float32", values, [1, width]),
           }
         },
         decode: (outputs) => {
