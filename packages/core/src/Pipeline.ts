@@ -446,11 +446,10 @@ const runOnce = <In, Out, E, R>(self: Pipeline<In, Out, E, R>, input: In) =>
         ? Effect.ensuring(run, closeAll(instances))
         : run
     },
-  ).pipe(Effect.withSpan(`edgeline.pipeline.${self.name}`)) as Effect.Effect<
-    Out,
-    E | InputValidationError,
-    R
-  >
+  ).pipe(
+    // As for stages: a stack trace per run costs more than a small message's whole triage.
+    Effect.withSpan(`edgeline.pipeline.${self.name}`, {}, { captureStackTrace: false }),
+  ) as Effect.Effect<Out, E | InputValidationError, R>
 
 /** Runs a stream through one opened session; outputs flushed at the end follow the last one. */
 export const stream =
