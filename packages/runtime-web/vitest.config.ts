@@ -15,10 +15,15 @@ if (missing !== undefined) throw new Error(`the browser tests need Chromium: ${m
 
 export default defineConfig({
   server: { headers: isolationHeaders },
-  optimizeDeps: { include: prebundled },
+  // core's CloudModel client imports these only inside a worker.
+  optimizeDeps: { include: [...prebundled, "effect/http", "effect/persistence"] },
   test: {
     include: ["test/**/*.test.ts"],
-    globalSetup: ["./test/setup/node-reference.ts", "./test/setup/distill-reference.ts"],
+    globalSetup: [
+      "./test/setup/node-reference.ts",
+      "./test/setup/distill-reference.ts",
+      "./test/setup/cloud-tier.ts",
+    ],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     browser: {

@@ -56,3 +56,48 @@ export class WorkerError extends Data.TaggedError("WorkerError")<{
 export class UnexpectedError extends Data.TaggedError("UnexpectedError")<{
   readonly message: string
 }> {}
+
+/**
+ * A cloud call failed without an answer: the network failed, or the server
+ * answered a status worth asking again (408, 409, 425, 429, 5xx) until the
+ * retries ran out. `retryable` is false only for a request that could not
+ * be sent at all (a bad URL). `retryAfterMs` is the server's `Retry-After`.
+ */
+export class CloudRequestError extends Data.TaggedError("CloudRequestError")<{
+  readonly message: string
+  readonly retryable: boolean
+  readonly status?: number | undefined
+  readonly retryAfterMs?: number | undefined
+  readonly attempts: number
+}> {}
+
+/** A cloud call took longer than its timeout (each attempt has one); retryable. */
+export class CloudTimeoutError extends Data.TaggedError("CloudTimeoutError")<{
+  readonly message: string
+  readonly timeoutMs: number
+  readonly attempts: number
+}> {}
+
+/**
+ * The cloud refused the request with a status that asking again will not
+ * change (400, 401, 403, 404, 413, 422…): fix the request, key or model.
+ * Never retried.
+ */
+export class CloudRejectedError extends Data.TaggedError("CloudRejectedError")<{
+  readonly message: string
+  readonly status: number
+}> {}
+
+/**
+ * The circuit breaker is open after consecutive failures: no request was
+ * sent. It lets one probe through after `retryAfterMs`.
+ */
+export class CloudCircuitOpenError extends Data.TaggedError("CloudCircuitOpenError")<{
+  readonly message: string
+  readonly retryAfterMs: number
+}> {}
+
+/** The cloud answered 2xx with something that is not the expected JSON. Never retried. */
+export class CloudAnswerError extends Data.TaggedError("CloudAnswerError")<{
+  readonly message: string
+}> {}

@@ -7,9 +7,15 @@
  * This list is the package's whole public surface; what lives in
  * `src/internal/` is not part of it and may change in any release.
  */
+export * as CloudModel from "./CloudModel.js"
 export * as Condense from "./Condense.js"
 export {
   CancelledError,
+  CloudAnswerError,
+  CloudCircuitOpenError,
+  CloudRejectedError,
+  CloudRequestError,
+  CloudTimeoutError,
   InferenceError,
   InputValidationError,
   ModelLoadError,
@@ -25,6 +31,7 @@ export * as InferenceBackend from "./InferenceBackend.js"
 export * as Model from "./Model.js"
 export * as ModelRef from "./ModelRef.js"
 export * as ModelSource from "./ModelSource.js"
+export * as OpenAiCloudModel from "./OpenAiCloudModel.js"
 export * as Pipeline from "./Pipeline.js"
 export * as Progress from "./Progress.js"
 export * as Runner from "./Runner.js"

@@ -1,4 +1,4 @@
-import { Cause, Data, Effect, Layer, Logger, Metric, Tracer } from "effect"
+import { Cause, Data, Effect, Layer, Logger, Metric, Ref, Tracer } from "effect"
 import { describe, expect, it, vi } from "vitest"
 import * as Condense from "../src/Condense.js"
 import * as Escalate from "../src/Escalate.js"
@@ -165,6 +165,7 @@ describe("Escalate.escalate", () => {
       value: "local:2",
       source: "local",
       degraded: false,
+      input: 2.1,
     })
     expect(asked).toEqual([])
     expect(await outcome("esc-sure", "local")).toBe(1)
@@ -176,6 +177,7 @@ describe("Escalate.escalate", () => {
       value: "cloud:2.5",
       source: "cloud",
       degraded: false,
+      input: 2.5,
     })
     expect(asked).toEqual([2.5])
     expect(await outcome("esc-unsure", "cloud")).toBe(1)
@@ -186,7 +188,7 @@ describe("Escalate.escalate", () => {
       Effect.fail(new Offline({ message: "no route to host" })),
     )
     const result = await Effect.runPromise(Pipeline.run(pipeline, 3.45))
-    expect(result).toMatchObject({ value: "local:3", source: "local", degraded: true })
+    expect(result).toMatchObject({ value: "local:3", source: "local", degraded: true, input: 3.45 })
     expect(result.reason).toContain("no route to host")
     expect(await outcome("esc-fails", "degraded")).toBe(1)
   })
@@ -219,6 +221,38 @@ describe("Escalate.escalate", () => {
     expect(result.reason).toBeDefined()
     // The cloud call is not left running.
     expect(interrupted).toEqual([0.5])
+  })
+
+  it("hands a degraded input to an Effect recorder (a queue, an outbox), and only a degraded one", async () => {
+    const program = Effect.gen(function* () {
+      const later = yield* Ref.make<ReadonlyArray<Escalate.DegradedItem<number, string>>>([])
+      const stage = Escalate.escalate({
+        name: "esc-recorded",
+        local: (x: number) => `local:${Math.round(x)}`,
+        shouldEscalate: (x) => x > 1,
+        ask: (x) =>
+          x > 5 ? Effect.fail(new Offline({ message: "offline" })) : Effect.succeed(`cloud:${x}`),
+        onDegraded: (item) => Ref.update(later, (items) => [...items, item]),
+      })
+      const pipeline = Pipeline.make("esc-recorded", stage)
+      const results = yield* Effect.forEach([0.5, 2, 7], (x) => Pipeline.run(pipeline, x))
+      return { results, later: yield* Ref.get(later) }
+    })
+    const { results, later } = await Effect.runPromise(program)
+    expect(results.map((r) => [r.input, r.source, r.degraded])).toEqual([
+      [0.5, "local", false],
+      [2, "cloud", false],
+      [7, "local", true],
+    ])
+    expect(later).toEqual([
+      {
+        stage: "esc-recorded",
+        input: 7,
+        local: "local:7",
+        reason: "offline",
+        at: expect.any(Number),
+      },
+    ])
   })
 
   it("does not time out a cloud answer that arrives in time", async () => {

@@ -101,7 +101,9 @@ describe("Pipeline.make type inference", () => {
         }),
       ),
     )
-    expectTypeOf<Pipeline.Output<typeof escalated>>().toEqualTypeOf<Escalate.Escalated<number>>()
+    expectTypeOf<Pipeline.Output<typeof escalated>>().toEqualTypeOf<
+      Escalate.Escalated<number, number>
+    >()
     // Escalate swallows the cloud's error, so it adds none.
     expectTypeOf<Pipeline.Error<typeof escalated>>().toEqualTypeOf<Infer.InferError>()
     const joined = Pipeline.make("head", parse).pipe(

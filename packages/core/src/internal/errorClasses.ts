@@ -1,6 +1,11 @@
 /** Core's error classes, by tag: the worker transport rebuilds errors of these types. */
 import {
   CancelledError,
+  CloudAnswerError,
+  CloudCircuitOpenError,
+  CloudRejectedError,
+  CloudRequestError,
+  CloudTimeoutError,
   InferenceError,
   InputValidationError,
   ModelLoadError,
@@ -21,4 +26,9 @@ export const coreErrors = [
   StreamEndedError,
   WorkerError,
   UnexpectedError,
+  CloudRequestError,
+  CloudTimeoutError,
+  CloudRejectedError,
+  CloudCircuitOpenError,
+  CloudAnswerError,
 ] as const
