@@ -151,7 +151,7 @@ describe("published type declarations", () => {
     // Subpaths a package declares in its "exports" (`@edgeline/distill/features`) are entry points too.
     const declared = new Set(
       packages.flatMap((pkg) =>
-        Object.keys(pkg.manifest.exports ?? {}).map((key) => `${pkg.manifest.name}${key.slice(1)}`),
+        Object.keys(pkg.manifest.exports ?? {}).map((key) => `${pkg.name}${key.slice(1)}`),
       ),
     )
     const deep = dts.flatMap((file) =>
