@@ -36,4 +36,7 @@ export const prebundled = [
   "effect",
   "@alexanderolsen/libsamplerate-js",
   "alawmulaw",
+  "postal-mime",
+  "html-to-text",
+  "gpt-tokenizer/encoding/o200k_base",
 ]
