@@ -17,7 +17,7 @@ const ROUNDS = 5
 const throughput = async (runner, texts, callers) => {
   let next = 0
   const caller = async () => {
-    while (next < texts.length) await runner.run(texts[next++])
+    while (next < texts.length) await runner.run({ text: texts[next++] })
   }
   const t0 = performance.now()
   await Promise.all(Array.from({ length: callers }, caller))

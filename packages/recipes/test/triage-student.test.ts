@@ -30,7 +30,7 @@ const texts = [...SPAM, ...HAM, ...ODD]
 const run = (stage: Awaited<ReturnType<typeof build>>, inputs: ReadonlyArray<string>) =>
   Effect.runPromise(
     Effect.all(
-      inputs.map((text) => Pipeline.run(Pipeline.make("triage", stage), text)),
+      inputs.map((text) => Pipeline.run(Pipeline.make("triage", stage), { text })),
       { concurrency: "unbounded" },
     ).pipe(Effect.provide(NodeRuntime.layer())),
   )

@@ -29,6 +29,11 @@ export const model = ModelRef.make("message-triage", `npm:${Student.specifier}`,
   resolveFrom: import.meta.url,
 })
 
+/** A message to triage: its raw text (a mail or plain text), and whatever else the caller carries. */
+export interface Message {
+  readonly text: string
+}
+
 export interface Triaged {
   /** The most probable label. */
   readonly label: string
@@ -36,6 +41,11 @@ export interface Triaged {
   readonly confidence: number
   /** One probability per label, in `labels` order. */
   readonly probabilities: ReadonlyArray<number>
+}
+
+/** The student's answer with the message it is about, for the stages after it. */
+export interface Scored<In extends Message = Message> extends Triaged {
+  readonly input: In
 }
 
 export interface Options {
@@ -50,25 +60,26 @@ export interface Options {
 }
 
 /**
- * The student as an infer stage over raw message text. Building it starts
+ * The student as an infer stage over messages (`{ text }`); its answer
+ * carries the message on. Building it starts
  * the featurizer's hash function (WebAssembly), hence an Effect.
  */
-export const make = (
+export const make = <In extends Message = Message>(
   options: Options = {},
 ): Effect.Effect<
-  Stage.Stage<string, Triaged, Infer.InferError, Infer.InferServices>,
+  Stage.Stage<In, Scored<In>, Infer.InferError, Infer.InferServices>,
   FeaturizerConfigError
 > =>
   Effect.map(
     Featurizer.make(options.featurizer ?? Student.featurizer),
-    (featurizer): Stage.Stage<string, Triaged, Infer.InferError, Infer.InferServices> => {
+    (featurizer): Stage.Stage<In, Scored<In>, Infer.InferError, Infer.InferServices> => {
       const labels = options.labels ?? Student.labels
       const batch = options.batch ?? { maxSize: 16, maxWaitMs: 2 }
-      return Infer.infer<string, Triaged>({
+      return Infer.infer<In, Scored<In>>({
         name: STAGE,
         model: options.model ?? model,
         session: { threads: 1 },
-        encode: (text) => {
+        encode: ({ text }) => {
           // One row, at least one column: a text with no features reads bucket 0 at weight 0.
           const { width, indices, values } = SparseBatch.pad([featurizer.featurize(text)])
           return {
@@ -76,11 +87,11 @@ export const make = (
             values: Tensor.make("float32", values, [1, width]),
           }
         },
-        decode: (outputs) => {
+        decode: (outputs, input) => {
           const p = Array.from(outputs.probabilities!.data as Float32Array)
           let best = 0
           for (let c = 1; c < p.length; c++) if (p[c]! > p[best]!) best = c
-          return { label: labels[best]!, confidence: p[best]!, probabilities: p }
+          return { label: labels[best]!, confidence: p[best]!, probabilities: p, input }
         },
         batch: batch === false ? undefined : { ...batch, ragged: true },
       })

@@ -1,0 +1,63 @@
+/**
+ * When the triage cascade asks the cloud: below the student's calibrated
+ * confidence threshold (chosen on validation by `@edgeline/distill`, in the
+ * model's package), within budget caps per minute and per day, unless the
+ * call itself says otherwise.
+ */
+import * as Student from "@edgeline/model-message-triage"
+
+/** A per-call override: `"always"` asks whatever the student says, `"never"` keeps it local. */
+export type Override = "auto" | "always" | "never"
+
+export interface Options {
+  /** Escalate below this confidence (default: the committed student's calibrated threshold). */
+  readonly threshold?: number | undefined
+  /** Most escalations in any minute (default: no cap). */
+  readonly perMinute?: number | undefined
+  /** Most escalations in any day (default: no cap). */
+  readonly perDay?: number | undefined
+}
+
+export interface Policy {
+  readonly threshold: number
+  /** Whether this answer wants the cloud, before any budget is spent. */
+  readonly wants: (confidence: number, override?: Override) => boolean
+  /** Spends one escalation at `now` (ms) if the caps allow it; false when over budget. */
+  readonly spend: (now: number, override?: Override) => boolean
+}
+
+const MINUTE = 60_000
+const DAY = 86_400_000
+
+/** A sliding window of the times escalations were spent, pruned as it slides. */
+const slidingWindow = (span: number, cap: number | undefined) => {
+  const times: Array<number> = []
+  return {
+    allows: (now: number) => {
+      while (times.length > 0 && times[0]! <= now - span) times.shift()
+      return cap === undefined || times.length < cap
+    },
+    add: (now: number) => {
+      if (cap !== undefined) times.push(now)
+    },
+  }
+}
+
+export const make = (options: Options = {}): Policy => {
+  const threshold = options.threshold ?? Student.threshold
+  const minute = slidingWindow(MINUTE, options.perMinute)
+  const day = slidingWindow(DAY, options.perDay)
+  const wants = (confidence: number, override: Override = "auto") =>
+    override === "always" || (override === "auto" && confidence < threshold)
+  return {
+    threshold,
+    wants,
+    spend: (now, override = "auto") => {
+      // An explicit "always" is the caller's decision: it is counted, never refused.
+      if (override !== "always" && !(minute.allows(now) && day.allows(now))) return false
+      minute.add(now)
+      day.add(now)
+      return true
+    },
+  }
+}
