@@ -8,10 +8,10 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { CloudServer, defaultModels } from "@edgeline/cloud-server"
 import { createRunner, OpenAiCloudModel } from "@edgeline/core"
+import { MessageTriage } from "@edgeline/recipes"
 import { NodeRuntime } from "@edgeline/runtime-node"
 import { Effect, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import { MessageTriage } from "../src/index.js"
 
 const SPAM =
   "Subject: URGENT: claim your FREE prize now!!!\n\nClick here to claim your cash prize. Limited offer, act now! Write to winner@prizes.example or call +1 415 555 0123."
