@@ -1,9 +1,17 @@
 /**
  * `edgeline cloud serve`: the reference OpenAI-compatible cloud tier from
- * `@edgeline/cloud-server` on a port, serving the default models, until
- * SIGINT or SIGTERM. Prints the server's URL as one line on stdout.
+ * `@edgeline/cloud-server` on a port, serving the default models (the
+ * triage teacher for chat; PocketSphinx for transcription when it is
+ * installed, else a warning on stderr and chat only), until SIGINT or
+ * SIGTERM. Prints the server's URL as one line on stdout.
  */
-import { type ChatClassifier, CloudServer, defaultModels } from "@edgeline/cloud-server"
+import {
+  type ChatClassifier,
+  CloudServer,
+  defaultModels,
+  defaultTranscribers,
+  type Transcriber,
+} from "@edgeline/cloud-server"
 
 export interface Flags {
   readonly port: number | undefined
@@ -11,6 +19,7 @@ export interface Flags {
   readonly apiKeys: ReadonlyArray<string>
   readonly maxConcurrent: number | undefined
   readonly maxBodyBytes: number | undefined
+  readonly maxAudioBytes: number | undefined
   readonly requestLog: string | undefined
 }
 
@@ -29,20 +38,38 @@ const models = async (): Promise<ReadonlyArray<ChatClassifier>> => {
   }
 }
 
+/** PocketSphinx when it runs here; otherwise none, and a warning on stderr that says what to install. */
+const transcribers = async (): Promise<ReadonlyArray<Transcriber>> => {
+  try {
+    return await defaultTranscribers()
+  } catch (e) {
+    process.stderr.write(
+      `edgeline cloud serve: warning: serving chat only, no /v1/audio/transcriptions: ${e instanceof Error ? e.message : String(e)}\n`,
+    )
+    return []
+  }
+}
+
 /** Serves until SIGINT or SIGTERM, then closes (requests in flight get a 503) and returns. */
 export const serve = async (
   flags: Flags,
   onListening: (url: string) => Promise<void>,
 ): Promise<void> => {
   const served = await models()
+  const heard = await transcribers().catch(async (e: unknown) => {
+    for (const model of served) await model.close?.()
+    throw e
+  })
   try {
     const server = await CloudServer.start({
       models: served,
+      transcribers: heard,
       port: flags.port,
       host: flags.host,
       apiKeys: flags.apiKeys,
       maxConcurrent: flags.maxConcurrent,
       maxBodyBytes: flags.maxBodyBytes,
+      maxAudioBytes: flags.maxAudioBytes,
       requestLog: flags.requestLog === undefined ? undefined : { file: flags.requestLog },
     })
     try {
@@ -62,5 +89,6 @@ export const serve = async (
   } finally {
     // The server does not own its models: their onnxruntime sessions are freed here.
     for (const model of served) await model.close?.()
+    for (const transcriber of heard) await transcriber.close?.()
   }
 }

@@ -46,8 +46,14 @@ Prints its URL on one line; serves until SIGINT or SIGTERM.
   --api-key k            a key accepted as "Authorization: Bearer k"; repeatable
                          (none: auth is off, and it says so)
   --max-concurrent n     requests in flight at once, more get a 429 (default 16)
-  --max-body-bytes n     largest request body, larger gets a 413 (default 1048576)
+  --max-body-bytes n     largest JSON request body, larger gets a 413 (default 1048576)
+  --max-audio-bytes n    largest transcription upload, larger gets a 413 (default 26214400)
   --request-log f.jsonl  append one JSON line per request to this file
+
+It serves /v1/chat/completions with the message-triage teacher and, when
+PocketSphinx is installed (apt-get install pocketsphinx pocketsphinx-en-us),
+/v1/audio/transcriptions with it as "pocketsphinx-en-us"; without it, it says
+so on stderr and serves chat only.
 
 distill: a big teacher labels your messages, a small student learns from its
 soft labels. Data is JSONL, one message per line:
@@ -144,7 +150,15 @@ const COMMAND_OPTIONS: Record<string, ReadonlyArray<string>> = {
     "pad-ms",
     "out",
   ],
-  cloud: ["port", "host", "api-key", "max-concurrent", "max-body-bytes", "request-log"],
+  cloud: [
+    "port",
+    "host",
+    "api-key",
+    "max-concurrent",
+    "max-body-bytes",
+    "max-audio-bytes",
+    "request-log",
+  ],
   "distill label": [
     ...DISTILL_COMMON,
     "data",
@@ -279,6 +293,7 @@ const parse = (argv: ReadonlyArray<string>) => {
         "api-key": { type: "string", multiple: true },
         "max-concurrent": { type: "string" },
         "max-body-bytes": { type: "string" },
+        "max-audio-bytes": { type: "string" },
         "request-log": { type: "string" },
         data: { type: "string" },
         cloud: { type: "string" },
@@ -384,6 +399,7 @@ const cloud = async (
     apiKeys: (values["api-key"] ?? []).map((key) => text("api-key", key)!),
     maxConcurrent: integer("max-concurrent", values["max-concurrent"], 1, 100_000),
     maxBodyBytes: integer("max-body-bytes", values["max-body-bytes"], 1, 2 ** 31 - 1),
+    maxAudioBytes: integer("max-audio-bytes", values["max-audio-bytes"], 1, 2 ** 31 - 1),
     requestLog: text("request-log", values["request-log"]),
   }
   const CloudCommand = await import("./CloudCommand.js")

@@ -3,10 +3,12 @@
  * process), serving the real message-triage teacher that ships with
  * `@edgeline/cloud-server`.
  */
+import { execFile } from "node:child_process"
 import { mkdtemp, readFile } from "node:fs/promises"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { promisify } from "node:util"
 import { afterEach, beforeAll, describe, expect, it } from "vitest"
 import { type Serving, serving } from "./support/cloud.js"
 import { edgeline } from "./support/edgeline.js"
@@ -17,8 +19,8 @@ beforeAll(async () => {
 })
 /** Servers a failed test left running are stopped, not left behind. */
 const running = new Set<Serving>()
-const serve = (args: ReadonlyArray<string>): Serving => {
-  const server = serving(args)
+const serve = (args: ReadonlyArray<string>, env?: NodeJS.ProcessEnv): Serving => {
+  const server = serving(args, env)
   running.add(server)
   return server
 }
@@ -40,7 +42,9 @@ describe("edgeline cloud serve", () => {
     const url = await server.url
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     const body = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> }
-    expect(body.data.map((m) => m.id)).toEqual(["message-triage-teacher"])
+    // PocketSphinx is installed here (.ci/run installs it): transcription is served too.
+    expect(body.data.map((m) => m.id)).toEqual(["message-triage-teacher", "pocketsphinx-en-us"])
+    expect(server.output().stderr).not.toContain("serving chat only")
     // No key given: it says auth is off, on stderr, so stdout stays the URL alone.
     expect(server.output().stderr).toContain("auth is off")
     server.child.kill("SIGTERM")
@@ -105,6 +109,53 @@ describe("edgeline cloud serve", () => {
     expect(lines[0].messages).toEqual([{ role: "user", content: SPAM }])
   })
 
+  it("transcribes speech with PocketSphinx at /v1/audio/transcriptions", async () => {
+    const wav = join(dir, "lights.wav")
+    await promisify(execFile)("flite", [
+      "-voice",
+      "slt",
+      "-t",
+      "turn off the kitchen lights",
+      "-o",
+      wav,
+    ])
+    const server = serve(["--api-key", "k", "--max-audio-bytes", "200000"])
+    const url = await server.url
+    const form = new FormData()
+    form.append("file", new Blob([await readFile(wav)], { type: "audio/wav" }), "lights.wav")
+    form.append("model", "pocketsphinx-en-us")
+    const response = await fetch(`${url}/v1/audio/transcriptions`, {
+      method: "POST",
+      headers: { authorization: "Bearer k" },
+      body: form,
+    })
+    expect(response.status).toBe(200)
+    expect(((await response.json()) as { text: string }).text).toBe("turn off the kitchen lights")
+    const big = new FormData()
+    big.append("file", new Blob([new Uint8Array(300_000)]), "big.wav")
+    big.append("model", "pocketsphinx-en-us")
+    const refused = await fetch(`${url}/v1/audio/transcriptions`, {
+      method: "POST",
+      headers: { authorization: "Bearer k" },
+      body: big,
+    })
+    expect(refused.status).toBe(413)
+    await server.stop()
+  })
+
+  it("without PocketSphinx it warns on stderr and serves chat only", async () => {
+    // No PATH: pocketsphinx_continuous cannot be found (node itself is started by its full path).
+    const server = serve([], { ...process.env, PATH: "" })
+    const url = await server.url
+    const body = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> }
+    expect(body.data.map((m) => m.id)).toEqual(["message-triage-teacher"])
+    expect(server.output().stderr).toContain(
+      "edgeline cloud serve: warning: serving chat only, no /v1/audio/transcriptions: PocketSphinx is not installed: cannot run pocketsphinx_continuous (install pocketsphinx pocketsphinx-en-us",
+    )
+    await server.stop()
+    expect(server.output().stdout).toBe(`${url}\n`)
+  })
+
   it("a taken port: one line, exit code 2", async () => {
     const blocker = createServer()
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve))
@@ -135,6 +186,7 @@ describe("edgeline cloud: usage errors (exit code 2, with the usage)", () => {
     [["cloud", "serve", "--port"], "Option '--port <value>' argument missing"],
     [["cloud", "serve", "--max-concurrent", "0"], "--max-concurrent must be a number from 1"],
     [["cloud", "serve", "--max-body-bytes", "0"], "--max-body-bytes must be a number from 1"],
+    [["cloud", "serve", "--max-audio-bytes", "0"], "--max-audio-bytes must be a number from 1"],
     [["cloud", "serve", "--api-key", ""], "--api-key needs a value"],
     [["cloud", "serve", "--request-log", ""], "--request-log needs a value"],
     [["cloud", "serve", "--json"], "cloud has no option --json"],
@@ -157,7 +209,9 @@ describe("edgeline cloud: usage errors (exit code 2, with the usage)", () => {
       "--api-key",
       "--max-concurrent",
       "--max-body-bytes",
+      "--max-audio-bytes",
       "--request-log",
+      "pocketsphinx-en-us",
     ]) {
       expect(stdout).toContain(option)
     }

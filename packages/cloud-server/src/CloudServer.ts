@@ -1,10 +1,11 @@
 /**
  * The reference OpenAI-compatible cloud tier: a small HTTP server that
- * answers `GET /v1/models`, `GET /v1/models/{id}` and
- * `POST /v1/chat/completions` in OpenAI's shapes, with a text classifier
- * standing in for the large model. It is for offline development and tests
- * of the edge↔cloud loop; real deployments point the edge at OpenAI, vLLM,
- * Ollama or a llama.cpp server.
+ * answers `GET /v1/models`, `GET /v1/models/{id}`,
+ * `POST /v1/chat/completions` and `POST /v1/audio/transcriptions` in
+ * OpenAI's shapes, with a text classifier standing in for the large model
+ * and a speech recogniser (PocketSphinx) standing in for Whisper. It is for
+ * offline development and tests of the edge↔cloud loop; real deployments
+ * point the edge at OpenAI, vLLM, Ollama or a llama.cpp server.
  *
  * In front of the endpoints, in order: the request log, OpenAI-shaped
  * errors, bearer auth (off when no key is configured, said at start), and a
@@ -33,18 +34,26 @@ import * as Respond from "./internal/Respond.js"
 import * as Routes from "./internal/Routes.js"
 import * as Settings from "./internal/Settings.js"
 import type * as RequestLog from "./RequestLog.js"
+import type { Transcriber } from "./Transcriber.js"
 
 export interface Options {
-  /** The models it serves, by `id`. At least one. */
-  readonly models: ReadonlyArray<ChatClassifier>
+  /** The chat models it serves (`POST /v1/chat/completions`), by `id`. */
+  readonly models?: ReadonlyArray<ChatClassifier> | undefined
+  /**
+   * The speech recognisers it serves (`POST /v1/audio/transcriptions`), by
+   * `id`. At least one model or transcriber in all; ids are unique across both.
+   */
+  readonly transcribers?: ReadonlyArray<Transcriber> | undefined
   /** The port; 0 (the default) takes any free one. */
   readonly port?: number | undefined
   /** The address to listen on (default `127.0.0.1`, loopback only). */
   readonly host?: string | undefined
   /** Keys accepted as `Authorization: Bearer <key>`. None (the default): auth is off. */
   readonly apiKeys?: ReadonlyArray<string> | undefined
-  /** Largest request body in bytes (default 1 MiB); larger gets a 413. */
+  /** Largest JSON request body in bytes (default 1 MiB); larger gets a 413. */
   readonly maxBodyBytes?: number | undefined
+  /** Largest transcription upload (the whole multipart body) in bytes (default 25 MiB, OpenAI's limit); larger gets a 413. */
+  readonly maxAudioBytes?: number | undefined
   /** Most requests in flight at once (default 16); more get a 429 with `Retry-After`. */
   readonly maxConcurrent?: number | undefined
   /** Where each request is logged: a JSONL file and/or a callback. */
@@ -132,7 +141,7 @@ const logged =
   <E, R>(app: App<E, R>): App<E, R | HttpServerRequest.HttpServerRequest> =>
     Effect.gen(function* () {
       const request = yield* HttpServerRequest.HttpServerRequest
-      const facts: Facts = { model: null, messages: null, error: null }
+      const facts: Facts = { model: null, messages: null, transcription: null, error: null }
       const time = new Date().toISOString()
       const started = performance.now()
       const entry = (status: number) => ({
@@ -143,6 +152,7 @@ const logged =
         model: facts.model,
         durationMs: Math.round((performance.now() - started) * 100) / 100,
         messages: facts.messages,
+        transcription: facts.transcription,
         error: facts.error,
       })
       const response = yield* app.pipe(

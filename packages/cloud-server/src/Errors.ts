@@ -11,3 +11,13 @@ export class CloudServerStartError extends Data.TaggedError("CloudServerStartErr
   readonly message: string
   readonly cause?: unknown
 }> {}
+
+/**
+ * PocketSphinx cannot run here: `pocketsphinx_continuous` is not on the
+ * PATH, or its English model is missing. The message says what to install
+ * (Debian: `apt-get install pocketsphinx pocketsphinx-en-us`).
+ */
+export class PocketSphinxMissingError extends Data.TaggedError("PocketSphinxMissingError")<{
+  readonly message: string
+  readonly cause?: unknown
+}> {}

@@ -5,7 +5,19 @@
 
 export type { ChatClassifier } from "./ChatClassifier.js"
 export * as CloudServer from "./CloudServer.js"
-export { defaultModels } from "./DefaultModels.js"
-export { CloudServerOptionsError, CloudServerStartError } from "./Errors.js"
+export { defaultModels, defaultTranscribers } from "./DefaultModels.js"
+export {
+  CloudServerOptionsError,
+  CloudServerStartError,
+  PocketSphinxMissingError,
+} from "./Errors.js"
+export * as PocketSphinx from "./PocketSphinx.js"
 export * as RequestLog from "./RequestLog.js"
+export type {
+  TranscribeOptions,
+  Transcriber,
+  Transcript,
+  TranscriptSegment,
+  TranscriptWord,
+} from "./Transcriber.js"
 export * as TriageTeacher from "./TriageTeacher.js"

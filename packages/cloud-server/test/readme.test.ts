@@ -32,4 +32,33 @@ describe("README", () => {
       await rm(dir, { recursive: true, force: true })
     }
   })
+
+  it("the transcription example runs on speech said by flite and prints what it printed", async () => {
+    const readme = await readFile(join(here, "README.md"), "utf8")
+    const section = readme.slice(readme.indexOf("## Transcriptions"))
+    const code = /^```ts\n([\s\S]*?)^```/m.exec(section)![1]!
+    // What each console.log says it prints, in its comment.
+    const printed = [...code.matchAll(/^console\.log\(.*\) \/\/ (.*)$/gm)].map((m) => m[1])
+    const dir = join(here, "node_modules/.cache/readme-transcription")
+    try {
+      await mkdir(dir, { recursive: true })
+      await writeFile(join(dir, "example.mjs"), code)
+      await run("flite", [
+        "-voice",
+        "slt",
+        "-t",
+        "turn off the kitchen lights",
+        "-o",
+        join(dir, "speech.wav"),
+      ])
+      const { stdout, stderr } = await run(process.execPath, [join(dir, "example.mjs")], {
+        cwd: dir,
+      })
+      expect(printed).toHaveLength(2)
+      expect(stdout.trimEnd().split("\n")).toEqual(printed)
+      expect(stderr).toBe("")
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
 })

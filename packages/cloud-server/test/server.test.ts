@@ -254,6 +254,7 @@ describe("the request log", () => {
         model: "keyword-triage",
         durationMs: expect.any(Number),
         messages: [{ role: "user", content: "My name is [NAME]" }],
+        transcription: null,
         error: null,
       },
       expect.objectContaining({ status: 200, messages: [{ role: "user", content: sent }] }),

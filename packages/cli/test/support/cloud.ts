@@ -18,8 +18,11 @@ export interface Serving {
 }
 
 /** Starts `edgeline cloud serve …`; `url` resolves with its first stdout line. */
-export const serving = (args: ReadonlyArray<string>): Serving => {
-  const child = spawn(process.execPath, [bin, "cloud", "serve", ...args])
+export const serving = (
+  args: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv = process.env,
+): Serving => {
+  const child = spawn(process.execPath, [bin, "cloud", "serve", ...args], { env })
   let stdout = ""
   let stderr = ""
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))

@@ -9,14 +9,17 @@ export interface Model {
   readonly owned_by: string
 }
 
-export const describe = (model: ChatClassifier, created: number): Model => ({
+/** What a listing needs of a model of either kind (a chat classifier or a transcriber). */
+export type Listed = Pick<ChatClassifier, "id" | "ownedBy">
+
+export const describe = (model: Listed, created: number): Model => ({
   id: model.id,
   object: "model",
   created,
   owned_by: model.ownedBy ?? "edgeline",
 })
 
-export const list = (models: Iterable<ChatClassifier>, created: number) => ({
+export const list = (models: Iterable<Listed>, created: number) => ({
   object: "list" as const,
   data: [...models].map((m) => describe(m, created)),
 })

@@ -1,13 +1,15 @@
 /**
  * What the handlers learn about a request that its log line needs: the model
- * and messages the body named, and the error it was answered with. The log
+ * and messages the body named, the audio a transcription request sent, and the error it was answered with. The log
  * wrapper provides a fresh record per request; handlers fill it in.
  */
 import { Context } from "effect"
+import type { Transcription } from "../RequestLog.js"
 
 export interface Facts {
   model: string | null
   messages: unknown
+  transcription: Transcription | null
   error: string | null
 }
 

@@ -1,6 +1,7 @@
 /** A server's options checked and filled with defaults; what is wrong is said by name. */
 import type { ChatClassifier } from "../ChatClassifier.js"
 import { CloudServerOptionsError } from "../Errors.js"
+import type { Transcriber } from "../Transcriber.js"
 
 export interface Settings {
   readonly host: string
@@ -8,7 +9,9 @@ export interface Settings {
   readonly apiKeys: ReadonlyArray<string>
   readonly maxBodyBytes: number
   readonly maxConcurrent: number
+  readonly maxAudioBytes: number
   readonly models: ReadonlyMap<string, ChatClassifier>
+  readonly transcribers: ReadonlyMap<string, Transcriber>
 }
 
 export const DEFAULTS = {
@@ -17,15 +20,19 @@ export const DEFAULTS = {
   // OpenAI takes far larger bodies; a triage message and its context fit in far less.
   maxBodyBytes: 1024 * 1024,
   maxConcurrent: 16,
+  // OpenAI's limit for an audio upload: 25 MB (about 13 minutes of 16 kHz mono 16-bit WAV).
+  maxAudioBytes: 25 * 1024 * 1024,
 } as const
 
 export interface Input {
-  readonly models: ReadonlyArray<ChatClassifier>
+  readonly models?: ReadonlyArray<ChatClassifier> | undefined
+  readonly transcribers?: ReadonlyArray<Transcriber> | undefined
   readonly port?: number | undefined
   readonly host?: string | undefined
   readonly apiKeys?: ReadonlyArray<string> | undefined
   readonly maxBodyBytes?: number | undefined
   readonly maxConcurrent?: number | undefined
+  readonly maxAudioBytes?: number | undefined
 }
 
 const fail = (message: string) => new CloudServerOptionsError({ message })
@@ -62,16 +69,56 @@ const checkModel = (model: ChatClassifier, i: number): ChatClassifier => {
   return model
 }
 
+const checkTranscriber = (transcriber: Transcriber, i: number): Transcriber => {
+  const name = `transcribers[${i}]`
+  if (typeof transcriber?.id !== "string" || transcriber.id === "")
+    throw fail(`${name}.id must be a non-empty string`)
+  if (typeof transcriber.transcribe !== "function")
+    throw fail(`${name}.transcribe ("${transcriber.id}") must be a function`)
+  const languages: unknown = transcriber.languages
+  if (
+    languages !== undefined &&
+    (!Array.isArray(languages) ||
+      languages.length === 0 ||
+      languages.some((l) => typeof l !== "string" || !/^[a-z]{2}$/.test(l)))
+  ) {
+    throw fail(
+      `${name}.languages ("${transcriber.id}") must be ISO-639-1 codes such as "en", or left out`,
+    )
+  }
+  return transcriber
+}
+
+const listOf = <A>(name: string, value: ReadonlyArray<A> | undefined): ReadonlyArray<A> => {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) throw fail(`${name} must be an array`)
+  return value
+}
+
 export const check = (input: Input): Settings | CloudServerOptionsError => {
   try {
-    if (!Array.isArray(input?.models) || input.models.length === 0) {
-      throw fail("models must list at least one model")
+    const chat = listOf("models", input?.models)
+    const speech = listOf("transcribers", input?.transcribers)
+    if (chat.length === 0 && speech.length === 0) {
+      throw fail("models must list at least one model (or transcribers one transcriber)")
+    }
+    // Both kinds share GET /v1/models, so an id names one model of either kind.
+    const ids = new Set<string>()
+    const claim = (id: string, list: string) => {
+      if (ids.has(id)) throw fail(`${list} has two models named "${id}"`)
+      ids.add(id)
     }
     const models = new Map<string, ChatClassifier>()
-    input.models.forEach((model, i) => {
+    chat.forEach((model, i) => {
       checkModel(model, i)
-      if (models.has(model.id)) throw fail(`models has two models named "${model.id}"`)
+      claim(model.id, "models")
       models.set(model.id, model)
+    })
+    const transcribers = new Map<string, Transcriber>()
+    speech.forEach((transcriber, i) => {
+      checkTranscriber(transcriber, i)
+      claim(transcriber.id, models.has(transcriber.id) ? "models and transcribers" : "transcribers")
+      transcribers.set(transcriber.id, transcriber)
     })
     const apiKeys = input.apiKeys ?? []
     if (!Array.isArray(apiKeys) || apiKeys.some((k) => typeof k !== "string" || !/^\S+$/.test(k))) {
@@ -97,7 +144,15 @@ export const check = (input: Input): Settings | CloudServerOptionsError => {
         1,
         100_000,
       ),
+      maxAudioBytes: integer(
+        "maxAudioBytes",
+        input.maxAudioBytes,
+        DEFAULTS.maxAudioBytes,
+        1,
+        2 ** 31 - 1,
+      ),
       models,
+      transcribers,
     }
   } catch (e) {
     if (e instanceof CloudServerOptionsError) return e
