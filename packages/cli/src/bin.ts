@@ -14,6 +14,7 @@ import { UsageError } from "./UsageError.js"
 /** The commands in one line each: printed with a usage error. */
 const SYNOPSIS = `usage: edgeline voice-gate <file.wav | -> [options]
        edgeline cloud serve [--port n] [options]
+       edgeline triage --data f.jsonl --cloud url [--jsonl] [options]
        edgeline distill label --data f.jsonl --cloud url --model name --cache labels.jsonl [options]
        edgeline distill export-jsonl --data f.jsonl --cache labels.jsonl --out labelled.jsonl
        edgeline distill train --data train.jsonl --validation validation.jsonl --out dir [options]
@@ -59,6 +60,25 @@ distill: a big teacher labels your messages, a small student learns from its
 soft labels. Data is JSONL, one message per line:
 {"id": "m1", "text": "<the raw message>", "label": "spam"} ("id" and "label"
 optional; a line's position is its id when it has none).
+
+triage: the message-triage cascade. The distilled student labels each message
+on the device; what it is unsure of is condensed (cleaned, personal data
+masked, the most informative sentences under a token budget) and sent to an
+OpenAI-compatible cloud model. Reads lines of {"id", "text"} (other fields
+ignored); with --jsonl prints one line per input, in order:
+{"id", "label", "confidence", "escalated", "degraded", "tokensSent"}.
+"degraded": the cloud failed and the device's answer stands.
+
+  --data f.jsonl         the messages
+  --cloud url            the API base (default $OPENAI_BASE_URL)
+  --model name           the cloud model (default message-triage-teacher)
+  --api-key k            sent as "Authorization: Bearer k" (default $OPENAI_API_KEY)
+  --jsonl                one JSON line per message (else a summary)
+  --threshold 0..1       escalate below this confidence (default: the student's calibrated one)
+  --per-minute n         most escalations in any minute (default no cap)
+  --per-day n            most escalations in any day (default no cap)
+  --token-budget n       most tokens sent per message (default 384)
+  --concurrency n        messages in flight, micro-batched on the device (default 16)
 
 distill label: asks an OpenAI-compatible teacher for each message's soft label
 and appends each answer to the cache as it arrives. A rerun asks only for what
@@ -158,6 +178,18 @@ const COMMAND_OPTIONS: Record<string, ReadonlyArray<string>> = {
     "max-body-bytes",
     "max-audio-bytes",
     "request-log",
+  ],
+  triage: [
+    "data",
+    "cloud",
+    "model",
+    "api-key",
+    "jsonl",
+    "threshold",
+    "per-minute",
+    "per-day",
+    "token-budget",
+    "concurrency",
   ],
   "distill label": [
     ...DISTILL_COMMON,
@@ -303,6 +335,9 @@ const parse = (argv: ReadonlyArray<string>) => {
         concurrency: { type: "string" },
         rps: { type: "string" },
         "max-attempts": { type: "string" },
+        "per-minute": { type: "string" },
+        "per-day": { type: "string" },
+        "token-budget": { type: "string" },
         pricing: { type: "string" },
         validation: { type: "string" },
         "validation-share": { type: "string" },
@@ -345,6 +380,11 @@ const main = async (argv: ReadonlyArray<string>): Promise<void> => {
     .filter((option) => !allowed.includes(option) && option !== "help" && option !== "version")
   if (foreign.length > 0) throw new UsageError(`${name} has no option --${foreign[0]}`)
   if (command === "cloud") return cloud(file, rest, values)
+  if (command === "triage") {
+    if (file !== undefined)
+      throw new UsageError(`unexpected arguments: ${[file, ...rest].join(" ")}`)
+    return triage(values)
+  }
   if (command === "distill") {
     if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(" ")}`)
     return distill(file!, values)
@@ -404,6 +444,30 @@ const cloud = async (
   }
   const CloudCommand = await import("./CloudCommand.js")
   await CloudCommand.serve(flags, (url) => write(`${url}\n`))
+}
+
+const triage = async (values: Values): Promise<void> => {
+  const data = values.data
+  if (data === undefined) throw new UsageError("triage needs --data f.jsonl")
+  const cloudValue = values.cloud ?? process.env.OPENAI_BASE_URL
+  if (!cloudValue) throw new UsageError("triage needs --cloud url (or set OPENAI_BASE_URL)")
+  const keys = values["api-key"] ?? []
+  const flags = {
+    data: text("data", data)!,
+    cloud: cloudValue,
+    model: text("model", values.model) ?? "message-triage-teacher",
+    apiKey: text("api-key", keys[0]) ?? (process.env.OPENAI_API_KEY || undefined),
+    threshold: number("threshold", values.threshold, 0, 1.01),
+    perMinute: integer("per-minute", values["per-minute"], 0, 1_000_000),
+    perDay: integer("per-day", values["per-day"], 0, 100_000_000),
+    tokenBudget: integer("token-budget", values["token-budget"], 16, 100_000),
+    concurrency: integer("concurrency", values.concurrency, 1, 1024) ?? 16,
+  }
+  const TriageCommand = await import("./TriageCommand.js")
+  const summary = await TriageCommand.run(flags, async (result) => {
+    if (values.jsonl) await write(`${TriageCommand.line(result)}\n`)
+  })
+  if (!values.jsonl) await write(`${TriageCommand.format(summary)}\n`)
 }
 
 const distill = async (subcommand: string, values: Values): Promise<void> => {
