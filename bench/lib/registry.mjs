@@ -46,4 +46,10 @@ export const benchmarks = [
     title: "(n) Micro-batched student: 16 concurrent callers vs one at a time",
     module: "../triage-batch.mjs",
   },
+  {
+    id: "cascade",
+    suite: "cascade",
+    title: "(o) Message-triage cascade vs all-cloud; condense alone",
+    module: "../cascade.mjs",
+  },
 ]
