@@ -1,0 +1,138 @@
+/**
+ * The voice assistant over a recording: the Silero gate keeps the speech;
+ * openWakeWord listens only to that speech, each segment afresh; after a
+ * wake, the rest of the utterance (speech only) goes to the cloud's
+ * transcription endpoint (`CloudModel.transcribe`: PocketSphinx in the
+ * reference tier, Whisper in a real deployment). Nothing is sent without a
+ * wake; a cloud that fails leaves the wake with no transcript, marked
+ * `degraded`, and never fails the caller.
+ */
+import { CloudModel, type Infer, type InputValidationError, Pipeline } from "@edgeline/core"
+import { Effect } from "effect"
+import { MODEL_RATE } from "../audio/Audio.js"
+import type { WavDecodeError } from "../audio/WavDecodeError.js"
+import * as VoiceGate from "../voice-gate/VoiceGate.js"
+import * as WakeWord from "./WakeWord.js"
+
+export interface Options {
+  /** The wake-word detector: `model` is the classifier of your choice (see WakeModels). */
+  readonly wake: WakeWord.Options
+  /** The gate (default padding 300 ms: a phrase scores once it has ended). */
+  readonly gate?: VoiceGate.Options | undefined
+  /** The transcription model (default: the CloudModel's own). */
+  readonly transcriptionModel?: string | undefined
+  readonly language?: string | undefined
+  /** An utterance shorter than this after the wake takes in the next segment too (default 1 s). */
+  readonly minUtteranceSeconds?: number | undefined
+  /**
+   * Seconds before the wake sent too (default 0.25): a wake fires up to a
+   * quarter second after "jarvis" ends, when the command may have begun.
+   */
+  readonly leadSeconds?: number | undefined
+}
+
+export interface Heard {
+  /** Seconds from the start of the recording where the wake word was heard. */
+  readonly at: number
+  readonly score: number
+  /** What the cloud heard after it; undefined when the cloud failed. */
+  readonly transcript: string | undefined
+  readonly degraded: boolean
+  readonly reason?: string | undefined
+  /** Seconds of audio sent for it. */
+  readonly audioSeconds: number
+}
+
+export interface Result {
+  readonly wakes: ReadonlyArray<Heard>
+  /** Seconds of audio sent to the cloud. */
+  readonly audioSentSeconds: number
+  readonly inputSeconds: number
+  /** Speech segments the gate found. */
+  readonly segments: number
+}
+
+export type AssistantError =
+  | VoiceGate.GateError
+  | WavDecodeError
+  | WakeWord.DetectorError
+  | InputValidationError
+
+interface Speech {
+  readonly start: number
+  readonly end: number
+  readonly audio: Int16Array
+}
+
+/** The gate's segments with their own audio (the gate gives them back to back). */
+const speechSegments = (gated: VoiceGate.Gated): Array<Speech> => {
+  let offset = 0
+  return gated.segments.map(({ start, end }) => {
+    const length = Math.round((end - start) * MODEL_RATE)
+    const audio = gated.speech.subarray(offset, offset + length)
+    offset += length
+    return { start, end, audio }
+  })
+}
+
+const toFloat = (pcm: Int16Array) => Float32Array.from(pcm, (s) => s / 32768)
+
+/** Runs the assistant over a WAV file's bytes. */
+export const fromWav = (
+  wav: Uint8Array,
+  options: Options,
+): Effect.Effect<Result, AssistantError, Infer.InferServices | CloudModel.CloudModel> =>
+  Effect.gen(function* () {
+    const gated = yield* Pipeline.run(VoiceGate.fromWav({ padMs: 300, ...options.gate }), wav)
+    const speech = speechSegments(gated)
+    const detector = WakeWord.detector(options.wake)
+    const minSeconds = options.minUtteranceSeconds ?? 1
+    const wakes: Array<Heard> = []
+    let sent = 0
+    for (let k = 0; k < speech.length; k++) {
+      const segment = speech[k]!
+      // Each segment is heard afresh: it does not follow the speech before it.
+      const detection = yield* Pipeline.run(
+        detector,
+        WakeWord.input(toFloat(segment.audio), segment.start),
+      )
+      const wake = detection.wakes[0]
+      if (wake === undefined) continue
+      // The utterance: the rest of this segment, and the next one if that is too short.
+      const from = Math.min(
+        segment.audio.length,
+        Math.round((wake.at - segment.start) * MODEL_RATE),
+      )
+      const parts = [segment.audio.subarray(from)]
+      if (parts[0]!.length < minSeconds * MODEL_RATE && k + 1 < speech.length) {
+        parts.push(speech[k + 1]!.audio)
+        k++
+      }
+      const utterance = new Int16Array(parts.reduce((n, p) => n + p.length, 0))
+      let at = 0
+      for (const part of parts) {
+        utterance.set(part, at)
+        at += part.length
+      }
+      const seconds = utterance.length / MODEL_RATE
+      sent += seconds
+      const heard = yield* CloudModel.transcribe({
+        audio: VoiceGate.toWav(utterance),
+        filename: "utterance.wav",
+        model: options.transcriptionModel,
+        language: options.language,
+      }).pipe(
+        Effect.map((answer) => ({ transcript: answer.text.trim(), degraded: false })),
+        Effect.catch((error) =>
+          Effect.succeed({ transcript: undefined, degraded: true, reason: error.message }),
+        ),
+      )
+      wakes.push({ at: wake.at, score: wake.score, audioSeconds: seconds, ...heard })
+    }
+    return {
+      wakes,
+      audioSentSeconds: sent,
+      inputSeconds: gated.samples / MODEL_RATE,
+      segments: speech.length,
+    }
+  })
