@@ -52,4 +52,10 @@ export const benchmarks = [
     title: "(o) Message-triage cascade vs all-cloud; condense alone",
     module: "../cascade.mjs",
   },
+  {
+    id: "voice-assistant",
+    suite: "cascade",
+    title: "(p) Voice assistant: device work with and without the gate; audio sent",
+    module: "../voice-assistant.mjs",
+  },
 ]
