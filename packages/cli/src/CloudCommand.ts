@@ -20,6 +20,7 @@ export interface Flags {
   readonly maxConcurrent: number | undefined
   readonly maxBodyBytes: number | undefined
   readonly maxAudioBytes: number | undefined
+  readonly cors: boolean
   readonly requestLog: string | undefined
 }
 
@@ -70,6 +71,7 @@ export const serve = async (
       maxConcurrent: flags.maxConcurrent,
       maxBodyBytes: flags.maxBodyBytes,
       maxAudioBytes: flags.maxAudioBytes,
+      cors: flags.cors,
       requestLog: flags.requestLog === undefined ? undefined : { file: flags.requestLog },
     })
     try {

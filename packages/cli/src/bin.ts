@@ -50,6 +50,7 @@ Prints its URL on one line; serves until SIGINT or SIGTERM.
   --max-concurrent n     requests in flight at once, more get a 429 (default 16)
   --max-body-bytes n     largest JSON request body, larger gets a 413 (default 1048576)
   --max-audio-bytes n    largest transcription upload, larger gets a 413 (default 26214400)
+  --cors                 let browsers on any origin call it (preflights answered without auth)
   --request-log f.jsonl  append one JSON line per request to this file
 
 It serves /v1/chat/completions with the message-triage teacher and, when
@@ -191,6 +192,7 @@ const COMMAND_OPTIONS: Record<string, ReadonlyArray<string>> = {
     "max-concurrent",
     "max-body-bytes",
     "max-audio-bytes",
+    "cors",
     "request-log",
   ],
   assistant: ["cloud", "model", "api-key", "threshold", "json"],
@@ -341,6 +343,7 @@ const parse = (argv: ReadonlyArray<string>) => {
         "max-concurrent": { type: "string" },
         "max-body-bytes": { type: "string" },
         "max-audio-bytes": { type: "string" },
+        cors: { type: "boolean" },
         "request-log": { type: "string" },
         data: { type: "string" },
         cloud: { type: "string" },
@@ -460,6 +463,7 @@ const cloud = async (
     maxConcurrent: integer("max-concurrent", values["max-concurrent"], 1, 100_000),
     maxBodyBytes: integer("max-body-bytes", values["max-body-bytes"], 1, 2 ** 31 - 1),
     maxAudioBytes: integer("max-audio-bytes", values["max-audio-bytes"], 1, 2 ** 31 - 1),
+    cors: values.cors === true,
     requestLog: text("request-log", values["request-log"]),
   }
   const CloudCommand = await import("./CloudCommand.js")

@@ -172,6 +172,23 @@ describe("edgeline cloud serve", () => {
   })
 })
 
+describe("edgeline cloud serve --cors", () => {
+  it("answers a browser's preflight and lets any origin read the answers", async () => {
+    const server = serve(["--cors"])
+    const url = await server.url
+    const pre = await fetch(`${url}/v1/chat/completions`, {
+      method: "OPTIONS",
+      headers: { origin: "http://app.example", "access-control-request-method": "POST" },
+    })
+    expect(pre.status).toBe(204)
+    expect(pre.headers.get("access-control-allow-origin")).toBe("*")
+    const models = await fetch(`${url}/v1/models`, { headers: { origin: "http://app.example" } })
+    expect(models.headers.get("access-control-allow-origin")).toBe("*")
+    server.child.kill("SIGTERM")
+    expect((await server.exited).code).toBe(0)
+  })
+})
+
 describe("edgeline cloud: usage errors (exit code 2, with the usage)", () => {
   it.each([
     [["cloud"], "cloud needs a subcommand: serve"],

@@ -28,6 +28,7 @@ import type { ChatClassifier } from "./ChatClassifier.js"
 import { CloudServerOptionsError, CloudServerStartError } from "./Errors.js"
 import { ApiError } from "./internal/ApiError.js"
 import * as BearerAuth from "./internal/BearerAuth.js"
+import * as Cors from "./internal/Cors.js"
 import { type Facts, RequestFacts } from "./internal/RequestFacts.js"
 import * as RequestLogWriter from "./internal/RequestLogWriter.js"
 import * as Respond from "./internal/Respond.js"
@@ -58,6 +59,11 @@ export interface Options {
   readonly maxConcurrent?: number | undefined
   /** Where each request is logged: a JSONL file and/or a callback. */
   readonly requestLog?: RequestLog.Options | undefined
+  /**
+   * Lets browsers on other origins call it (`true`: any origin; or a list of
+   * origins). Off by default. Preflights are answered without auth.
+   */
+  readonly cors?: Cors.Options | undefined
 }
 
 export interface Running {
@@ -187,6 +193,7 @@ export const serve = (
       limited(semaphore, settings.maxConcurrent),
       authenticated(settings.apiKeys),
       Respond.errors(settings.maxBodyBytes),
+      Cors.make(options.cors),
       logged(write),
     )
     const server = yield* NodeHttpServer.make(() => createServer(), {
