@@ -4,6 +4,8 @@
  * gpt-tokenizer alone would take minutes over (its BPE is quadratic in the
  * length of one pre-token).
  */
+
+import { TokenCount } from "@edgeline/recipes"
 import { encode, encodeChat } from "gpt-tokenizer/encoding/o200k_base"
 import { describe, expect, it } from "vitest"
 import * as Tokens from "../src/internal/Tokens.js"
@@ -31,14 +33,14 @@ describe("Tokens.promptTokens", () => {
     const long = word(20_000)
     const text = `Subject: x\n\nbefore ${long} after`
     const exact = encode(text).length
-    const counted = Tokens.countTokens(text)
+    const counted = TokenCount.count(text)
     // 20 000 characters: 20 slices of 1 000.
     expect(Math.abs(counted - exact)).toBeLessThanOrEqual(2 * 20)
     expect(counted).toBeGreaterThan(exact * 0.95)
   })
 
   it("counts a megabyte-long word at all (gpt-tokenizer alone would hold the server for minutes)", () => {
-    const counted = Tokens.countTokens(word(1_000_000))
+    const counted = TokenCount.count(word(1_000_000))
     expect(counted).toBeGreaterThan(1_000_000 / 4)
     expect(counted).toBeLessThan(1_000_000)
   })

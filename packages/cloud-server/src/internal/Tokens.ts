@@ -2,7 +2,12 @@
  * Token counts and token pieces with a real tokenizer: OpenAI's o200k_base
  * (GPT-4o and later), through gpt-tokenizer. `usage` and `logprobs` read
  * these, so a client counting with the same tokenizer gets the same numbers.
+ * Message contents are counted as the device's condense counts them
+ * (`TokenCount`: long runs without a space in slices, as gpt-tokenizer's BPE
+ * is quadratic in one pre-token).
  */
+
+import { TokenCount } from "@edgeline/recipes"
 import ranks from "gpt-tokenizer/bpeRanks/o200k_base"
 import { encode, encodeChat } from "gpt-tokenizer/encoding/o200k_base"
 
@@ -13,35 +18,12 @@ export interface ChatText {
   readonly content: string
 }
 
-/** A run of this many characters without a space is cut up before it is counted. */
-const LONG_RUN = 2000
-const longRuns = new RegExp(`\\S{${LONG_RUN},}`, "g")
-
-/**
- * Tokens in a text. gpt-tokenizer's BPE is quadratic in the length of one
- * pre-token: a 150 000-character "word" takes seconds and a megabyte
- * minutes, holding the event loop. Runs of LONG_RUN or more characters
- * without a space are therefore counted in slices of LONG_RUN / 2: exact for
- * ordinary text, within a token or two per slice for such runs.
- */
-export const countTokens = (text: string): number => {
-  let count = 0
-  let from = 0
-  for (const run of text.matchAll(longRuns)) {
-    count += encode(text.slice(from, run.index)).length
-    for (let at = 0; at < run[0].length; at += LONG_RUN / 2)
-      count += encode(run[0].slice(at, at + LONG_RUN / 2)).length
-    from = run.index + run[0].length
-  }
-  return count + encode(text.slice(from)).length
-}
-
 /** Prompt tokens as OpenAI counts a chat: each message framed, plus the assistant's priming. */
 export const promptTokens = (messages: ReadonlyArray<ChatText>): number =>
   encodeChat(
     messages.map((m) => ({ role: m.role, content: "" })),
     "gpt-4o",
-  ).length + messages.reduce((sum, m) => sum + countTokens(m.content), 0)
+  ).length + messages.reduce((sum, m) => sum + TokenCount.count(m.content), 0)
 
 const utf8 = new TextEncoder()
 
