@@ -40,16 +40,26 @@ export interface Options {
 
 type Teacher = { readonly id: string; readonly labels: ReadonlyArray<string> }
 
-/** The teacher whose answers the set takes, and its answers by cache key. */
+/** The teacher whose answers the set takes, and its answers by cache key: one read of the cache. */
 const answersOf = async (cache: string, wanted: string | undefined) => {
-  const teachers = new Map<string, Teacher>()
+  const teachers = new Map<
+    string,
+    { readonly teacher: Teacher; readonly byKey: Map<string, LabelJob.Entry> }
+  >()
   for await (const entry of LabelJob.read(cache)) {
     const name = `${entry.teacher} ${JSON.stringify(entry.labels)}`
-    if (!teachers.has(name)) teachers.set(name, { id: entry.teacher, labels: entry.labels })
+    let answers = teachers.get(name)
+    if (answers === undefined) {
+      answers = { teacher: { id: entry.teacher, labels: entry.labels }, byKey: new Map() }
+      teachers.set(name, answers)
+    }
+    answers.byKey.set(entry.key, entry)
   }
-  const candidates = [...teachers.values()].filter((t) => wanted === undefined || t.id === wanted)
+  const candidates = [...teachers.values()].filter(
+    (a) => wanted === undefined || a.teacher.id === wanted,
+  )
   if (candidates.length !== 1) {
-    const held = [...teachers.values()].map((t) => t.id).join(", ") || "none"
+    const held = [...teachers.values()].map((a) => a.teacher.id).join(", ") || "none"
     throw new DataError({
       path: cache,
       line: 0,
@@ -59,8 +69,7 @@ const answersOf = async (cache: string, wanted: string | undefined) => {
           : `${cache} holds answers of several teachers (${held}): say which one to take`,
     })
   }
-  const teacher = candidates[0]!
-  return { teacher, byKey: await LabelJob.load(cache, teacher) }
+  return candidates[0]!
 }
 
 /**
