@@ -35,7 +35,7 @@ export interface Message extends TriageStudent.Message {
 
 /** The student's answer, and what would leave the device if it is escalated. */
 export interface Prepared extends TriageStudent.Scored<Message> {
-  /** The condensed, masked prompt; only for messages the policy wants to escalate. */
+  /** The condensed, masked prompt; only for messages the policy escalates (wanted, within budget). */
   readonly prompt?: TextCondense.Condensed | undefined
 }
 
@@ -113,7 +113,9 @@ export const make = (
     > = Condense.condense({
       name: "triage-condense",
       run: (scored: TriageStudent.Scored<Message>) =>
-        policy.wants(scored.confidence, scored.input.escalate)
+        // The budget is spent here, so a message over the caps is not condensed for nothing.
+        policy.wants(scored.confidence, scored.input.escalate) &&
+        policy.spend(Date.now(), scored.input.escalate)
           ? Effect.map(
               TextCondense.condense(scored.input.text, options.condense),
               (prompt): Prepared => ({ ...scored, prompt }),
@@ -128,8 +130,8 @@ export const make = (
     const escalate = Escalate.escalate<Prepared, string, unknown, CloudModel.CloudModel>({
       name: "triage-escalate",
       local: (prepared) => prepared.label,
-      shouldEscalate: (prepared) =>
-        prepared.prompt !== undefined && policy.spend(Date.now(), prepared.input.escalate),
+      // Condensed means wanted and within budget.
+      shouldEscalate: (prepared) => prepared.prompt !== undefined,
       ask: (prepared) =>
         Effect.flatMap(
           CloudModel.chat({
@@ -168,14 +170,13 @@ export const make = (
 /** What the CLI and most callers want from a run. */
 export const result = (escalated: Escalate.Escalated<string, Prepared>): Result => {
   const prepared = escalated.input
-  const wanted = escalated.source === "cloud" || escalated.degraded
   return {
     id: prepared.input.id,
     label: escalated.value,
     confidence: prepared.confidence,
     escalated: escalated.source === "cloud",
     degraded: escalated.degraded,
-    tokensSent: wanted && escalated.source === "cloud" ? (prepared.prompt?.tokensOut ?? 0) : 0,
+    tokensSent: escalated.source === "cloud" ? (prepared.prompt?.tokensOut ?? 0) : 0,
     ...(escalated.reason === undefined ? {} : { reason: escalated.reason }),
   }
 }
