@@ -21,6 +21,7 @@ import {
 import { Effect } from "effect"
 import { messageOf } from "../internal/messageOf.js"
 import { intNoise } from "../internal/noise.js"
+import * as ModelOutput from "./ModelOutput.js"
 import type { Tick } from "./WakeChunks.js"
 import * as WakeModels from "./WakeModels.js"
 import { CHUNK, CONTEXT, MEL_BINS, MEL_HOP, MEL_MIN_SAMPLES } from "./WakeModels.js"
@@ -58,26 +59,14 @@ const melOf = async (
   session: InferenceBackend.Session,
   audio: Float32Array,
 ): Promise<Float32Array> => {
-  const input = session.inputNames[0] ?? "input"
-  const outputs = await session.runPromise({
-    [input]: Tensor.float32(audio, [1, audio.length]),
-  })
-  const output = outputs[session.outputNames[0] ?? ""] ?? Object.values(outputs)[0]
   const expected = framesFor(audio.length)
-  const data = output?.data
-  if (
-    output === undefined ||
-    !(data instanceof Float32Array) ||
-    output.dims[output.dims.length - 1] !== MEL_BINS ||
-    data.length !== expected * MEL_BINS
-  ) {
-    throw new WakeWordError({
-      problem: "invalid-model",
-      message: `wake word: the melspectrogram model "${session.model}" gave ${
-        output === undefined ? "no output" : `${output.dtype} [${output.dims.join(", ")}]`
-      } for ${audio.length} samples; an openWakeWord melspectrogram gives float32 [1, 1, ${expected}, ${MEL_BINS}]`,
-    })
-  }
+  const data = await ModelOutput.run(session, Tensor.float32(audio, [1, audio.length]), {
+    role: "the melspectrogram model",
+    inputName: "input",
+    fits: (output, data) =>
+      output.dims[output.dims.length - 1] === MEL_BINS && data.length === expected * MEL_BINS,
+    gives: `for ${audio.length} samples an openWakeWord melspectrogram gives float32 [1, 1, ${expected}, ${MEL_BINS}]`,
+  })
   const frames = new Float32Array(data.length)
   for (let i = 0; i < data.length; i++) frames[i] = data[i]! / 10 + 2
   return frames

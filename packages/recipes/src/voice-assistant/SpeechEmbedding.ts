@@ -20,6 +20,7 @@ import {
 import { Effect } from "effect"
 import { messageOf } from "../internal/messageOf.js"
 import type { Mel } from "./Melspectrogram.js"
+import * as ModelOutput from "./ModelOutput.js"
 import type { Tick } from "./WakeChunks.js"
 import * as WakeModels from "./WakeModels.js"
 import { EMBEDDING, MEL_BINS, STEP, WINDOW } from "./WakeModels.js"
@@ -49,25 +50,17 @@ const embed = async (
   windows: Float32Array,
   count: number,
 ): Promise<Float32Array> => {
-  const input = session.inputNames[0] ?? "input_1"
-  const outputs = await session.runPromise({
-    [input]: Tensor.float32(windows, [count, WINDOW, MEL_BINS, 1]),
-  })
-  const output = outputs[session.outputNames[0] ?? ""] ?? Object.values(outputs)[0]
-  const data = output?.data
-  if (
-    output === undefined ||
-    !(data instanceof Float32Array) ||
-    output.dims[output.dims.length - 1] !== EMBEDDING ||
-    data.length !== count * EMBEDDING
-  ) {
-    throw new WakeWordError({
-      problem: "invalid-model",
-      message: `wake word: the embedding model "${session.model}" gave ${
-        output === undefined ? "no output" : `${output.dtype} [${output.dims.join(", ")}]`
-      } for ${count} windows; an openWakeWord embedding model gives float32 [${count}, 1, 1, ${EMBEDDING}]`,
-    })
-  }
+  const data = await ModelOutput.run(
+    session,
+    Tensor.float32(windows, [count, WINDOW, MEL_BINS, 1]),
+    {
+      role: "the embedding model",
+      inputName: "input_1",
+      fits: (output, data) =>
+        output.dims[output.dims.length - 1] === EMBEDDING && data.length === count * EMBEDDING,
+      gives: `for ${count} windows an openWakeWord embedding model gives float32 [${count}, 1, 1, ${EMBEDDING}]`,
+    },
+  )
   // The output may be a view the engine reuses: keep a copy.
   return data.slice()
 }

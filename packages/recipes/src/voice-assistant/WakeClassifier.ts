@@ -23,6 +23,7 @@ import {
 import { Effect } from "effect"
 import { messageOf } from "../internal/messageOf.js"
 import { declaredInputs } from "../internal/onnxInputs.js"
+import * as ModelOutput from "./ModelOutput.js"
 import type { Embedded } from "./SpeechEmbedding.js"
 import type { Tick } from "./WakeChunks.js"
 import { EMBEDDING } from "./WakeModels.js"
@@ -115,19 +116,12 @@ const classify = async (
   history: Float32Array,
 ): Promise<Float32Array> => {
   const rows = history.length / EMBEDDING
-  const input = session.inputNames[0] ?? "input"
-  const outputs = await session.runPromise({
-    [input]: Tensor.float32(history, [1, rows, EMBEDDING]),
+  const data = await ModelOutput.run(session, Tensor.float32(history, [1, rows, EMBEDDING]), {
+    role: "the classifier",
+    inputName: "input",
+    fits: (_, data) => data.length >= 1,
+    gives: "an openWakeWord classifier gives float32 [1, 1] or [1, classes]",
   })
-  const output = outputs[session.outputNames[0] ?? ""] ?? Object.values(outputs)[0]
-  const data = output?.data
-  if (output === undefined || !(data instanceof Float32Array) || data.length < 1) {
-    throw invalid(
-      `wake word: the classifier "${session.model}" gave ${
-        output === undefined ? "no output" : `${output.dtype} [${output.dims.join(", ")}]`
-      }; an openWakeWord classifier gives float32 [1, 1] or [1, classes]`,
-    )
-  }
   return data.slice()
 }
 
