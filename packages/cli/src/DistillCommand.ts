@@ -107,27 +107,14 @@ export interface LabelFlags {
   readonly progress: boolean | undefined
 }
 
-export interface LabelSummary {
+/** The labelling job's summary (LabelJob.Summary), as the command prints it. */
+export interface LabelSummary extends Omit<LabelJob.Summary, "failed"> {
   readonly data: string
   readonly cache: string
   /** The teacher's id: part of every cache key. */
   readonly teacher: string
-  /** Messages in the data file. */
-  readonly total: number
-  /** Labelled by the teacher in this run. */
-  readonly labelled: number
-  /** Already in the cache (or a repeat of a text labelled in this run). */
-  readonly cached: number
-  /** Without an answer: the next run asks for them again. */
+  /** Messages without an answer: the next run asks for them again. */
   readonly failed: number
-  readonly malformed: number
-  readonly retries: number
-  readonly promptTokens: number
-  readonly completionTokens: number
-  readonly costUsd: number
-  readonly durationMs: number
-  /** Whether the cache's last line had been cut short by a killed run, and was dropped. */
-  readonly droppedPartialLine: boolean
   /** Stopped by SIGINT or SIGTERM: the answers so far are in the cache. */
   readonly interrupted: boolean
   /** The first few failures: the message's id and why. */
@@ -303,6 +290,7 @@ export const label = async (flags: LabelFlags): Promise<LabelSummary> => {
     cache: flags.cache,
     teacher: teacher.id,
     total,
+    // Picked, not spread: a progress or summary object carries more than the output shows.
     labelled: counts.labelled,
     cached: counts.cached,
     failed,
