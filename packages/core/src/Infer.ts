@@ -29,7 +29,11 @@ export type InferServices<Backend = InferenceBackend> = Backend | ModelSource
 export interface BatchOptions {
   /** Most inputs stacked into one call. */
   readonly maxSize: number
-  /** Longest a first caller waits for company before the batch runs. */
+  /**
+   * Longest a first caller waits for company before the batch runs. 0
+   * waits for no timer: a batch holds the callers that arrived in the same
+   * turn of the event loop, so a lone caller is not slowed down.
+   */
   readonly maxWaitMs: number
   /**
    * Inputs whose last dim varies from call to call (a bag of sparse
@@ -101,7 +105,8 @@ const runBatch = (entries: ReadonlyArray<Request.Entry<BatchedRun>>, ragged: boo
 const batchResolver = (options: BatchOptions) =>
   RequestResolver.makeWith<BatchedRun>({
     batchKey: (entry) => entry.request.session,
-    delay: Effect.sleep(Duration.millis(options.maxWaitMs)),
+    delay:
+      options.maxWaitMs > 0 ? Effect.sleep(Duration.millis(options.maxWaitMs)) : Effect.yieldNow,
     collectWhile: (requests) => requests.size < options.maxSize,
     runAll: (entries) => runBatch(entries, options.ragged === true),
   })

@@ -149,6 +149,20 @@ describe("Infer.infer with batch", () => {
     expect(runtime.session("sum").calls()).toBe(1)
   })
 
+  it("with maxWaitMs 0, batches the callers that arrive in one turn and runs a lone caller alone", async () => {
+    const runtime = memoryRuntime()
+    const pipeline = Pipeline.make("no-wait", sumStage("sum-no-wait", { maxSize: 8, maxWaitMs: 0 }))
+    const runner = await createRunner(pipeline, { layer: runtime.layer })
+    try {
+      expect(await runner.run([[1, 2, 3]])).toEqual([6])
+      expect(await Promise.all(inputs(5).map((input) => runner.run(input)))).toEqual(answers(5))
+      expect(await runner.run([[4, 4]])).toEqual([8])
+      expect(runtime.session("sum").rowsPerCall).toEqual([1, 5, 1])
+    } finally {
+      await runner.close()
+    }
+  })
+
   it("fails every caller of a batch whose backend call fails", async () => {
     const runtime = memoryRuntime()
     const broken = Infer.infer<ReadonlyArray<ReadonlyArray<number>>, Array<number>>({

@@ -1,7 +1,7 @@
 /**
  * The message-triage student on runtime-node, as the recipe runs it: the
  * committed model through ModelSource, the featurizer from its package,
- * micro-batched callers. Its probabilities match @edgeline/distill's
+ * micro-batched callers (two stages: featurize, then the model). Its probabilities match @edgeline/distill's
  * TypeScript forward pass of the same file.
  */
 import { readFile } from "node:fs/promises"
@@ -27,10 +27,10 @@ const ODD = ["", "   ", "🙂🙂🙂", `Subject: long\n\n${"word ".repeat(50_00
 
 const texts = [...SPAM, ...HAM, ...ODD]
 
-const run = (stage: Awaited<ReturnType<typeof build>>, inputs: ReadonlyArray<string>) =>
+const run = (student: Awaited<ReturnType<typeof build>>, inputs: ReadonlyArray<string>) =>
   Effect.runPromise(
     Effect.all(
-      inputs.map((text) => Pipeline.run(Pipeline.make("triage", stage), { text })),
+      inputs.map((text) => Pipeline.run(student, { text })),
       { concurrency: "unbounded" },
     ).pipe(Effect.provide(NodeRuntime.layer())),
   )
@@ -65,6 +65,26 @@ describe("TriageStudent", () => {
       for (let c = 0; c < 2; c++)
         expect(Math.abs(result.probabilities[c]! - alone[i]!.probabilities[c]!)).toBeLessThan(1e-6)
     }
+  })
+
+  it("is two stages, featurize then the model, each timed on its own", async () => {
+    const student = await build({ batch: false })
+    const [before, after] = await Effect.runPromise(
+      Effect.gen(function* () {
+        // Timings accumulate per pipeline name in the process's registry (other tests ran it too).
+        const before = yield* Pipeline.timings(student)
+        for (const text of texts) yield* Pipeline.run(student, { text })
+        return [before, yield* Pipeline.timings(student)] as const
+      }).pipe(Effect.provide(NodeRuntime.layer())),
+    )
+    expect(after.map((t) => [t.stage, t.kind])).toEqual([
+      [TriageStudent.FEATURES_STAGE, "preprocess"],
+      [TriageStudent.STAGE, "infer"],
+    ])
+    after.forEach((t, i) => {
+      expect(t.count - (before[i]?.count ?? 0)).toBe(texts.length)
+      expect(t.totalMs).toBeGreaterThan(before[i]?.totalMs ?? 0)
+    })
   })
 
   it("refuses a featurizer config it cannot run, with a typed error", async () => {

@@ -5,7 +5,7 @@
  * cloud model; escalations are tapped with the cloud's answer as their
  * label, the next student's training data.
  *
- *   message ─▶ student (infer) ─▶ condense (only the unsure) ─▶ escalate ─▶ tap
+ *   message ─▶ features ─▶ student (infer) ─▶ condense (only the unsure) ─▶ escalate ─▶ tap
  *
  * When the cloud fails, the answer is the student's, marked `degraded`, and
  * the message is handed to `onDegraded` for later. The same recipe object
@@ -102,7 +102,8 @@ export const make = (
   >,
   FeaturizerConfigError
 > =>
-  Effect.map(TriageStudent.make<Message>(options), (student) => {
+  Effect.map(TriageStudent.features<Message>(options), (featurize) => {
+    const student = TriageStudent.classify<Message>(options)
     const policy = EscalationPolicy.make(options.policy)
     const labels = options.labels ?? ["ham", "spam"]
     const condense: Stage.Stage<
@@ -164,7 +165,7 @@ export const make = (
         return Effect.isEffect(recorded) ? recorded : Effect.void
       },
     })
-    return Pipeline.make("message-triage", student, condense, escalate, tap)
+    return Pipeline.make("message-triage", featurize, student, condense, escalate, tap)
   })
 
 /** What the CLI and most callers want from a run. */
