@@ -23,6 +23,7 @@ export default defineConfig({
       "./test/setup/node-reference.ts",
       "./test/setup/distill-reference.ts",
       "./test/setup/cloud-tier.ts",
+      "./test/setup/triage-reference.ts",
     ],
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -10,6 +10,11 @@
  * warning: onnxruntime-web has one thread pool per page or worker, set with
  * the layer's `threads`. ORT's own choice of providers goes in
  * `backendOptions["onnxruntime-web"]`, e.g. `{ executionProviders: ["wasm"] }`.
+ *
+ * onnxruntime-web runs one inference at a time per page or worker: a second
+ * `run` while one is under way, on any session, fails with "Session already
+ * started". Concurrent runs (micro-batches, two pipelines in one worker)
+ * therefore take turns here, in the order they were asked for.
  */
 import { InferenceBackend } from "@edgeline/core"
 import { OrtBackend } from "@edgeline/ort"
@@ -91,6 +96,32 @@ export const environment = (): Environment => ({
   webgpu: (globalThis.navigator as GpuNavigator | undefined)?.gpu !== undefined,
 })
 
+/**
+ * The end of the queue of runs: ORT's wasm module (the JSEP build, which
+ * WebGPU needs) marks one run as current and refuses another until it ends,
+ * so the queue is one per module, shared by every session and layer.
+ */
+let turn: Promise<unknown> = Promise.resolve()
+
+/** Runs `task` once every run asked for before it has settled. */
+const inTurn = <A>(task: () => Promise<A>): Promise<A> => {
+  const result = turn.then(task)
+  turn = result.catch(() => undefined)
+  return result
+}
+
+/** The session with its runs taking turns (`release` needs none: ORT does not refuse it). */
+const takingTurns = (session: ort.InferenceSession): OrtBackend.OrtSession => ({
+  inputNames: session.inputNames,
+  outputNames: session.outputNames,
+  inputMetadata: session.inputMetadata as ReadonlyArray<OrtBackend.OrtValueMetadata>,
+  run: (feeds) =>
+    inTurn(() => session.run(feeds as Record<string, ort.Tensor>)) as Promise<
+      Record<string, OrtBackend.OrtTensor>
+    >,
+  release: () => session.release(),
+})
+
 const gpuAdapter = async (): Promise<boolean> => {
   const gpu = (globalThis.navigator as GpuNavigator | undefined)?.gpu
   if (gpu === undefined) return false
@@ -144,7 +175,7 @@ export const layer = (options: Options): Layer.Layer<InferenceBackend.InferenceB
                       },
                     ]
                   : []
-              return { session: created, provider, warnings }
+              return { session: takingTurns(created), provider, warnings }
             } catch (e) {
               failures.push(`${provider}: ${messageOf(e)}`)
             }

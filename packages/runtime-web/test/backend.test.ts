@@ -111,6 +111,36 @@ describe("onnxruntime-web backend", () => {
     expect(warnings).toEqual([])
   })
 
+  it("runs concurrent calls, on one session and on two, each with its own answer", async () => {
+    // onnxruntime-web refuses a run while another is under way on any of its
+    // sessions ("Session already started"): the backend makes them take turns.
+    const probability = (out: Tensor.Feeds) => (out.output!.data as Float32Array)[0]!
+    const { alone, together } = await Effect.gen(function* () {
+      const one = yield* Model.session(silero, { device: "cpu" })
+      // Other options, another session of the same model.
+      const two = yield* Model.session(silero, {
+        backendOptions: { "onnxruntime-web": { executionProviders: ["wasm"] } },
+      })
+      const alone = probability(yield* one.run(tone()))
+      const together = yield* Effect.all(
+        Array.from({ length: 12 }, (_, k) => (k % 2 === 0 ? one : two).run(tone())),
+        { concurrency: "unbounded" },
+      )
+      return { alone, together: together.map(probability) }
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        WebRuntime.layer({
+          wasmPaths: { wasm: wasmUrl },
+          models: { [silero.uri]: sileroUrl },
+          cacheName: false,
+        }),
+      ),
+      Effect.runPromise,
+    )
+    expect(together).toEqual(Array.from({ length: 12 }, () => alone))
+  })
+
   it("fails with a typed ModelLoadError for bytes that are not a model", async () => {
     const garbage = ModelRef.make("garbage", "data:application/octet-stream;base64,AAECAwQFBgc=")
     const error = await Effect.gen(function* () {

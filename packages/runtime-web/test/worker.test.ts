@@ -7,6 +7,7 @@ import { VoiceGate, WavDecodeError } from "@edgeline/recipes"
 import { afterAll, describe, expect, it, vi } from "vitest"
 import conversationUrl from "../../recipes/test/fixtures/conversation-16k-mono.wav?url"
 import { connectWorker } from "../src/index.js"
+import type { Upper } from "./built.worker.js"
 
 /** `vi.waitFor` with room for a loaded CI machine (its default gives up after 1 s). */
 const settled = <T>(check: () => T | Promise<T>) =>
@@ -104,5 +105,36 @@ describe("connectWorker / serveWorker in Chromium", () => {
     )
     await expect(broken.run(new Uint8Array(8))).rejects.toBeInstanceOf(WorkerError)
     await broken.close()
+  })
+
+  it("serves a pipeline an Effect builds: calls sent while it builds are held, then answered", async () => {
+    const built = connectWorker<Upper>(
+      new Worker(new URL("./built.worker.ts", import.meta.url), { type: "module", name: "slow" }),
+    )
+    try {
+      // Sent at once; the worker takes half a second to build the pipeline.
+      const answers = await Promise.all(["first", "second"].map((text) => built.run(text)))
+      expect(answers).toEqual(["FIRST", "SECOND"])
+      expect(await built.run("later")).toBe("LATER")
+    } finally {
+      await built.close()
+    }
+  })
+
+  it("a build that fails rejects the calls with WorkerError, naming its error", async () => {
+    const failing = connectWorker<Upper>(
+      new Worker(new URL("./built.worker.ts", import.meta.url), {
+        type: "module",
+        name: "failing",
+      }),
+    )
+    try {
+      const error = await failing.run("first").catch((e) => e)
+      expect(error).toBeInstanceOf(WorkerError)
+      expect(error.message).toContain("NoModelError: no model for this device")
+      await expect(failing.run("again")).rejects.toBeInstanceOf(WorkerError)
+    } finally {
+      await failing.close()
+    }
   })
 })

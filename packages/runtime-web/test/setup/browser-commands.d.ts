@@ -7,5 +7,6 @@ declare module "vitest/browser" {
     requestLog(): Promise<Array<string>>
     goOffline(urlFragment: string): Promise<void>
     goOnline(): Promise<void>
+    readJsonLines(path: string): Promise<Array<unknown>>
   }
 }

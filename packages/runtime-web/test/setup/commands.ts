@@ -1,8 +1,10 @@
 /**
  * Browser commands run in Node, with Playwright's browser context: the one
  * place that sees every request the page, its workers and ORT's thread
- * workers make, and that can cut the network under them.
+ * workers make, and that can cut the network under them; and with Node's
+ * files, where a global setup's servers write their logs.
  */
+import { readFile } from "node:fs/promises"
 import type { BrowserContext } from "playwright"
 import type { BrowserCommand } from "vitest/node"
 
@@ -42,4 +44,19 @@ const goOffline: BrowserCommand<[fragment: string]> = (context, fragment) =>
 
 const goOnline: BrowserCommand<[]> = (context) => browserContext(context).unrouteAll()
 
-export const commands = { startRequestLog, requestLog, goOffline, goOnline }
+/**
+ * A JSONL file a global setup named (the cloud tier's request log), parsed
+ * line by line; none yet when it has no line.
+ */
+const readJsonLines: BrowserCommand<[path: string]> = async (_context, path) => {
+  const text = await readFile(path, "utf8").catch((e: NodeJS.ErrnoException) => {
+    if (e.code === "ENOENT") return ""
+    throw e
+  })
+  return text
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as unknown)
+}
+
+export const commands = { startRequestLog, requestLog, goOffline, goOnline, readJsonLines }
