@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest"
 import { CloudServer } from "../src/index.js"
-import { keywordTriage } from "./support/classifiers.js"
+import { gated, keywordTriage } from "./support/classifiers.js"
 
 const started: Array<{ close: () => Promise<void> }> = []
 afterEach(async () => {
@@ -60,6 +60,20 @@ describe("cors", () => {
     const refused = await chat(server.url, "http://app.example", "wrong")
     expect(refused.status).toBe(401)
     expect(refused.headers.get("access-control-allow-origin")).toBe("*")
+  })
+
+  it("lets a browser read Retry-After on a 429, so its client backs off as told", async () => {
+    const held = gated("keyword-triage")
+    const server = await start({ models: [held.model], cors: true, maxConcurrent: 1 })
+    const first = chat(server.url, "http://app.example")
+    await held.entered()
+    const limited = await chat(server.url, "http://app.example")
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get("access-control-allow-origin")).toBe("*")
+    expect(limited.headers.get("access-control-expose-headers")).toContain("retry-after")
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0)
+    held.release()
+    expect((await first).status).toBe(200)
   })
 
   it("a list: only those origins, echoed, with Vary: Origin", async () => {

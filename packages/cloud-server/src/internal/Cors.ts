@@ -12,6 +12,9 @@ export type Options = boolean | { readonly origins: ReadonlyArray<string> }
 
 type App<E, R> = Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
 
+/** Headers a browser may read besides the CORS-safelisted ones: clients back off by Retry-After. */
+const EXPOSED_HEADERS = "retry-after"
+
 const ALLOWED_HEADERS =
   "authorization, content-type, openai-organization, openai-project, x-stainless-*"
 
@@ -33,6 +36,7 @@ export const make =
           ? {}
           : {
               "access-control-allow-origin": allowed,
+              "access-control-expose-headers": EXPOSED_HEADERS,
               ...(allowed === "*" ? {} : { vary: "Origin" }),
             }
       if (request.method === "OPTIONS") {
