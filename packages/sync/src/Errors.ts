@@ -1,0 +1,49 @@
+/**
+ * Tagged errors of model delivery. Each is an `Error` with a `_tag`, so
+ * Promise users can `switch (e._tag)` and Effect users can `catchTag`; each
+ * message says what went wrong and what to do. A refused manifest changes
+ * nothing on the device: the model that serves keeps serving.
+ */
+import { Data } from "effect"
+
+/** The manifest is not JSON of the expected shape (or the envelope around it is not). */
+export class ManifestFormatError extends Data.TaggedError("ManifestFormatError")<{
+  readonly message: string
+}> {}
+
+/** The manifest carries no signature, names a key the device does not trust, or its signature does not verify. */
+export class ManifestSignatureError extends Data.TaggedError("ManifestSignatureError")<{
+  readonly message: string
+  readonly keyId?: string | undefined
+}> {}
+
+/** The manifest's expiry has passed: a registry that stopped publishing must not pin devices forever. */
+export class ManifestExpiredError extends Data.TaggedError("ManifestExpiredError")<{
+  readonly message: string
+  readonly expires: string
+}> {}
+
+/** The manifest's version is below one the device already accepted (a replayed, older manifest). */
+export class ManifestDowngradeError extends Data.TaggedError("ManifestDowngradeError")<{
+  readonly message: string
+  readonly version: number
+  readonly accepted: number
+}> {}
+
+/** A signing or verification key is not a usable Ed25519 key. */
+export class KeyError extends Data.TaggedError("KeyError")<{
+  readonly message: string
+}> {}
+
+/** Bytes do not hash to what the manifest says (a chunk, or the whole model). */
+export class IntegrityError extends Data.TaggedError("IntegrityError")<{
+  readonly message: string
+  readonly expected: string
+  readonly actual: string
+}> {}
+
+/** Reading or writing a registry directory failed. */
+export class RegistryError extends Data.TaggedError("RegistryError")<{
+  readonly message: string
+  readonly path?: string | undefined
+}> {}

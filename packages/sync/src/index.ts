@@ -1,0 +1,11 @@
+/**
+ * @edgeline/sync: model delivery for device fleets. This entry runs in
+ * browsers, Web Workers and Node; Node's filesystem registry, store and
+ * development server are in `@edgeline/sync/node`.
+ */
+export * as Chunking from "./Chunking.js"
+export * as Content from "./Content.js"
+export * from "./Errors.js"
+export * as Layout from "./Layout.js"
+export * as Manifest from "./Manifest.js"
+export * as Signature from "./Signature.js"
