@@ -21,6 +21,9 @@ const SYNOPSIS = `usage: edgeline voice-gate <file.wav | -> [options]
        edgeline distill train --data train.jsonl --validation validation.jsonl --out dir [options]
        edgeline distill eval [--model dir] --data f.jsonl [--json]
        edgeline distill report [--model dir] --data f.jsonl [--out dir]
+       edgeline sync keygen [--kid id]
+       edgeline sync publish <model.onnx> --name n --version v --channel c --key k.key.json --out dir
+       edgeline sync verify <dir> [--key k.pub.json]
        edgeline --version | --help`
 
 const USAGE = `${SYNOPSIS}
@@ -144,6 +147,35 @@ Every distill command takes:
   --progress | --no-progress
                          force the progress bar on or off (default: on a terminal)
 
+sync: model delivery for device fleets. A registry is static files (any static
+host, CDN or S3 bucket serves it): per channel a signed manifest
+(channels/<channel>.json), per content-defined chunk (~64 KiB) a blob named by
+its sha256 (blobs/sha256/…), and the public keys (keys/).
+
+sync keygen: writes an Ed25519 key pair into the current directory:
+<kid>.key.json (private: keep it secret) and <kid>.pub.json (public: devices trust it).
+
+  --kid id               the key's name (default its fingerprint)
+
+sync publish: adds <model.onnx> to the channel's manifest as name@version,
+writing only the chunks the registry lacks, and re-signs the manifest with a
+higher version. Prints what it wrote.
+
+  --name n --version v   the model's name and semantic version (e.g. 1.4.0)
+  --channel c            the channel, e.g. stable or beta
+  --key k.key.json       the private key that signs
+  --out dir              the registry directory (made if missing)
+  --rollout 0..100       share of the fleet that takes it (default 100)
+  --expires-days n       how long the manifest is valid (default 30)
+  --metadata f.json      a JSON object attached to the model's entry
+  --json --progress | --no-progress
+
+sync verify: checks every manifest's signature and every chunk's and model's
+sha256; lists what is wrong and exits 1 if anything is.
+
+  --key k.pub.json       a public key to trust; repeatable (default: the registry's keys/)
+  --json --progress | --no-progress
+
 exit codes: 0 done, 2 bad usage or input, 1 a failed write or an unexpected error`
 
 /** Tags of input errors that are the user's to fix: exit code 2. */
@@ -166,6 +198,9 @@ const INPUT_ERRORS = new Set([
   "ReportInputError",
   "TeacherOptionsError",
   "TrainingError",
+  // @edgeline/sync's: a key, a model or a registry it cannot use.
+  "KeyError",
+  "RegistryError",
 ])
 
 /** Tags of failed writes: exit code 1, one line. */
@@ -232,9 +267,24 @@ const COMMAND_OPTIONS: Record<string, ReadonlyArray<string>> = {
   "distill train": [...DISTILL_COMMON, "data", "validation", "out", "labels", "epochs", "seed"],
   "distill eval": [...DISTILL_COMMON, "model", "data"],
   "distill report": [...DISTILL_COMMON, "model", "data", "out"],
+  "sync keygen": ["kid", "json"],
+  "sync publish": [
+    "name",
+    "version",
+    "channel",
+    "key",
+    "out",
+    "rollout",
+    "expires-days",
+    "metadata",
+    "json",
+    "progress",
+  ],
+  "sync verify": ["key", "json", "progress"],
 }
 
 const DISTILL_SUBCOMMANDS = ["label", "export-jsonl", "train", "eval", "report"]
+const SYNC_SUBCOMMANDS = ["keygen", "publish", "verify"]
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
@@ -322,6 +372,8 @@ const cloudUrl = (value: string): string => {
 }
 
 const parse = (argv: ReadonlyArray<string>) => {
+  // `sync publish --version 1.4.0` names the model's version; everywhere else --version is the CLI's.
+  const versionTakesValue = argv[0] === "sync" && argv[1] === "publish"
   try {
     return parseArgs({
       args: [...argv],
@@ -362,8 +414,15 @@ const parse = (argv: ReadonlyArray<string>) => {
         teacher: { type: "string" },
         epochs: { type: "string" },
         seed: { type: "string" },
+        name: { type: "string" },
+        channel: { type: "string" },
+        key: { type: "string", multiple: true },
+        kid: { type: "string" },
+        rollout: { type: "string" },
+        "expires-days": { type: "string" },
+        metadata: { type: "string" },
         help: { type: "boolean", short: "h" },
-        version: { type: "boolean", short: "v" },
+        version: versionTakesValue ? { type: "string" } : { type: "boolean", short: "v" },
       },
     })
   } catch (e) {
@@ -377,7 +436,7 @@ type Values = ReturnType<typeof parse>["values"]
 
 const main = async (argv: ReadonlyArray<string>): Promise<void> => {
   const { values, positionals, tokens } = parse(argv)
-  if (values.version) return write(`${version()}\n`)
+  if (values.version === true) return write(`${version()}\n`)
   const [command, file, ...rest] = positionals
   if (values.help || command === undefined) return write(`${USAGE}\n`)
   if (command === "distill") {
@@ -389,7 +448,14 @@ const main = async (argv: ReadonlyArray<string>): Promise<void> => {
       )
     }
   }
-  const name = command === "distill" ? `distill ${file}` : command
+  if (command === "sync" && (file === undefined || !SYNC_SUBCOMMANDS.includes(file))) {
+    throw new UsageError(
+      file === undefined
+        ? `sync needs a subcommand: ${SYNC_SUBCOMMANDS.join(", ")}`
+        : `unknown sync subcommand "${file}"`,
+    )
+  }
+  const name = command === "distill" || command === "sync" ? `${command} ${file}` : command
   const allowed = COMMAND_OPTIONS[name]
   if (allowed === undefined) throw new UsageError(`unknown command "${command}"`)
   // The options given, not `values`: that also holds defaults.
@@ -412,6 +478,7 @@ const main = async (argv: ReadonlyArray<string>): Promise<void> => {
     if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(" ")}`)
     return distill(file!, values)
   }
+  if (command === "sync") return sync(file!, rest, values)
   if (file === undefined) throw new UsageError("voice-gate needs a WAV file, or - for stdin")
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(" ")}`)
   if (values.json && values.jsonl) throw new UsageError("--json and --jsonl exclude each other")
@@ -596,6 +663,60 @@ const distill = async (subcommand: string, values: Values): Promise<void> => {
     await DistillCommand.report({ model, data, out, progress }),
     DistillCommand.formatReport,
   )
+}
+
+const sync = async (
+  subcommand: string,
+  rest: ReadonlyArray<string>,
+  values: Values,
+): Promise<void> => {
+  const print = <S>(summary: S, format: (s: S) => string) =>
+    write(`${values.json ? JSON.stringify(summary, null, 2) : format(summary)}\n`)
+  const needs = (name: string, value: string | undefined, what: string) => {
+    if (value === undefined) throw new UsageError(`sync ${subcommand} needs --${name} ${what}`)
+    return text(name, value)!
+  }
+  const [target, ...extra] = rest
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(" ")}`)
+  const SyncCommand = await import("./SyncCommand.js")
+  if (subcommand === "keygen") {
+    if (target !== undefined) throw new UsageError(`unexpected arguments: ${target}`)
+    const written = await SyncCommand.keygen({
+      directory: process.cwd(),
+      kid: text("kid", values.kid),
+    })
+    return print(written, SyncCommand.formatKeygen)
+  }
+  const keys = values.key ?? []
+  if (subcommand === "publish") {
+    if (target === undefined) throw new UsageError("sync publish needs the model file")
+    if (keys.length !== 1) throw new UsageError("sync publish needs one --key k.key.json")
+    const published = await SyncCommand.publish({
+      model: target,
+      name: needs("name", values.name, "n (the model's name)"),
+      version: needs(
+        "version",
+        values.version as string | undefined,
+        "v (a semantic version, e.g. 1.0.0)",
+      ),
+      channel: needs("channel", values.channel, "c (e.g. stable)"),
+      key: text("key", keys[0])!,
+      out: needs("out", values.out, "dir (the registry directory)"),
+      rolloutPercent: number("rollout", values.rollout, 0, 100),
+      expiresInDays: number("expires-days", values["expires-days"], 0.001, 36_500),
+      metadata: text("metadata", values.metadata),
+      progress: values.progress,
+    })
+    return print(published, SyncCommand.formatPublish)
+  }
+  if (target === undefined) throw new UsageError("sync verify needs the registry directory")
+  const report = await SyncCommand.verify({
+    registry: target,
+    keys: keys.map((k) => text("key", k)!),
+    progress: values.progress,
+  })
+  await print(report, SyncCommand.formatVerify)
+  if (report.problems.length > 0) process.exitCode = 1
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

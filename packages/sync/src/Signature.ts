@@ -136,8 +136,8 @@ export const sign = (
 export interface VerifyOptions {
   /** The keys the device trusts, by `kid`. */
   readonly trusted: ReadonlyArray<PublicKey>
-  /** The time to check expiry against (default now). */
-  readonly now?: Date | undefined
+  /** The time to check expiry against (default now); `false` skips the check (a publisher reading its own last manifest). */
+  readonly now?: Date | false | undefined
   /** The highest manifest version already accepted on this channel: a lower one is refused. */
   readonly accepted?: number | undefined
 }
@@ -200,7 +200,7 @@ export const verify = (
     }
     const manifest = yield* Manifest.decode(raw)
     const now = options.now ?? new Date()
-    if (Date.parse(manifest.expires) <= now.getTime()) {
+    if (now !== false && Date.parse(manifest.expires) <= now.getTime()) {
       return yield* new ManifestExpiredError({
         message: `the manifest of channel "${manifest.channel}" expired at ${manifest.expires}; the registry must publish a fresh one`,
         expires: manifest.expires,

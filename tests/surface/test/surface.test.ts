@@ -34,7 +34,9 @@ const declared = (file: string): Map<string, string> => {
   for (const m of text.matchAll(
     /^export (?:declare )?(?:abstract )?(const|function|class|interface|type|namespace|enum) (\w+)/gm,
   )) {
-    names.set(m[2]!, m[1]!)
+    // A value and a type of one name (a Schema and its `typeof X.Type`) is the value.
+    const known = names.get(m[2]!)
+    if (known === undefined || known === "type" || known === "interface") names.set(m[2]!, m[1]!)
   }
   for (const m of text.matchAll(/^export (type )?\{([^}]*)\}(?: from "([^"]+)")?;/gm)) {
     for (const part of m[2]!.split(",")) {
