@@ -5,8 +5,12 @@
  */
 export * as Chunking from "./Chunking.js"
 export * as Content from "./Content.js"
+export * as Download from "./Download.js"
 export * from "./Errors.js"
 export * as Layout from "./Layout.js"
 export * as Manifest from "./Manifest.js"
+export * as MemoryStore from "./MemoryStore.js"
+export * as Rollout from "./Rollout.js"
 export * as Signature from "./Signature.js"
 export * as Store from "./Store.js"
+export * as SyncClient from "./SyncClient.js"

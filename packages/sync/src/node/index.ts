@@ -2,6 +2,7 @@
  * @edgeline/sync/node: the registry on a filesystem (publish, verify) and
  * key files, for publishers and development; devices use the main entry.
  */
+export * as DevServer from "./DevServer.js"
 export * as KeyFiles from "./KeyFiles.js"
 export * as Publish from "./Publish.js"
 export * as VerifyRegistry from "./VerifyRegistry.js"

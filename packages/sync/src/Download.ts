@@ -1,0 +1,232 @@
+/**
+ * Fetching a model's missing chunks into the store over a link that cuts,
+ * stalls and corrupts: each chunk arrives as a partial that grows with every
+ * piece received, a cut resumes it with `Range: bytes=<have>-`, and only a
+ * chunk whose size and sha256 match the manifest is kept; then the model is
+ * assembled and verified whole. Chunks already on the device (from an
+ * earlier version) are not fetched, so an update costs what changed.
+ */
+import { Data, Duration, Effect, Schedule } from "effect"
+import { createSHA256 } from "hash-wasm"
+import { IntegrityError } from "./Errors.js"
+import * as Layout from "./Layout.js"
+import type * as Manifest from "./Manifest.js"
+import type * as Store from "./Store.js"
+
+/** A request failed or was cut (retried, resuming); `permanent` when retrying cannot help. */
+export class DownloadError extends Data.TaggedError("DownloadError")<{
+  readonly message: string
+  readonly url: string
+  readonly status?: number | undefined
+  readonly permanent: boolean
+}> {}
+
+export interface Http {
+  /** The registry's base URL (ends with `/`). */
+  readonly base: string
+  readonly fetch: typeof globalThis.fetch
+  /** Longest wait for the answer or for the next bytes of a body (a stall). */
+  readonly stallMs: number
+  /** Tries per chunk, the first included; each retry resumes. */
+  readonly attempts: number
+  readonly retryBaseMs: number
+}
+
+export interface Progress {
+  readonly model: string
+  readonly version: string
+  /** Bytes of the missing chunks received so far, and their total. */
+  readonly done: number
+  readonly total: number
+}
+
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
+
+/** Appends gather pieces up to this size: fewer writes, and a cut loses at most this much. */
+const APPEND_BYTES = 16 * 1024
+
+const hex = (bytes: Uint8Array) =>
+  Effect.promise(async () => (await createSHA256()).init().update(bytes).digest("hex"))
+
+/** A request answered within `stallMs`, its body read with the same bound on each read. */
+const request = (http: Http, url: string, headers: Record<string, string>) =>
+  Effect.tryPromise({
+    try: (signal) => http.fetch(url, { headers, signal }),
+    catch: (e) => new DownloadError({ message: `${url}: ${messageOf(e)}`, url, permanent: false }),
+  }).pipe(
+    Effect.timeoutOrElse({
+      duration: Duration.millis(http.stallMs),
+      orElse: () =>
+        Effect.fail(
+          new DownloadError({
+            message: `${url}: no answer within ${http.stallMs} ms`,
+            url,
+            permanent: false,
+          }),
+        ),
+    }),
+  )
+
+/** Fetches one chunk into the store, resuming what a cut left; keeps it only once verified. */
+const fetchChunk = (
+  store: Store.Shape,
+  http: Http,
+  chunk: Manifest.Chunk,
+  received: (bytes: number) => void,
+) =>
+  Effect.gen(function* () {
+    const url = new URL(Layout.blobPath(chunk.sha256), http.base).href
+    let have = (yield* store.readPartial(chunk.sha256))?.length ?? 0
+    if (have >= chunk.size) {
+      // Longer than the chunk: not a prefix of it.
+      yield* store.dropPartial(chunk.sha256)
+      have = 0
+    }
+    const response = yield* request(http, url, have > 0 ? { range: `bytes=${have}-` } : {})
+    const resumed =
+      response.status === 206 &&
+      (response.headers.get("content-range") ?? "").startsWith(`bytes ${have}-`)
+    if (!resumed && response.status !== 200) {
+      yield* Effect.promise(() => response.body?.cancel() ?? Promise.resolve())
+      return yield* new DownloadError({
+        message: `${url}: HTTP ${response.status}`,
+        url,
+        status: response.status,
+        permanent: response.status === 404 || response.status === 410,
+      })
+    }
+    if (!resumed && have > 0) {
+      // The server sent the whole chunk: start it afresh.
+      yield* store.dropPartial(chunk.sha256)
+      have = 0
+    }
+    const reader = response.body?.getReader()
+    if (reader === undefined) {
+      return yield* new DownloadError({ message: `${url}: no body`, url, permanent: false })
+    }
+    const pending: Array<Uint8Array> = []
+    let pendingBytes = 0
+    const flush = Effect.gen(function* () {
+      if (pendingBytes === 0) return
+      const joined = new Uint8Array(pendingBytes)
+      let at = 0
+      for (const piece of pending.splice(0)) {
+        joined.set(piece, at)
+        at += piece.length
+      }
+      pendingBytes = 0
+      yield* store.appendPartial(chunk.sha256, joined)
+    })
+    const read = Effect.tryPromise({
+      try: () => reader.read(),
+      catch: (e) =>
+        new DownloadError({ message: `${url}: cut (${messageOf(e)})`, url, permanent: false }),
+    }).pipe(
+      Effect.timeoutOrElse({
+        duration: Duration.millis(http.stallMs),
+        orElse: () =>
+          Effect.fail(
+            new DownloadError({
+              message: `${url}: stalled, no bytes for ${http.stallMs} ms`,
+              url,
+              permanent: false,
+            }),
+          ),
+      }),
+    )
+    yield* Effect.gen(function* () {
+      while (true) {
+        const { done, value } = yield* read
+        if (done) break
+        if (have + pendingBytes + value.length > chunk.size) {
+          yield* store.dropPartial(chunk.sha256)
+          return yield* new IntegrityError({
+            message: `${url}: more bytes than the chunk's ${chunk.size}`,
+            expected: chunk.sha256,
+            actual: "(too long)",
+          })
+        }
+        pending.push(value)
+        pendingBytes += value.length
+        received(value.length)
+        if (pendingBytes >= APPEND_BYTES) {
+          have += pendingBytes
+          yield* flush
+        }
+      }
+      have += pendingBytes
+    }).pipe(
+      // What arrived before a cut is kept, so the next try resumes after it.
+      Effect.ensuring(Effect.orDie(flush)),
+      Effect.ensuring(Effect.promise(() => reader.cancel().catch(() => {}))),
+    )
+    const bytes = (yield* store.readPartial(chunk.sha256)) ?? new Uint8Array()
+    if (bytes.length < chunk.size) {
+      return yield* new DownloadError({
+        message: `${url}: cut after ${bytes.length} of ${chunk.size} bytes`,
+        url,
+        permanent: false,
+      })
+    }
+    const actual = yield* hex(bytes)
+    if (actual !== chunk.sha256 || bytes.length !== chunk.size) {
+      yield* store.dropPartial(chunk.sha256)
+      return yield* new IntegrityError({
+        message: `${url}: the bytes received hash to ${actual}; fetching it again`,
+        expected: chunk.sha256,
+        actual,
+      })
+    }
+    yield* store.writeChunk(chunk.sha256, bytes)
+    yield* store.dropPartial(chunk.sha256)
+  })
+
+/** Bytes the device lacks to assemble `model`. */
+export const missing = (store: Store.Shape, model: Manifest.Model) =>
+  Effect.gen(function* () {
+    const lacking: Array<Manifest.Chunk> = []
+    const seen = new Set<string>()
+    for (const chunk of model.chunks) {
+      if (seen.has(chunk.sha256)) continue
+      seen.add(chunk.sha256)
+      if (!(yield* store.hasChunk(chunk.sha256))) lacking.push(chunk)
+    }
+    return lacking
+  })
+
+/**
+ * Fetches what the device lacks of `model` and assembles it in the store,
+ * verified. Cuts, stalls and corrupt bytes are retried (resuming) up to
+ * `http.attempts` times per chunk, with jittered exponential backoff.
+ */
+export const download = (
+  store: Store.Shape,
+  http: Http,
+  model: Manifest.Model,
+  onProgress?: (progress: Progress) => void,
+): Effect.Effect<void, DownloadError | IntegrityError | Store.StoreError> =>
+  Effect.gen(function* () {
+    if (yield* store.hasModel(model.sha256)) return
+    const lacking = yield* missing(store, model)
+    const total = lacking.reduce((sum, c) => sum + c.size, 0)
+    let done = 0
+    const report = () => onProgress?.({ model: model.name, version: model.version, done, total })
+    report()
+    const schedule = Schedule.exponential(Duration.millis(http.retryBaseMs)).pipe(Schedule.jittered)
+    for (const chunk of lacking) {
+      yield* fetchChunk(store, http, chunk, (n) => {
+        done += n
+        report()
+      }).pipe(
+        Effect.retry({
+          schedule,
+          times: http.attempts - 1,
+          while: (e) => e._tag === "IntegrityError" || (e._tag === "DownloadError" && !e.permanent),
+        }),
+      )
+    }
+    yield* store.writeModel(
+      model.sha256,
+      model.chunks.map((c) => c.sha256),
+    )
+  })

@@ -1,0 +1,287 @@
+/**
+ * The device client against a real registry: models published with
+ * `Publish`, served over HTTP on loopback by the dev server (ETag, Range),
+ * fetched into a store, verified, activated, rolled back, and read by a
+ * running pipeline on onnxruntime-node that switches versions live.
+ */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
+import { createRequire } from "node:module"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { createRunner, Infer, ModelRef, ModelSource, Pipeline, Tensor } from "@edgeline/core"
+import { NodeRuntime } from "@edgeline/runtime-node"
+import { Effect, Layer, Scope } from "effect"
+import { afterEach, describe, expect, it } from "vitest"
+import { Layout, MemoryStore, Rollout, Signature, type Store, SyncClient } from "../src/index.js"
+import { DevServer, Publish } from "../src/node/index.js"
+
+const require = createRequire(import.meta.url)
+const SILERO = require.resolve("@edgeline/model-silero-vad/silero_vad_v5.onnx")
+const STUDENT = require.resolve("@edgeline/model-message-triage/model.onnx")
+const TEACHER = new URL(
+  "../../cloud-server/models/message-triage-teacher/model.onnx",
+  import.meta.url,
+).pathname
+
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+/** A registry directory, a key, and the dev server in front of it. */
+const registry = async () => {
+  const dir = await mkdtemp(join(tmpdir(), "edgeline-sync-client-"))
+  const keys = await Effect.runPromise(Signature.generate("fleet"))
+  const server = await DevServer.start({ directory: join(dir, "registry") })
+  cleanups.push(async () => {
+    await server.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+  const publish = (
+    model: string,
+    name: string,
+    version: string,
+    more: Partial<Publish.Options> = {},
+  ) =>
+    Effect.runPromise(
+      Publish.publish({
+        model,
+        name,
+        version,
+        channel: "stable",
+        key: keys.privateKey,
+        out: join(dir, "registry"),
+        ...more,
+      }),
+    )
+  return { dir, keys, server, publish }
+}
+
+type Registry = Awaited<ReturnType<typeof registry>>
+
+/** A client in its own scope (closed after the test), over `store`. */
+const client = async (
+  reg: Registry,
+  store: Store.Shape,
+  options: Partial<SyncClient.Options> = {},
+) => {
+  const scope = await Effect.runPromise(Scope.make())
+  cleanups.push(() => Effect.runPromise(Scope.close(scope, Effect.void as never)))
+  const statuses: Array<SyncClient.Status> = []
+  const made = await Effect.runPromise(
+    Scope.provide(scope)(
+      SyncClient.make(
+        {
+          registry: reg.server.url,
+          channel: "stable",
+          trusted: [reg.keys.publicKey],
+          deviceId: "device-1",
+          retryBaseMs: 10,
+          onStatus: (s) => statuses.push(s),
+          ...options,
+        },
+        store,
+      ),
+    ),
+  )
+  return { client: made, statuses }
+}
+
+const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
+const refusal = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(Effect.flip(effect))
+
+/** Silero with its last bytes changed: a version that retrained its last layer. */
+const retrained = async (reg: Registry) => {
+  const bytes = new Uint8Array(await readFile(SILERO))
+  for (let i = bytes.length - 20_000; i < bytes.length; i++) bytes[i] = bytes[i]! ^ 0x33
+  const path = join(reg.dir, "silero-5.1.0.onnx")
+  await writeFile(path, bytes)
+  return { path, bytes }
+}
+
+describe("SyncClient", () => {
+  it("local-or-latest: a fresh device downloads, verifies and activates the latest; then serves it with no request", async () => {
+    const reg = await registry()
+    await reg.publish(SILERO, "silero-vad", "5.0.0")
+    const store = MemoryStore.make()
+    const { client: device, statuses } = await client(reg, store)
+    const installed = await run(device.ensure("silero-vad"))
+    expect(installed.version).toBe("5.0.0")
+    const bytes = await run(device.source.resolve(ModelRef.make("silero-vad", "sync:silero-vad")))
+    expect(Buffer.from(bytes.bytes).equals(await readFile(SILERO))).toBe(true)
+    expect(statuses.map((s) => s._tag)).toContain("Activated")
+    expect(statuses.filter((s) => s._tag === "Downloading").at(-1)).toMatchObject({
+      done: (await readFile(SILERO)).length,
+    })
+    const before = reg.server.stats().requests
+    const again = await client(reg, store)
+    expect((await run(again.client.ensure("silero-vad", "local-or-latest"))).version).toBe("5.0.0")
+    expect(reg.server.stats().requests).toBe(before)
+  })
+
+  it("an update fetches only the chunks that changed, keeps the previous version, and rolls back", async () => {
+    const reg = await registry()
+    await reg.publish(SILERO, "silero-vad", "5.0.0")
+    const store = MemoryStore.make()
+    const { client: device } = await client(reg, store)
+    await run(device.ensure("silero-vad"))
+    const v2 = await retrained(reg)
+    await reg.publish(v2.path, "silero-vad", "5.1.0")
+    const sentBefore = reg.server.stats().bytesSent
+    const checked = await run(device.check)
+    expect(checked.activated).toEqual([{ model: "silero-vad", version: "5.1.0" }])
+    const fetched = reg.server.stats().bytesSent - sentBefore
+    expect(fetched / v2.bytes.length).toBeLessThan(0.1)
+    const state = await run(device.state)
+    expect(state.models["silero-vad"]).toMatchObject({
+      active: { version: "5.1.0" },
+      previous: { version: "5.0.0" },
+    })
+    const ref = ModelRef.make("silero-vad", "sync:silero-vad")
+    expect(
+      Buffer.from((await run(device.source.resolve(ref))).bytes).equals(Buffer.from(v2.bytes)),
+    ).toBe(true)
+    const back = await run(device.rollback("silero-vad"))
+    expect(back.version).toBe("5.0.0")
+    expect((await run(device.source.resolve(ref))).version).toBe("5.0.0")
+    const none = await refusal(device.rollback("silero-vad"))
+    expect(none._tag).toBe("NoPreviousVersionError")
+  })
+
+  it("latest: asks the registry each time, and downloads nothing when the local version matches (304)", async () => {
+    const reg = await registry()
+    await reg.publish(SILERO, "silero-vad", "5.0.0")
+    const { client: device } = await client(reg, MemoryStore.make())
+    await run(device.ensure("silero-vad", "latest"))
+    const before = reg.server.stats()
+    expect((await run(device.ensure("silero-vad", "latest"))).version).toBe("5.0.0")
+    const after = reg.server.stats()
+    expect(after.requests - before.requests).toBe(1)
+    expect(after.notModified - before.notModified).toBe(1)
+    expect(after.bytesSent).toBe(before.bytesSent)
+  })
+
+  it("local-then-update: answers with the local version at once and updates in the background", async () => {
+    const reg = await registry()
+    await reg.publish(SILERO, "silero-vad", "5.0.0")
+    const store = MemoryStore.make()
+    const { client: first } = await client(reg, store)
+    await run(first.ensure("silero-vad"))
+    await reg.publish((await retrained(reg)).path, "silero-vad", "5.1.0")
+    const { client: device, statuses } = await client(reg, store)
+    expect((await run(device.ensure("silero-vad", "local-then-update"))).version).toBe("5.0.0")
+    await expect
+      .poll(() => statuses.some((s) => s._tag === "Activated"), { timeout: 10_000 })
+      .toBe(true)
+    expect((await run(device.state)).models["silero-vad"]?.active.version).toBe("5.1.0")
+  })
+
+  it("refuses a tampered, an untrusted-key and a replayed older manifest, keeping the active model", async () => {
+    const reg = await registry()
+    await reg.publish(SILERO, "silero-vad", "5.0.0")
+    const manifestFile = join(reg.dir, "registry", Layout.manifestPath("stable"))
+    const v1 = await readFile(manifestFile, "utf8")
+    await reg.publish((await retrained(reg)).path, "silero-vad", "5.1.0")
+    const { client: device } = await client(reg, MemoryStore.make())
+    await run(device.ensure("silero-vad"))
+    const signed = JSON.parse(await readFile(manifestFile, "utf8"))
+    signed.manifest.models[0].rollout.percent = 100
+    signed.manifest.models[0].version = "9.0.0"
+    await writeFile(manifestFile, JSON.stringify(signed))
+    expect((await refusal(device.check))._tag).toBe("ManifestSignatureError")
+    await writeFile(manifestFile, v1)
+    const replay = await refusal(device.check)
+    expect(replay).toMatchObject({ _tag: "ManifestDowngradeError", version: 1, accepted: 2 })
+    const other = await client(reg, MemoryStore.make(), {
+      trusted: [(await run(Signature.generate("other"))).publicKey],
+    })
+    const untrusted = await refusal(other.client.ensure("silero-vad"))
+    expect(untrusted._tag).toBe("ManifestSignatureError")
+    expect((await run(device.state)).models["silero-vad"]?.active.version).toBe("5.1.0")
+  })
+
+  it("staged rollout: a device outside the percentage keeps its version; the same device is placed the same way each time", async () => {
+    const reg = await registry()
+    await reg.publish(SILERO, "silero-vad", "5.0.0")
+    const store = MemoryStore.make()
+    await run((await client(reg, store)).client.ensure("silero-vad"))
+    await reg.publish((await retrained(reg)).path, "silero-vad", "5.1.0", { rolloutPercent: 0 })
+    const { client: device } = await client(reg, store)
+    await run(device.ensure("silero-vad", "latest"))
+    expect((await run(device.state)).models["silero-vad"]?.active.version).toBe("5.0.0")
+    const placements = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) =>
+        Effect.runPromise(Rollout.place("silero-vad@5.1.0", `d${i}`)),
+      ),
+    )
+    const under10 = placements.filter((p) => p < 10).length
+    expect(under10).toBeGreaterThan(60)
+    expect(under10).toBeLessThan(140)
+    expect(await Effect.runPromise(Rollout.place("silero-vad@5.1.0", "d7"))).toBe(placements[7])
+  })
+
+  it("does not activate a version that fails the smoke check, and says why", async () => {
+    const reg = await registry()
+    await reg.publish(SILERO, "silero-vad", "5.0.0")
+    const store = MemoryStore.make()
+    await run((await client(reg, store)).client.ensure("silero-vad"))
+    await reg.publish((await retrained(reg)).path, "silero-vad", "5.1.0")
+    const { client: device, statuses } = await client(reg, store, {
+      smoke: async (_name, bytes) => {
+        const ort = await import("onnxruntime-node")
+        await ort.InferenceSession.create(bytes)
+      },
+    })
+    await run(device.ensure("silero-vad", "latest"))
+    expect((await run(device.state)).models["silero-vad"]?.active.version).toBe("5.0.0")
+    expect(statuses.find((s) => s._tag === "Rejected")).toMatchObject({
+      model: "silero-vad",
+      version: "5.1.0",
+    })
+  })
+
+  it("with no local model and no registry, says the model is unavailable with a typed error", async () => {
+    const reg = await registry()
+    const { client: device } = await client(reg, MemoryStore.make(), {
+      registry: "http://127.0.0.1:9/",
+      attempts: 1,
+      stallMs: 2000,
+    })
+    const error = await refusal(device.ensure("silero-vad"))
+    expect(error._tag).toBe("DownloadError")
+    await reg.publish(SILERO, "other-model", "1.0.0")
+    const { client: second } = await client(reg, MemoryStore.make())
+    expect((await refusal(second.ensure("silero-vad")))._tag).toBe("ModelUnavailableError")
+  })
+
+  it("a running pipeline switches to the activated version without a restart", async () => {
+    const reg = await registry()
+    await reg.publish(STUDENT, "triage", "1.0.0")
+    const store = MemoryStore.make()
+    const { client: device } = await client(reg, store)
+    await run(device.ensure("triage"))
+    const ref = ModelRef.make("triage", "sync:triage")
+    const stage = Infer.infer<number, number>({
+      name: "triage",
+      model: ref,
+      encode: () => ({
+        indices: Tensor.make("int64", BigInt64Array.of(1n, 2n, 3n), [1, 3]),
+        values: Tensor.make("float32", Float32Array.of(1, 1, 1), [1, 3]),
+      }),
+      decode: (outputs) => (outputs.probabilities!.data as Float32Array)[1]!,
+    })
+    const runner = await createRunner(Pipeline.make("live", stage), {
+      layer: Layer.merge(
+        NodeRuntime.layer(),
+        Layer.succeed(ModelSource.ModelSource, device.source),
+      ),
+    })
+    cleanups.push(() => runner.close())
+    const before = await runner.run(0)
+    await reg.publish(TEACHER, "triage", "2.0.0")
+    expect((await run(device.check)).activated).toEqual([{ model: "triage", version: "2.0.0" }])
+    await expect.poll(async () => (await runner.run(0)) !== before, { timeout: 10_000 }).toBe(true)
+    await run(device.rollback("triage"))
+    await expect.poll(async () => await runner.run(0), { timeout: 10_000 }).toBe(before)
+  })
+})
