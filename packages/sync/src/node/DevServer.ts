@@ -5,15 +5,35 @@
  * 304) and byte ranges (`Range` → 206, resuming a cut download); manifests
  * are served `no-cache`, blobs `immutable`. Production registries sit on
  * any static host, CDN or bucket instead.
+ *
+ * With `telemetry`, it also takes devices' telemetry: `POST /v1/telemetry`
+ * with `Authorization: Bearer <token>` and a body `{ deviceId, events }`;
+ * each event whose id it has not seen is appended to an append-only JSONL
+ * file (and flushed to disk) before the answer `{ accepted, duplicates }`,
+ * so a batch retried after a cut is counted once.
  */
 import { createHash } from "node:crypto"
 import { readFile } from "node:fs/promises"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { resolve, sep } from "node:path"
+import * as Ingest from "./TelemetryIngest.js"
+
+const json = (response: ServerResponse, status: number, body: unknown) =>
+  response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body))
+
+export interface TelemetryOptions {
+  /** The append-only JSONL file events go to (one line each: { deviceId, received, event }). */
+  readonly file: string
+  /** Accepted bearer tokens. */
+  readonly tokens: ReadonlyArray<string>
+  /** Largest request body (default 8 MB). */
+  readonly maxBodyBytes?: number | undefined
+}
 
 export interface Options {
   readonly directory: string
+  readonly telemetry?: TelemetryOptions | undefined
   /** Default: any free port. */
   readonly port?: number | undefined
   /** Default 127.0.0.1. */
@@ -22,6 +42,8 @@ export interface Options {
 
 export interface Stats {
   readonly requests: number
+  /** Telemetry events stored (unique ids). */
+  readonly events: number
   /** Body bytes sent (what a device fetched). */
   readonly bytesSent: number
   readonly notModified: number
@@ -57,8 +79,17 @@ export const start = async (options: Options): Promise<DevServer> => {
   let requests = 0
   let bytesSent = 0
   let notModified = 0
+  const ingest = options.telemetry === undefined ? undefined : await Ingest.start(options.telemetry)
   const answer = async (request: IncomingMessage, response: ServerResponse) => {
     requests++
+    if (request.url?.split("?")[0] === "/v1/telemetry") {
+      if (ingest === undefined) {
+        json(response, 404, { error: "telemetry ingest is off: start the server with a token" })
+      } else {
+        await ingest.answer(request, response)
+      }
+      return
+    }
     if (request.method !== "GET" && request.method !== "HEAD") {
       response.writeHead(405, { allow: "GET, HEAD" }).end()
       return
@@ -124,11 +155,13 @@ export const start = async (options: Options): Promise<DevServer> => {
   const host = address.includes(":") ? `[${address}]` : address
   return {
     url: `http://${host}:${port}/`,
-    stats: () => ({ requests, bytesSent, notModified }),
-    close: () =>
-      new Promise<void>((done) => {
+    stats: () => ({ requests, bytesSent, notModified, events: ingest?.stored() ?? 0 }),
+    close: async () => {
+      await new Promise<void>((done) => {
         server.closeAllConnections()
         server.close(() => done())
-      }),
+      })
+      await ingest?.close()
+    },
   }
 }

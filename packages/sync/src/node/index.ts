@@ -4,5 +4,6 @@
  */
 export * as DevServer from "./DevServer.js"
 export * as KeyFiles from "./KeyFiles.js"
+export * as OutboxFile from "./OutboxFile.js"
 export * as Publish from "./Publish.js"
 export * as VerifyRegistry from "./VerifyRegistry.js"
