@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises"
 import type { Signature } from "@edgeline/sync"
-import { KeyFiles, Publish, VerifyRegistry } from "@edgeline/sync/node"
+import { DevServer, KeyFiles, Publish, VerifyRegistry } from "@edgeline/sync/node"
 import { Effect } from "effect"
 import { progressBar } from "./ProgressBar.js"
 import { InputError } from "./UsageError.js"
@@ -128,4 +128,44 @@ export const formatVerify = (report: VerifyRegistry.Report): string => {
     ...report.problems.map((p) => `  wrong: ${p}`),
     ...report.warnings.map((w) => `  warning: ${w}`),
   ].join("\n")
+}
+
+export interface ServeFlags {
+  readonly directory: string
+  readonly port: number | undefined
+  readonly host: string | undefined
+  readonly tokens: ReadonlyArray<string>
+  readonly telemetry: string
+}
+
+/** Serves until SIGINT or SIGTERM, then closes and returns. */
+export const serve = async (
+  flags: ServeFlags,
+  onListening: (url: string) => Promise<void>,
+): Promise<void> => {
+  const { stat } = await import("node:fs/promises")
+  const isDirectory = await stat(flags.directory).then(
+    (s) => s.isDirectory(),
+    () => false,
+  )
+  if (!isDirectory) throw new InputError(`${flags.directory} is not a directory`)
+  if (flags.tokens.length === 0) {
+    process.stderr.write("edgeline sync serve: no --token given, so the telemetry ingest is off\n")
+  }
+  const server = await DevServer.start({
+    directory: flags.directory,
+    port: flags.port,
+    host: flags.host,
+    telemetry:
+      flags.tokens.length === 0 ? undefined : { file: flags.telemetry, tokens: flags.tokens },
+  })
+  try {
+    await onListening(server.url)
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve)
+      process.once("SIGTERM", resolve)
+    })
+  } finally {
+    await server.close()
+  }
 }

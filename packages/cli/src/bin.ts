@@ -24,6 +24,7 @@ const SYNOPSIS = `usage: edgeline voice-gate <file.wav | -> [options]
        edgeline sync keygen [--kid id]
        edgeline sync publish <model.onnx> --name n --version v --channel c --key k.key.json --out dir
        edgeline sync verify <dir> [--key k.pub.json]
+       edgeline sync serve <dir> [--port n] [--token t] [--telemetry f.jsonl]
        edgeline --version | --help`
 
 const USAGE = `${SYNOPSIS}
@@ -176,6 +177,18 @@ sha256; lists what is wrong and exits 1 if anything is.
   --key k.pub.json       a public key to trust; repeatable (default: the registry's keys/)
   --json --progress | --no-progress
 
+sync serve: a development server for a registry directory on loopback, as a
+static host serves it (ETags, byte ranges), plus the telemetry ingest
+POST /v1/telemetry for devices holding a token. Prints its URL on one line;
+serves until SIGINT or SIGTERM.
+
+  --port n               the port (default: any free one)
+  --host h               the address to listen on (default 127.0.0.1)
+  --token t              a bearer token devices send telemetry with; repeatable
+                         (none: the ingest is off)
+  --telemetry f.jsonl    where telemetry is appended (default telemetry.jsonl;
+                         keep it outside the registry, which is public)
+
 exit codes: 0 done, 2 bad usage or input, 1 a failed write or an unexpected error`
 
 /** Tags of input errors that are the user's to fix: exit code 2. */
@@ -281,10 +294,11 @@ const COMMAND_OPTIONS: Record<string, ReadonlyArray<string>> = {
     "progress",
   ],
   "sync verify": ["key", "json", "progress"],
+  "sync serve": ["port", "host", "token", "telemetry"],
 }
 
 const DISTILL_SUBCOMMANDS = ["label", "export-jsonl", "train", "eval", "report"]
-const SYNC_SUBCOMMANDS = ["keygen", "publish", "verify"]
+const SYNC_SUBCOMMANDS = ["keygen", "publish", "verify", "serve"]
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
@@ -421,6 +435,8 @@ const parse = (argv: ReadonlyArray<string>) => {
         rollout: { type: "string" },
         "expires-days": { type: "string" },
         metadata: { type: "string" },
+        token: { type: "string", multiple: true },
+        telemetry: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: versionTakesValue ? { type: "string" } : { type: "boolean", short: "v" },
       },
@@ -708,6 +724,19 @@ const sync = async (
       progress: values.progress,
     })
     return print(published, SyncCommand.formatPublish)
+  }
+  if (subcommand === "serve") {
+    if (target === undefined) throw new UsageError("sync serve needs the registry directory")
+    return SyncCommand.serve(
+      {
+        directory: target,
+        port: integer("port", values.port, 0, 65535),
+        host: text("host", values.host),
+        tokens: (values.token ?? []).map((t) => text("token", t)!),
+        telemetry: text("telemetry", values.telemetry) ?? "telemetry.jsonl",
+      },
+      (url) => write(`${url}\n`),
+    )
   }
   if (target === undefined) throw new UsageError("sync verify needs the registry directory")
   const report = await SyncCommand.verify({

@@ -9,6 +9,7 @@ import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { serving } from "./support/cloud.js"
 import { edgeline } from "./support/edgeline.js"
 
 const SILERO = createRequire(import.meta.url).resolve(
@@ -110,6 +111,48 @@ describe("edgeline sync", () => {
     }
   })
 
+  it("serve: the registry over HTTP with ETags and ranges, and the telemetry ingest behind a token", async () => {
+    const telemetry = join(dir, "telemetry.jsonl")
+    const server = serving([registry, "--token", "t0k", "--telemetry", telemetry], process.env, [
+      "sync",
+      "serve",
+    ])
+    try {
+      const url = await server.url
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+      const manifest = await fetch(`${url}channels/stable.json`)
+      expect(manifest.status).toBe(200)
+      const etag = manifest.headers.get("etag")!
+      const signed = await manifest.json()
+      expect(signed.manifest.channel).toBe("stable")
+      const again = await fetch(`${url}channels/stable.json`, {
+        headers: { "if-none-match": etag },
+      })
+      expect(again.status).toBe(304)
+      const chunk = signed.manifest.models[0].chunks[0]
+      const part = await fetch(`${url}blobs/sha256/${chunk.sha256.slice(0, 2)}/${chunk.sha256}`, {
+        headers: { range: "bytes=100-" },
+      })
+      expect(part.status).toBe(206)
+      expect((await part.arrayBuffer()).byteLength).toBe(chunk.size - 100)
+      const event = { id: "e1", kind: "counter", name: "n", at: new Date().toISOString() }
+      const post = (token: string) =>
+        fetch(`${url}v1/telemetry`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ deviceId: "d1", events: [event] }),
+        })
+      expect((await post("wrong")).status).toBe(401)
+      expect(await (await post("t0k")).json()).toEqual({ accepted: 1, duplicates: 0 })
+      expect(await (await post("t0k")).json()).toEqual({ accepted: 0, duplicates: 1 })
+      const lines = (await readFile(telemetry, "utf8")).trim().split("\n")
+      expect(lines.map((l) => JSON.parse(l).event.id)).toEqual(["e1"])
+    } finally {
+      await server.stop()
+    }
+    expect((await server.exited).code).toBe(0)
+  })
+
   it("refuses bad usage and bad input with exit 2 and one line", async () => {
     const cases: Array<[ReadonlyArray<string>, string]> = [
       [["sync"], "sync needs a subcommand"],
@@ -205,6 +248,7 @@ describe("edgeline sync", () => {
         "--rollout",
       ],
       [["sync", "verify"], "needs the registry directory"],
+      [["sync", "serve", join(dir, "fleet.key.json")], "is not a directory"],
       [["sync", "verify", registry, "--threshold", "1"], "no option --threshold"],
     ]
     for (const [args, message] of cases) {

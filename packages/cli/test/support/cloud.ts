@@ -17,12 +17,13 @@ export interface Serving {
   readonly stop: () => Promise<void>
 }
 
-/** Starts `edgeline cloud serve …`; `url` resolves with its first stdout line. */
+/** Starts `edgeline cloud serve …` (or another serving command); `url` resolves with its first stdout line. */
 export const serving = (
   args: ReadonlyArray<string>,
   env: NodeJS.ProcessEnv = process.env,
+  command: ReadonlyArray<string> = ["cloud", "serve"],
 ): Serving => {
-  const child = spawn(process.execPath, [bin, "cloud", "serve", ...args], { env })
+  const child = spawn(process.execPath, [bin, ...command, ...args], { env })
   let stdout = ""
   let stderr = ""
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
