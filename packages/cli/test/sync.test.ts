@@ -123,7 +123,12 @@ describe("edgeline sync", () => {
       const manifest = await fetch(`${url}channels/stable.json`)
       expect(manifest.status).toBe(200)
       const etag = manifest.headers.get("etag")!
-      const signed = await manifest.json()
+      const signed = (await manifest.json()) as {
+        manifest: {
+          channel: string
+          models: Array<{ chunks: Array<{ sha256: string; size: number }> }>
+        }
+      }
       expect(signed.manifest.channel).toBe("stable")
       const again = await fetch(`${url}channels/stable.json`, {
         headers: { "if-none-match": etag },
