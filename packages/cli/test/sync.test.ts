@@ -134,7 +134,7 @@ describe("edgeline sync", () => {
         headers: { "if-none-match": etag },
       })
       expect(again.status).toBe(304)
-      const chunk = signed.manifest.models[0].chunks[0]
+      const chunk = signed.manifest.models[0]!.chunks[0]!
       const part = await fetch(`${url}blobs/sha256/${chunk.sha256.slice(0, 2)}/${chunk.sha256}`, {
         headers: { range: "bytes=100-" },
       })
