@@ -28,6 +28,8 @@ export interface Installed {
   readonly size: number
   /** When it became active (ISO 8601). */
   readonly activated: string
+  /** The manifest entry's metadata (e.g. the drift reference). */
+  readonly metadata?: Readonly<Record<string, unknown>> | undefined
 }
 
 export interface ModelState {

@@ -285,6 +285,7 @@ export const make = (
                 sha256: model.sha256,
                 size: model.size,
                 activated: new Date().toISOString(),
+                metadata: model.metadata,
               },
               previous: current,
             },

@@ -6,6 +6,7 @@
 export * as Chunking from "./Chunking.js"
 export * as Content from "./Content.js"
 export * as Download from "./Download.js"
+export * as Drift from "./Drift.js"
 export * from "./Errors.js"
 export * as Layout from "./Layout.js"
 export * as Manifest from "./Manifest.js"
