@@ -58,4 +58,16 @@ export const benchmarks = [
     title: "(p) Voice assistant: device work with and without the gate; audio sent",
     module: "../voice-assistant.mjs",
   },
+  {
+    id: "sync-update",
+    suite: "sync",
+    title: "(q) Sync: bytes for a last-layer update; a download cut at half way",
+    module: "../sync-update.mjs",
+  },
+  {
+    id: "sync-fleet",
+    suite: "sync",
+    title: "(r) Sync: 500 devices at once from the dev server",
+    module: "../sync-fleet.mjs",
+  },
 ]
