@@ -1,8 +1,11 @@
 /**
  * @edgeline/sync: model delivery for device fleets. This entry runs in
- * browsers, Web Workers and Node; Node's filesystem registry, store and
+ * browsers, Web Workers and Node (`BrowserStore` and `BrowserOutboxStorage`
+ * wherever IndexedDB is); Node's filesystem registry, store and
  * development server are in `@edgeline/sync/node`.
  */
+export * as BrowserOutboxStorage from "./BrowserOutboxStorage.js"
+export * as BrowserStore from "./BrowserStore.js"
 export * as Chunking from "./Chunking.js"
 export * as Content from "./Content.js"
 export * as Download from "./Download.js"

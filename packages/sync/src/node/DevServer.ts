@@ -11,6 +11,14 @@
  * each event whose id it has not seen is appended to an append-only JSONL
  * file (and flushed to disk) before the answer `{ accepted, duplicates }`,
  * so a batch retried after a cut is counted once.
+ *
+ * With `cors`, pages on other origins may use it too (a web app syncing
+ * from a registry on another host): every answer carries
+ * `Access-Control-Allow-Origin` and exposes the headers the client reads
+ * (`ETag` for `If-None-Match`, `Content-Range` to resume), and preflights
+ * (`OPTIONS`) are answered with 204 without a token, as browsers send them
+ * without credentials. Off by default: a server answering any page's
+ * scripts is a choice.
  */
 import { createHash } from "node:crypto"
 import { readFile } from "node:fs/promises"
@@ -31,9 +39,14 @@ export interface TelemetryOptions {
   readonly maxBodyBytes?: number | undefined
 }
 
+/** `true`: any origin; a list: only those origins (echoed, with `Vary: Origin`). */
+export type CorsOptions = boolean | { readonly origins: ReadonlyArray<string> }
+
 export interface Options {
   readonly directory: string
   readonly telemetry?: TelemetryOptions | undefined
+  /** Lets browsers on other origins fetch the registry and post telemetry. Off by default. */
+  readonly cors?: CorsOptions | undefined
   /** Default: any free port. */
   readonly port?: number | undefined
   /** Default 127.0.0.1. */
@@ -74,6 +87,42 @@ const parseRange = (
   return start > end || start >= size ? "unsatisfiable" : [start, end]
 }
 
+/** What a browser may read of an answer besides the CORS-safelisted headers. */
+const EXPOSED_HEADERS = "etag, content-range, content-length, accept-ranges"
+
+/** What a preflight allows when it names nothing: what the sync client and the outbox send. */
+const ALLOWED_HEADERS = "authorization, content-type, idempotency-key, if-none-match, range"
+
+/**
+ * Sets the CORS headers `request` earns; true when it was a preflight and
+ * has been answered.
+ */
+const corsAnswered = (
+  cors: CorsOptions | undefined,
+  request: IncomingMessage,
+  response: ServerResponse,
+): boolean => {
+  if (cors === undefined || cors === false) return false
+  const origin = request.headers.origin
+  const allowed =
+    cors === true ? "*" : origin !== undefined && cors.origins.includes(origin) ? origin : undefined
+  if (allowed !== undefined) {
+    response.setHeader("access-control-allow-origin", allowed)
+    response.setHeader("access-control-expose-headers", EXPOSED_HEADERS)
+  }
+  if (cors !== true) response.setHeader("vary", "Origin")
+  if (request.method !== "OPTIONS") return false
+  response
+    .writeHead(204, {
+      "access-control-allow-methods": "GET, HEAD, POST, OPTIONS",
+      "access-control-allow-headers":
+        request.headers["access-control-request-headers"] ?? ALLOWED_HEADERS,
+      "access-control-max-age": "600",
+    })
+    .end()
+  return true
+}
+
 export const start = async (options: Options): Promise<DevServer> => {
   const root = resolve(options.directory)
   let requests = 0
@@ -82,6 +131,7 @@ export const start = async (options: Options): Promise<DevServer> => {
   const ingest = options.telemetry === undefined ? undefined : await Ingest.start(options.telemetry)
   const answer = async (request: IncomingMessage, response: ServerResponse) => {
     requests++
+    if (corsAnswered(options.cors, request, response)) return
     if (request.url?.split("?")[0] === "/v1/telemetry") {
       if (ingest === undefined) {
         json(response, 404, { error: "telemetry ingest is off: start the server with a token" })
