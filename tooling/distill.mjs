@@ -2,15 +2,23 @@
 // SpamAssassin `-1` subsets, byte for byte.
 //
 //   1. the teacher: an MLP trained on ground truth, served by the reference
-//      cloud tier (packages/cloud-server/models/message-triage-teacher/);
+//      cloud tier (packages/cloud-server/models/message-triage-teacher/). It
+//      reads each training message twice, raw and as the device sends it to
+//      the cloud (`TextCondense`: cleaned, masked, the best sentences under
+//      the default budget): it stands in for a language model, which reads
+//      the condensed text as well as the raw mail, so it must not depend on
+//      what condensing drops (headers, HTML, quote markers);
 //   2. the cloud tier starts on loopback and labels the training and
 //      validation splits through its OpenAI-compatible API (soft labels from
-//      top_logprobs), cached by content hash. Here it runs the teacher in
+//      top_logprobs), cached by content hash, and the validation messages
+//      condensed too: what the cascade sends when it escalates. Here it runs the teacher in
 //      TypeScript, not onnxruntime: onnxruntime's float kernels differ by CPU
 //      (AVX2, AVX-512, NEON) in the last bits, and the labels must be the
 //      same on every machine for the student to come out byte for byte;
 //   3. the student learns the teacher's soft labels and is exported with its
-//      threshold and drift reference (packages/model-message-triage).
+//      threshold and drift reference (packages/model-message-triage). The
+//      threshold is chosen for the cascade as it runs: an escalated message
+//      is scored by the teacher's answer to its condensed text.
 //
 // `--check` writes nothing and exits 1 if a rebuilt model differs from the
 // committed one. `--cache <file>` keeps the labels between runs.
@@ -28,6 +36,8 @@ import {
   Presets,
   SpamAssassin,
 } from "@edgeline/distill"
+import { TextCondense } from "@edgeline/recipes"
+import { Effect } from "effect"
 
 const { values } = parseArgs({ options: { check: { type: "boolean" }, cache: { type: "string" } } })
 const root = new URL("../", import.meta.url)
@@ -45,13 +55,22 @@ const [train, validation] = [
 log(`${train.length} training and ${validation.length} validation messages`)
 const onehot = (label) => SpamAssassin.labels.map((l) => (l === label ? 1 : 0))
 
-log("1/3 teacher: trained on ground truth")
+// What the device sends the cloud for each message (the cascade's condense, default options).
+const condensed = new Map()
+for (const m of [...train, ...validation])
+  condensed.set(m.id, (await Effect.runPromise(TextCondense.condense(m.text))).text)
+
+log("1/3 teacher: trained on ground truth, each training message raw and condensed")
+const teacherTrain = train.flatMap((m) => [
+  { text: m.text, target: onehot(m.label) },
+  { text: condensed.get(m.id), target: onehot(m.label) },
+])
 const teacher = await Distillation.distillPromise({
   labels: SpamAssassin.labels,
   preset: Presets.triageTeacher,
-  train: train.map((m) => ({ text: m.text, target: onehot(m.label) })),
+  train: teacherTrain,
   validation: validation.map((m) => ({ text: m.text, truth: m.label })),
-  dataset,
+  dataset: `${dataset}; the teacher read each training message raw and as TextCondense sends it (default budget)`,
   onProgress: (p) =>
     p.phase === "train" && log(`teacher epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`),
 })
@@ -87,7 +106,10 @@ try {
   const cache = values.cache ?? join(scratch, "labels.jsonl")
   const summary = await LabelJob.runPromise({
     teacher: openai,
-    items: [...train, ...validation].map((m) => ({ id: m.id, text: m.text })),
+    items: [
+      ...[...train, ...validation].map((m) => ({ id: m.id, text: m.text })),
+      ...validation.map((m) => ({ id: `${m.id}#condensed`, text: condensed.get(m.id) })),
+    ],
     cache,
     concurrency: 4,
     onProgress: (p) => p.done % 500 === 0 && log(`labelled ${p.done}/${p.total}`),
@@ -106,16 +128,22 @@ try {
 }
 
 log("3/3 student: learns the teacher's soft labels")
-const soft = (m) => {
-  const entry = labelled.get(LabelJob.keyOf(asked, m.text))
-  if (entry === undefined) throw new Error(`no label for ${m.id}`)
+const softOf = (id, text) => {
+  const entry = labelled.get(LabelJob.keyOf(asked, text))
+  if (entry === undefined) throw new Error(`no label for ${id}`)
   return entry.probabilities
 }
+const soft = (m) => softOf(m.id, m.text)
 const student = await Distillation.distillPromise({
   labels: SpamAssassin.labels,
   preset: Presets.triageStudent,
   train: train.map((m) => ({ text: m.text, target: soft(m) })),
-  validation: validation.map((m) => ({ text: m.text, truth: m.label, teacher: soft(m) })),
+  validation: validation.map((m) => ({
+    text: m.text,
+    truth: m.label,
+    teacher: soft(m),
+    escalated: softOf(`${m.id}#condensed`, condensed.get(m.id)),
+  })),
   teacherName: `${Presets.triageTeacher.name} (reference cloud tier)`,
   dataset,
   onProgress: (p) =>

@@ -27,6 +27,12 @@ export interface ValidationItem {
   readonly truth?: string | undefined
   /** The teacher's probabilities, when a teacher labelled validation too. */
   readonly teacher?: ArrayLike<number> | undefined
+  /**
+   * The teacher's probabilities for the item as the cascade escalates it
+   * (condensed, say), when that is not the item itself: the threshold is
+   * then chosen for what the teacher is actually sent (see `Evaluation.Item`).
+   */
+  readonly escalated?: ArrayLike<number> | undefined
 }
 
 export interface Options {
@@ -82,6 +88,7 @@ export const distill = (
       items: validation.map((item, n) => ({
         truth: item.truth,
         teacher: item.teacher,
+        escalated: item.escalated,
         student: predicted[n]!,
       })),
       target: validation.some((item) => item.teacher !== undefined) ? options.target : undefined,

@@ -64,6 +64,15 @@ describe("Evaluation.evaluate refuses what it cannot evaluate", () => {
     expect(error.message).toMatch(/on 1 of 2 items .* every item or for none/)
   })
 
+  it("escalated probabilities on only some items, or without the teacher's", () => {
+    const some = [{ ...five[0]!, escalated: [0.5, 0.5] }, five[1]!]
+    expect(errorOf({ labels, items: some }).message).toMatch(
+      /escalated probabilities are on 1 of 2 items .* every item or for none/,
+    )
+    const alone = [{ truth: "ham", student: [0.6, 0.4], escalated: [0.5, 0.5] }]
+    expect(errorOf({ labels, items: alone }).message).toMatch(/need the teacher's too/)
+  })
+
   it("a target without a teacher, or a malformed one", () => {
     const noTeacher = five.map(({ truth, student }) => ({ truth, student }))
     expect(errorOf({ labels, items: noTeacher, target: { cascadeAccuracy: 0.9 } }).message).toMatch(

@@ -128,6 +128,28 @@ describe("choosing the threshold", () => {
     expect(choose({ maxEscalated: 0.5 }).target.description).toContain("at most 50.00% escalated")
   })
 
+  it("scores escalated items by the teacher's answer to what the cascade sends, when given", () => {
+    // The teacher, sent item 2 condensed, calls it ham: escalating it no longer pays.
+    const items = five.map((item, i) => ({
+      ...item,
+      escalated: i === 2 ? [0.6, 0.4] : item.teacher,
+    }))
+    const report = Evaluation.evaluate({ labels, items })
+    expect(report.teacher).toEqual({ accuracy: 4 / 5 })
+    expect(report.agreement).toBe(4 / 5)
+    expect(report.escalation!.curve.map((p) => [p.escalated, p.accuracy, p.agreement])).toEqual([
+      [0, 0.6, 0.8],
+      [0.2, 0.6, 0.8],
+      [0.4, 0.6, 0.8],
+      [0.6, 0.6, 0.8],
+      [0.8, 0.6, 0.8],
+      [1, 0.6, 0.8],
+    ])
+    // The default target is still the teacher's own accuracy on the items less 0.5 points.
+    expect(report.escalation!.chosen).toMatchObject({ escalated: 0, reached: false })
+    expect(report.escalation!.chosen.target.value).toBe(0.8 - Evaluation.DEFAULT_MARGIN)
+  })
+
   it("escalates everything above a confidence of 1 when some confidence is 1", () => {
     const report = Evaluation.evaluate({
       labels,

@@ -95,6 +95,32 @@ describe("MessageClean.clean", () => {
     )
   })
 
+  it("keeps a forward's text: the forwarded mail is the message, not a quoted reply", async () => {
+    expect(MessageClean.isForward("Fwd: the plan")).toBe(true)
+    expect(MessageClean.isForward("[list] FW: the plan")).toBe(true)
+    expect(MessageClean.isForward("Re: Fwd: the plan")).toBe(false)
+    const body = [
+      "For everyone's benefit.",
+      "",
+      "-----Original Message-----",
+      "From: Status Reports [mailto:noc@example.net]On Behalf Of Ann",
+      "Smith",
+      "Sent: Thursday, October 03, 2002 11:30 AM",
+      "Subject: Backbone problems",
+      "",
+      "The outage has spread nationwide.",
+      "> Routed over other providers.",
+    ].join("\n")
+    expect(MessageClean.dropQuoted(body)).toBe("For everyone's benefit.")
+    expect(MessageClean.dropQuoted(body, true)).toBe(
+      "For everyone's benefit.\n\nThe outage has spread nationwide.\nRouted over other providers.",
+    )
+    const mail = await clean(
+      "From: jo@example.com\nSubject: Fwd: news\n\nSee below.\n\nBegin forwarded message:\n\nFrom: Ann <ann@example.org>\nDate: Wed Oct 9, 2002\nSubject: news\n\nWe shipped it.\n",
+    )
+    expect(mail.body).toBe("See below.\n\nWe shipped it.")
+  })
+
   it("drops signatures conservatively", () => {
     expect(MessageClean.dropSignature("See you.\n\n-- \nAnn Smith\nExample Corp")).toBe("See you.")
     expect(MessageClean.dropSignature("See you.\n\nThanks,\nAnn")).toBe("See you.")

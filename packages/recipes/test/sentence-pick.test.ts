@@ -47,6 +47,22 @@ describe("SentencePick", () => {
     expect(order).toEqual([...order].sort((a, b) => a - b))
   })
 
+  it("spends the budget on what the kept sentences do not say yet", () => {
+    const text =
+      "Cheap mortgage rates: refinance your mortgage today. Mortgage rates are cheap, so refinance your mortgage now. Reply with remove to leave this list."
+    // Room for two of the three: the second only repeats the first.
+    const picked = SentencePick.pick(text, { tokenBudget: 24 })
+    expect(picked.text).toBe(
+      "Cheap mortgage rates: refinance your mortgage today. Reply with remove to leave this list.",
+    )
+  })
+
+  it("splits a very long line in windows without cutting its sentences", () => {
+    const line = Array.from({ length: 20_000 }, (_, i) => `Sentence number ${i} ends here.`)
+    const sentences = SentencePick.split(line.join(" ")).map((s) => s.text)
+    expect(sentences).toEqual(line)
+  })
+
   it("never exceeds the budget, on any budget", () => {
     const text = Array.from(
       { length: 60 },

@@ -85,8 +85,8 @@ describe("text condense on the reference cloud tier", () => {
     )
     expect(condensed.every((c) => c.tokensOut <= TextCondense.DEFAULT_TOKEN_BUDGET)).toBe(true)
     expect(full).toBeGreaterThanOrEqual(0.99)
-    // Measured: 99.23% full, 97.38% condensed (see the README for where the 1.85 points go).
-    expect(short).toBeGreaterThanOrEqual(0.97)
+    // Measured: 99.23% full, 98.00% condensed (see the README for where the 1.23 points go).
+    expect(short).toBeGreaterThanOrEqual(0.975)
     expect(ratio).toBeLessThan(0.2)
   })
 

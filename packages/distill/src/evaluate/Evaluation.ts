@@ -48,6 +48,14 @@ export interface Item {
   readonly truth?: string | undefined
   /** The teacher's probabilities: on every item or on none. */
   readonly teacher?: ArrayLike<number> | undefined
+  /**
+   * The teacher's probabilities for the item as the cascade escalates it,
+   * when the cascade sends something else than the item (a condensed
+   * message): the escalation curve, and so the threshold, score escalated
+   * items by these. On every item or on none (then `teacher`); they need
+   * `teacher`, which the rest of the report (and the default target) reads.
+   */
+  readonly escalated?: ArrayLike<number> | undefined
   readonly student: ArrayLike<number>
 }
 
@@ -136,7 +144,8 @@ const accuracyOf = (predicted: Int32Array, truth: Int32Array, withTruth: number)
  */
 export const evaluate = (input: Input): EvaluationReport => {
   const prepared = prepare(input)
-  const { labels, positive, size, student, confidence, truth, withTruth, teacher } = prepared
+  const { labels, positive, size, student, confidence, truth, withTruth, teacher, escalated } =
+    prepared
   if (input.target !== undefined && teacher === undefined) {
     throw new EvaluationInputError({
       message:
@@ -175,7 +184,15 @@ export const evaluate = (input: Input): EvaluationReport => {
     escalation:
       teacher === undefined
         ? null
-        : escalation({ student, confidence, teacher, truth, withTruth, target: input.target }),
+        : escalation({
+            student,
+            confidence,
+            teacher,
+            escalated,
+            truth,
+            withTruth,
+            target: input.target,
+          }),
   }
 }
 

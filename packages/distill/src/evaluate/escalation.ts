@@ -1,7 +1,8 @@
 /**
  * The escalation curve of a student → teacher cascade: escalate an item when
  * the student's confidence is below a threshold, and take the teacher's
- * label for it. Every distinct threshold is scored (one sort, prefix sums);
+ * label for it (its label for the item as the cascade sends it, when that
+ * is given: a condensed message, say). Every distinct threshold is scored (one sort, prefix sums);
  * the threshold for a target is chosen on that full curve, and the curve
  * kept in the report is a sample of it.
  */
@@ -131,6 +132,8 @@ export interface CascadeInput {
   readonly student: Int32Array
   readonly confidence: Float64Array
   readonly teacher: Int32Array
+  /** The teacher's label for each item as escalated (default `teacher`). */
+  readonly escalated?: Int32Array | undefined
   readonly truth: Int32Array
   readonly withTruth: number
   readonly target: TargetInput | undefined
@@ -138,20 +141,24 @@ export interface CascadeInput {
 
 export const escalation = (input: CascadeInput): Escalation => {
   const { student, confidence, teacher, truth, withTruth } = input
+  const escalated = input.escalated ?? teacher
   const size = student.length
   const order = new Uint32Array(size).map((_, i) => i)
   order.sort((a, b) => confidence[a]! - confidence[b]! || a - b)
 
   // Over the items in order of confidence, the first k escalated: how many of
-  // those the teacher gets right, and how many of the rest the student gets
-  // right or labels as the teacher does.
+  // those the teacher gets right (as escalated) and labels as it does the
+  // item itself, and how many of the rest the student gets right or labels
+  // as the teacher does.
   const teacherRight = new Float64Array(size + 1)
+  const teacherAgrees = new Float64Array(size + 1)
   const studentRight = new Float64Array(size + 1)
   const studentAgrees = new Float64Array(size + 1)
   for (let k = 0; k < size; k++) {
     const i = order[k]!
     const t = truth[i]!
-    teacherRight[k + 1] = teacherRight[k]! + (t >= 0 && teacher[i] === t ? 1 : 0)
+    teacherRight[k + 1] = teacherRight[k]! + (t >= 0 && escalated[i] === t ? 1 : 0)
+    teacherAgrees[k + 1] = teacherAgrees[k]! + (escalated[i] === teacher[i] ? 1 : 0)
     studentRight[k + 1] = studentRight[k]! + (t >= 0 && student[i] === t ? 1 : 0)
     studentAgrees[k + 1] = studentAgrees[k]! + (student[i] === teacher[i] ? 1 : 0)
   }
@@ -162,7 +169,7 @@ export const escalation = (input: CascadeInput): Escalation => {
       withTruth === 0
         ? null
         : (teacherRight[k]! + studentRight[size]! - studentRight[k]!) / withTruth,
-    agreement: (k + studentAgrees[size]! - studentAgrees[k]!) / size,
+    agreement: (teacherAgrees[k]! + studentAgrees[size]! - studentAgrees[k]!) / size,
   })
 
   // A threshold escalates what lies below it. Between two neighbouring
@@ -185,7 +192,10 @@ export const escalation = (input: CascadeInput): Escalation => {
 
   const metric: Target["metric"] = withTruth === 0 ? "agreement" : "accuracy"
   const score = (p: EscalationPoint): number => (metric === "accuracy" ? p.accuracy! : p.agreement)
-  const teacherScore = withTruth === 0 ? 1 : teacherRight[size]! / withTruth
+  // The default target is the teacher's accuracy on the items themselves, not as escalated.
+  let teacherOwnRight = 0
+  for (let i = 0; i < size; i++) if (truth[i]! >= 0 && teacher[i] === truth[i]) teacherOwnRight++
+  const teacherScore = withTruth === 0 ? 1 : teacherOwnRight / withTruth
   const target = resolveTarget(input.target, metric, teacherScore)
 
   let chosen = -1

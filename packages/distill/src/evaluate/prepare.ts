@@ -26,6 +26,8 @@ export interface Prepared {
   readonly withTruth: number
   /** argmax of the teacher's probabilities; undefined when no item has them. */
   readonly teacher: Int32Array | undefined
+  /** argmax of the teacher's probabilities for the item as the cascade escalates it; `teacher` when no item has them. */
+  readonly escalated: Int32Array | undefined
   readonly bins: number
 }
 
@@ -35,6 +37,7 @@ export interface InputShape {
   readonly items: ReadonlyArray<{
     readonly truth?: string | undefined
     readonly teacher?: ArrayLike<number> | undefined
+    readonly escalated?: ArrayLike<number> | undefined
     readonly student: ArrayLike<number>
   }>
   readonly bins?: number | undefined
@@ -138,10 +141,25 @@ export const prepare = (input: InputShape): Prepared => {
     )
   }
 
+  const withEscalatedCount = items.filter((item) => item?.escalated !== undefined).length
+  if (withEscalatedCount !== 0 && withEscalatedCount !== size) {
+    const missing = items.findIndex((item) => item?.escalated === undefined)
+    fail(
+      `escalated probabilities are on ${withEscalatedCount} of ${size} items (items[${missing}] has none); give them for every item or for none`,
+      missing,
+    )
+  }
+  if (withEscalatedCount !== 0 && withTeacherCount === 0) {
+    fail(
+      "escalated probabilities need the teacher's too: give teacher probabilities for every item",
+    )
+  }
+
   const student = new Int32Array(size)
   const confidence = new Float64Array(size)
   const truth = new Int32Array(size).fill(-1)
   const teacher = withTeacherCount === 0 ? undefined : new Int32Array(size)
+  const escalated = withEscalatedCount === 0 ? teacher : new Int32Array(size)
   let withTruth = 0
   for (let i = 0; i < size; i++) {
     const item = items[i]
@@ -153,6 +171,9 @@ export const prepare = (input: InputShape): Prepared => {
     confidence[i] = s.max
     if (teacher !== undefined) {
       teacher[i] = argmax(item!.teacher, labels, `items[${i}].teacher`, i).index
+    }
+    if (escalated !== teacher) {
+      escalated![i] = argmax(item!.escalated, labels, `items[${i}].escalated`, i).index
     }
     if (item!.truth !== undefined) {
       const t = index.get(item!.truth)
@@ -166,5 +187,5 @@ export const prepare = (input: InputShape): Prepared => {
       withTruth++
     }
   }
-  return { labels, positive, size, student, confidence, truth, withTruth, teacher, bins }
+  return { labels, positive, size, student, confidence, truth, withTruth, teacher, escalated, bins }
 }

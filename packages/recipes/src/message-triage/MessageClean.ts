@@ -13,7 +13,9 @@
  *   this mail in a browser").
  * - Quoted replies: lines starting with `>`, the "On … wrote:" line that
  *   introduces them, and everything from an Outlook "-----Original
- *   Message-----" on.
+ *   Message-----" on. A forward ("Fwd:", "FW:" subject) is not a reply:
+ *   the forwarded text is its message, kept unquoted, without the forwarded
+ *   mail's header lines.
  * - Signatures: from a `-- ` line (RFC 3676) when at most 15 lines follow,
  *   and a closing sign-off ("Thanks," "Best regards,") with at most four short
  *   lines (a name, a title) after it at the very end.
@@ -148,14 +150,55 @@ const originalOf = (lines: ReadonlyArray<string>): { cut: number; headers: Set<n
   return { cut: at, headers: new Set() }
 }
 
+/** A subject that says the mail forwards another: "Fwd: …", "FW: …", "[list] Fw: …" (not "Re: Fw: …"). */
+const FORWARD_SUBJECT = /^(?:\[[^\]\n]{0,100}\]\s*)*fwd?\s*:/iu
+
+/** Whether a subject says the mail is a forward (whose quoted or original text is the message). */
+export const isForward = (subject: string): boolean => FORWARD_SUBJECT.test(subject)
+
+/** Where a forwarded mail starts: an Outlook original message, a "Forwarded message" rule, Apple Mail's line. */
+const FORWARD_MARKER =
+  /^\s*(?:-{2,}\s*(?:Original Message|Forwarded message|Ursprüngliche Nachricht)\s*-{2,}|Begin forwarded message:)\s*$/iu
+
+/** A forward's text: quoted lines unquoted, each marker of a forwarded mail and the header lines after it dropped. */
+const forwarded = (lines: ReadonlyArray<string>): string => {
+  const kept: Array<string> = []
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.replace(/^(?:[ \t]{0,8}>)+[ \t]?/u, "")
+    if (FORWARD_MARKER.test(line)) {
+      // The forwarded mail's header lines (From:, Sent:, To:…, a value wrapped
+      // onto a line of its own between two of them) up to its first other line.
+      const unquoted = (at: number) => (lines[at] ?? "").replace(/^(?:[ \t]{0,8}>)+[ \t]?/u, "")
+      let headers = 0
+      while (i + 1 < lines.length) {
+        const next = unquoted(i + 1)
+        const wrapped = headers > 0 && ORIGINAL_HEADER.test(unquoted(i + 2))
+        if (ORIGINAL_HEADER.test(next)) headers++
+        else if (next.trim() !== "" && !wrapped) break
+        i++
+      }
+      continue
+    }
+    kept.push(line)
+  }
+  return kept
+    .join("\n")
+    .replace(/\n{3,}/gu, "\n\n")
+    .trim()
+}
+
 /**
  * Drops quoted replies: `>` lines, the attribution line (or two) right
  * before them, and an "-----Original Message-----" with what follows it (or
  * only its header lines, when the reply is written below the quote). A
- * message that is all quote (a forward) keeps the quoted text, unquoted.
+ * message that is all quote keeps the quoted text, unquoted. A forward
+ * (`forward`: see `isForward`) is not a reply: its quoted or original text
+ * is what was sent, so it stays, unquoted, without the original's header
+ * lines.
  */
-export const dropQuoted = (text: string): string => {
+export const dropQuoted = (text: string, forward = false): string => {
   const lines = text.split(/\r?\n/u)
+  if (forward) return forwarded(lines)
   const original = originalOf(lines)
   const kept = lines.slice(0, original.cut)
   const out: Array<string> = []
@@ -282,7 +325,7 @@ export const clean = (input: Input): Effect.Effect<Cleaned> => {
     Effect.map((cleaned) => ({
       ...cleaned,
       subject: tidy(cleaned.subject),
-      body: tidy(dropSignature(dropQuoted(tidy(cleaned.body)))),
+      body: tidy(dropSignature(dropQuoted(tidy(cleaned.body), isForward(cleaned.subject)))),
     })),
   )
 }

@@ -8,16 +8,21 @@
  *   (granularity `"sentence"`, in every current browser and Node). A
  *   sentence longer than `MAX_SENTENCE_CHARS` is cut at spaces, a run
  *   without spaces at that length.
- * - Score, explainable: each content word (stopwords and bare numbers
+ * - Words, explainable: each content word (stopwords and bare numbers
  *   aside) weighs `log(1 + its count in the text) × log(1 + sentences /
  *   sentences containing it)` (TF-ISF: frequent in the text, but not in
- *   every sentence); a sentence's score is the sum over its distinct words
- *   divided by the square root of its word count, times a position bonus
- *   (`1 + 1 / (1 + index)`: openings say what a message is about).
- * - Budget: sentences by score, best first, each taken while it fits; the
- *   kept ones are joined in order and the result counted again with the
- *   real tokenizer (`TokenCount`), dropping the lowest-scored until it fits.
- *   A text that fits whole is returned unchanged.
+ *   every sentence).
+ * - Pick, without repeating itself: one sentence at a time, the one whose
+ *   words not yet picked weigh most per token, times a position bonus
+ *   (`1 + 1 / (1 + index)`: openings say what a message is about), among
+ *   those that still fit (budgeted maximum coverage, greedy; gains are
+ *   re-evaluated lazily, since they only fall). A sentence that repeats what
+ *   is already kept is worth nothing new, so the budget goes to what the
+ *   message says besides its main topic (an aside, a disclaimer, a closing
+ *   offer), which is often what tells its kind.
+ * - Budget: the kept sentences are joined in order and the result counted
+ *   again with the real tokenizer (`TokenCount`), dropping the last picked
+ *   until it fits. A text that fits whole is returned unchanged.
  *
  * @example
  * ```ts
@@ -82,6 +87,36 @@ interface Piece {
 }
 
 /**
+ * `Intl.Segmenter` slows down sharply on one long string (Node 20: 130 000
+ * characters take 0.1 s, 260 000 take 1.8 s), so a longer line is segmented
+ * in windows of this many characters.
+ */
+const SEGMENT_WINDOW = 8192
+
+/**
+ * A long line in windows of at most SEGMENT_WINDOW characters, each cut
+ * after the last sentence end followed by a space in its second half, else
+ * after its last space there, else at its length.
+ */
+const windows = (text: string): Array<string> => {
+  const out: Array<string> = []
+  let rest = text
+  while (rest.length > SEGMENT_WINDOW) {
+    let at = -1
+    for (let i = SEGMENT_WINDOW - 1; i > SEGMENT_WINDOW / 2 && at < 0; i--)
+      if (/\s/u.test(rest[i]!) && /[.!?]/u.test(rest[i - 1]!)) at = i + 1
+    if (at < 0) {
+      const space = rest.lastIndexOf(" ", SEGMENT_WINDOW - 1)
+      at = space > SEGMENT_WINDOW / 2 ? space + 1 : SEGMENT_WINDOW
+    }
+    out.push(rest.slice(0, at))
+    rest = rest.slice(at)
+  }
+  out.push(rest)
+  return out
+}
+
+/**
  * Sentences of one line or paragraph, each with whether the next follows
  * without a space (a regex split where `Intl.Segmenter` is missing).
  */
@@ -89,7 +124,7 @@ const segment = (text: string): Array<Piece> => {
   const parts =
     segmenter === undefined
       ? text.split(/(?<=[.!?]\s+)/u)
-      : Array.from(segmenter.segment(text), (s) => s.segment)
+      : windows(text).flatMap((w) => Array.from(segmenter.segment(w), (s) => s.segment))
   return parts.map((part) => ({ text: part.trim(), glued: !/\s$/u.test(part) }))
 }
 
@@ -138,23 +173,77 @@ export const split = (text: string): ReadonlyArray<Sentence> => {
 const wordsOf = (sentence: string): Array<string> =>
   (sentence.toLowerCase().match(WORD) ?? []).filter((w) => !STOPWORDS.has(w) && !/^\d+$/u.test(w))
 
-/** Each sentence's score (see the module's note), in order. */
-export const score = (sentences: ReadonlyArray<string>): ReadonlyArray<number> => {
-  const words = sentences.map(wordsOf)
+/** Each content word's weight (TF-ISF, see the module's note), per sentence. */
+const weightsOf = (sentences: ReadonlyArray<string>): Array<Map<string, number>> => {
+  const all = sentences.map(wordsOf)
+  const words = all.map((ws) => new Set(ws))
   const counts = new Map<string, number>()
   const containing = new Map<string, number>()
-  for (const ws of words) {
+  for (const [i, ws] of all.entries()) {
     for (const w of ws) counts.set(w, (counts.get(w) ?? 0) + 1)
-    for (const w of new Set(ws)) containing.set(w, (containing.get(w) ?? 0) + 1)
+    for (const w of words[i]!) containing.set(w, (containing.get(w) ?? 0) + 1)
   }
   const n = sentences.length
-  return words.map((ws, index) => {
-    if (ws.length === 0) return 0
+  return words.map(
+    (ws) =>
+      new Map(
+        Array.from(ws, (w) => [w, Math.log1p(counts.get(w)!) * Math.log1p(n / containing.get(w)!)]),
+      ),
+  )
+}
+
+/** The position bonus: `1 + 1 / (1 + index)`. */
+const bonus = (index: number): number => 1 + 1 / (1 + index)
+
+/**
+ * Each sentence's worth before anything is picked, in order: the weight of
+ * its distinct content words times the position bonus, per token (its own
+ * tokens and one for the space or line break that joins it). Picking then
+ * counts only the words not yet kept.
+ */
+export const score = (sentences: ReadonlyArray<string>): ReadonlyArray<number> =>
+  weightsOf(sentences).map((weights, index) => {
     let sum = 0
-    for (const w of new Set(ws))
-      sum += Math.log1p(counts.get(w)!) * Math.log1p(n / containing.get(w)!)
-    return (sum / Math.sqrt(ws.length)) * (1 + 1 / (1 + index))
+    for (const w of weights.values()) sum += w
+    return (sum * bonus(index)) / (TokenCount.count(sentences[index]!) + 1)
   })
+
+/** A max-heap of sentence indices by value, the earlier sentence first on ties. */
+const heap = () => {
+  const items: Array<{ index: number; value: number; round: number }> = []
+  const above = (a: number, b: number) =>
+    items[a]!.value > items[b]!.value ||
+    (items[a]!.value === items[b]!.value && items[a]!.index < items[b]!.index)
+  const swap = (a: number, b: number) => {
+    const t = items[a]!
+    items[a] = items[b]!
+    items[b] = t
+  }
+  return {
+    size: () => items.length,
+    push: (item: { index: number; value: number; round: number }) => {
+      items.push(item)
+      for (let i = items.length - 1; i > 0 && above(i, (i - 1) >> 1); i = (i - 1) >> 1)
+        swap(i, (i - 1) >> 1)
+    },
+    pop: () => {
+      const top = items[0]!
+      const last = items.pop()!
+      if (items.length > 0) {
+        items[0] = last
+        for (let i = 0; ; ) {
+          const [l, r] = [2 * i + 1, 2 * i + 2]
+          let best = i
+          if (l < items.length && above(l, best)) best = l
+          if (r < items.length && above(r, best)) best = r
+          if (best === i) break
+          swap(i, best)
+          i = best
+        }
+      }
+      return top
+    },
+  }
 }
 
 /**
@@ -183,26 +272,42 @@ export const pick = (text: string, options: Options): Picked => {
   const whole = TokenCount.count(text)
   if (whole <= budget)
     return { text, tokens: whole, kept: sentences.length, sentences: sentences.length }
-  const scores = score(sentences.map((s) => s.text))
-  const byScore = sentences.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]! || a - b)
-  const chosen = new Set<number>()
-  let used = 0
-  for (const i of byScore) {
-    // Its own tokens and one for the space or line break that joins it.
-    const cost = TokenCount.count(sentences[i]!.text) + 1
-    if (used + cost <= budget) {
-      chosen.add(i)
-      used += cost
-    }
+  const weights = weightsOf(sentences.map((s) => s.text))
+  // Its own tokens and one for the space or line break that joins it.
+  const costs = sentences.map((s) => TokenCount.count(s.text) + 1)
+  const covered = new Set<string>()
+  const gain = (i: number) => {
+    let sum = 0
+    for (const [w, weight] of weights[i]!) if (!covered.has(w)) sum += weight
+    return (sum * bonus(i)) / costs[i]!
   }
-  // Joining can merge or split tokens at the seams: count the result and drop the weakest until it fits.
-  const weakestFirst = [...chosen].sort((a, b) => scores[a]! - scores[b]! || b - a)
+  // Lazy greedy: a value computed in an earlier round is an upper bound
+  // (gains only fall as words are covered), so only the top is recomputed.
+  const queue = heap()
+  for (let i = 0; i < sentences.length; i++)
+    if (costs[i]! <= budget) queue.push({ index: i, value: gain(i), round: 0 })
+  const picked: Array<number> = []
+  let used = 0
+  while (queue.size() > 0) {
+    const top = queue.pop()
+    // The budget left only shrinks: a sentence that no longer fits never will.
+    if (used + costs[top.index]! > budget) continue
+    if (top.round !== picked.length) {
+      queue.push({ index: top.index, value: gain(top.index), round: picked.length })
+      continue
+    }
+    picked.push(top.index)
+    used += costs[top.index]!
+    for (const w of weights[top.index]!.keys()) covered.add(w)
+  }
+  // Joining can merge or split tokens at the seams: count the result and drop the last picked until it fits.
+  const chosen = new Set(picked)
   for (;;) {
     const kept = sentences.filter((_, i) => chosen.has(i))
     const joined = join(kept)
     const tokens = TokenCount.count(joined)
     if (tokens <= budget || chosen.size === 0)
       return { text: joined, tokens, kept: kept.length, sentences: sentences.length }
-    chosen.delete(weakestFirst.shift()!)
+    chosen.delete(picked.pop()!)
   }
 }
