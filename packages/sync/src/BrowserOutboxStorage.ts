@@ -14,9 +14,9 @@
  */
 import type { Telemetry } from "@edgeline/core"
 import { Effect, type Scope } from "effect"
+import type { StoreError } from "./Errors.js"
 import * as Idb from "./internal/IndexedDb.js"
 import type * as Outbox from "./Outbox.js"
-import type { StoreError } from "./Store.js"
 
 const VERSION = 1
 const EVENTS = "events"

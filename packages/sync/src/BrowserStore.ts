@@ -42,6 +42,7 @@
  */
 import { Effect, Layer, type Scope } from "effect"
 import { createSHA256 } from "hash-wasm"
+import { StoreError } from "./Errors.js"
 import * as Idb from "./internal/IndexedDb.js"
 import * as Store from "./Store.js"
 
@@ -61,7 +62,7 @@ export interface Options {
 /** The `Store`, plus the model as a Blob. */
 export interface Shape extends Store.Shape {
   /** A verified model as a Blob, without reading it into memory. */
-  readonly modelBlob: (sha256: string) => Effect.Effect<Blob | undefined, Store.StoreError>
+  readonly modelBlob: (sha256: string) => Effect.Effect<Blob | undefined, StoreError>
 }
 
 const VERSION = 1
@@ -76,7 +77,7 @@ const SHA256 = /^[0-9a-f]{64}$/
 const checked = (sha256: string) =>
   SHA256.test(sha256)
     ? Effect.void
-    : Effect.fail(new Store.StoreError({ message: `"${sha256}" is not a lowercase hex sha256` }))
+    : Effect.fail(new StoreError({ message: `"${sha256}" is not a lowercase hex sha256` }))
 
 const short = (sha256: string) => sha256.slice(0, 12)
 
@@ -113,7 +114,7 @@ const modelsNamed = (state: Store.State) =>
   )
 
 /** The store over the database; the connection closes with the scope. */
-export const make = (options: Options = {}): Effect.Effect<Shape, Store.StoreError, Scope.Scope> =>
+export const make = (options: Options = {}): Effect.Effect<Shape, StoreError, Scope.Scope> =>
   Effect.gen(function* () {
     const name = options.database ?? "edgeline-sync"
     const where = `browser store "${name}"`
@@ -218,7 +219,7 @@ export const make = (options: Options = {}): Effect.Effect<Shape, Store.StoreErr
           )
           const absent = list.find((_, i) => blobs[i] === undefined)
           if (absent !== undefined) {
-            return yield* new Store.StoreError({
+            return yield* new StoreError({
               message: `${where}: chunk ${absent} is not in the store, so model ${sha256} cannot be assembled; download it first`,
             })
           }
@@ -230,7 +231,7 @@ export const make = (options: Options = {}): Effect.Effect<Shape, Store.StoreErr
             return hasher.digest("hex")
           })
           if (actual !== sha256) {
-            return yield* new Store.StoreError({
+            return yield* new StoreError({
               message: `${where}: the chunks make a model hashing to ${actual}, not ${sha256}; nothing was written (fetch the chunks again)`,
             })
           }
@@ -275,7 +276,7 @@ export const make = (options: Options = {}): Effect.Effect<Shape, Store.StoreErr
               )
               const absent = named.find((_, i) => present[i] === 0)
               if (absent !== undefined) {
-                throw new Store.StoreError({
+                throw new StoreError({
                   message: `${where}: the state names ${absent.name}@${absent.installed.version}, whose model is not in the store; write the model before committing a state that names it`,
                 })
               }
@@ -318,5 +319,5 @@ export const make = (options: Options = {}): Effect.Effect<Shape, Store.StoreErr
   })
 
 /** The `Store` on IndexedDB; the database closes with the layer. */
-export const layer = (options: Options = {}): Layer.Layer<Store.Store, Store.StoreError> =>
+export const layer = (options: Options = {}): Layer.Layer<Store.Store, StoreError> =>
   Layer.effect(Store.Store, make(options))

@@ -8,18 +8,10 @@
  */
 import { Data, Duration, Effect, Schedule } from "effect"
 import { createSHA256 } from "hash-wasm"
-import { IntegrityError } from "./Errors.js"
+import { DownloadError, IntegrityError, type StoreError } from "./Errors.js"
 import * as Layout from "./Layout.js"
 import type * as Manifest from "./Manifest.js"
 import type * as Store from "./Store.js"
-
-/** A request failed or was cut (retried, resuming); `permanent` when retrying cannot help. */
-export class DownloadError extends Data.TaggedError("DownloadError")<{
-  readonly message: string
-  readonly url: string
-  readonly status?: number | undefined
-  readonly permanent: boolean
-}> {}
 
 export interface Http {
   /** The registry's base URL (ends with `/`). */
@@ -204,7 +196,7 @@ export const download = (
   http: Http,
   model: Manifest.Model,
   onProgress?: (progress: Progress) => void,
-): Effect.Effect<void, DownloadError | IntegrityError | Store.StoreError> =>
+): Effect.Effect<void, DownloadError | IntegrityError | StoreError> =>
   Effect.gen(function* () {
     if (yield* store.hasModel(model.sha256)) return
     const lacking = yield* missing(store, model)

@@ -47,3 +47,34 @@ export class RegistryError extends Data.TaggedError("RegistryError")<{
   readonly message: string
   readonly path?: string | undefined
 }> {}
+
+/** Reading or writing the store failed (disk full, quota, permissions); it is left as it was. */
+export class StoreError extends Data.TaggedError("StoreError")<{
+  readonly message: string
+}> {}
+
+/** A request failed or was cut (retried, resuming); `permanent` when retrying cannot help. */
+export class DownloadError extends Data.TaggedError("DownloadError")<{
+  readonly message: string
+  readonly url: string
+  readonly status?: number | undefined
+  readonly permanent: boolean
+}> {}
+
+/** An upload failed (retried later); the events stay queued. */
+export class UploadError extends Data.TaggedError("UploadError")<{
+  readonly message: string
+  readonly status?: number | undefined
+}> {}
+
+/** No version of the model is on the device, and the registry did not provide one. */
+export class ModelUnavailableError extends Data.TaggedError("ModelUnavailableError")<{
+  readonly message: string
+  readonly model: string
+}> {}
+
+/** `rollback` found no previous version to return to. */
+export class NoPreviousVersionError extends Data.TaggedError("NoPreviousVersionError")<{
+  readonly message: string
+  readonly model: string
+}> {}

@@ -6,6 +6,7 @@
  */
 import { Effect, Layer } from "effect"
 import { createSHA256 } from "hash-wasm"
+import { StoreError } from "./Errors.js"
 import * as Store from "./Store.js"
 
 const SHA256 = /^[0-9a-f]{64}$/
@@ -13,7 +14,7 @@ const SHA256 = /^[0-9a-f]{64}$/
 const checked = (sha256: string) =>
   SHA256.test(sha256)
     ? Effect.void
-    : Effect.fail(new Store.StoreError({ message: `"${sha256}" is not a lowercase hex sha256` }))
+    : Effect.fail(new StoreError({ message: `"${sha256}" is not a lowercase hex sha256` }))
 
 export const make = (): Store.Shape => {
   const chunks = new Map<string, Uint8Array>()
@@ -70,7 +71,7 @@ export const make = (): Store.Shape => {
         for (const chunk of list) {
           const bytes = chunks.get(chunk)
           if (bytes === undefined) {
-            return yield* new Store.StoreError({ message: `chunk ${chunk} is not in the store` })
+            return yield* new StoreError({ message: `chunk ${chunk} is not in the store` })
           }
           parts.push(bytes)
         }
@@ -78,7 +79,7 @@ export const make = (): Store.Shape => {
         const hasher = yield* Effect.promise(createSHA256)
         const actual = hasher.init().update(bytes).digest("hex")
         if (actual !== sha256) {
-          return yield* new Store.StoreError({
+          return yield* new StoreError({
             message: `the chunks make a model hashing to ${actual}, not ${sha256}`,
           })
         }
@@ -92,7 +93,7 @@ export const make = (): Store.Shape => {
         for (const [name, model] of Object.entries(next.models)) {
           for (const installed of [model.active, model.previous]) {
             if (installed !== undefined && !models.has(installed.sha256)) {
-              return yield* new Store.StoreError({
+              return yield* new StoreError({
                 message: `the state names ${name}@${installed.version}, whose model is not in the store`,
               })
             }

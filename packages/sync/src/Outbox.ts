@@ -11,7 +11,7 @@
  */
 import { Telemetry } from "@edgeline/core"
 import { Data, Duration, Effect, Ref, type Scope, Semaphore } from "effect"
-import type { StoreError } from "./Store.js"
+import { type StoreError, UploadError } from "./Errors.js"
 
 /** Where the queue lives between runs (a file, IndexedDB, memory). */
 export interface Storage {
@@ -22,12 +22,6 @@ export interface Storage {
   /** Replaces everything (after counters were summed or samples dropped). */
   readonly replace: (events: ReadonlyArray<Telemetry.Event>) => Effect.Effect<void, StoreError>
 }
-
-/** An upload failed (retried later); the events stay queued. */
-export class UploadError extends Data.TaggedError("UploadError")<{
-  readonly message: string
-  readonly status?: number | undefined
-}> {}
 
 export interface Options {
   /** The ingest URL, e.g. http://127.0.0.1:8787/v1/telemetry. */

@@ -15,11 +15,7 @@
  * been given whole.
  */
 import { Context, Data, type Effect } from "effect"
-
-/** Reading or writing the store failed (disk full, quota, permissions); it is left as it was. */
-export class StoreError extends Data.TaggedError("StoreError")<{
-  readonly message: string
-}> {}
+import type { StoreError } from "./Errors.js"
 
 /** A model version on the device. */
 export interface Installed {

@@ -33,12 +33,16 @@ import {
   SubscriptionRef,
 } from "effect"
 import * as Download from "./Download.js"
-import type {
-  IntegrityError,
-  ManifestDowngradeError,
-  ManifestExpiredError,
-  ManifestFormatError,
-  ManifestSignatureError,
+import {
+  DownloadError,
+  type IntegrityError,
+  type ManifestDowngradeError,
+  type ManifestExpiredError,
+  type ManifestFormatError,
+  type ManifestSignatureError,
+  ModelUnavailableError,
+  NoPreviousVersionError,
+  type StoreError,
 } from "./Errors.js"
 import * as Layout from "./Layout.js"
 import type * as Manifest from "./Manifest.js"
@@ -103,26 +107,14 @@ export type Status =
       readonly retryInMs?: number | undefined
     }
 
-/** No version of the model is on the device, and the registry did not provide one. */
-export class ModelUnavailableError extends Data.TaggedError("ModelUnavailableError")<{
-  readonly message: string
-  readonly model: string
-}> {}
-
-/** `rollback` found no previous version to return to. */
-export class NoPreviousVersionError extends Data.TaggedError("NoPreviousVersionError")<{
-  readonly message: string
-  readonly model: string
-}> {}
-
 export type CheckError =
-  | Download.DownloadError
+  | DownloadError
   | IntegrityError
   | ManifestFormatError
   | ManifestSignatureError
   | ManifestExpiredError
   | ManifestDowngradeError
-  | Store.StoreError
+  | StoreError
 
 export interface Checked {
   /** The manifest's version, or undefined when the registry answered 304 (nothing new). */
@@ -138,9 +130,9 @@ export interface Shape {
   readonly check: Effect.Effect<Checked, CheckError>
   readonly rollback: (
     name: string,
-  ) => Effect.Effect<Store.Installed, NoPreviousVersionError | Store.StoreError>
+  ) => Effect.Effect<Store.Installed, NoPreviousVersionError | StoreError>
   /** The installed versions, now. */
-  readonly state: Effect.Effect<Store.State, Store.StoreError>
+  readonly state: Effect.Effect<Store.State, StoreError>
   /** Every status from now on. */
   readonly status: Stream.Stream<Status>
   /** Checks every `intervalMs` until the scope closes; failures back off with jitter, up to `maxBackoffMs`. */
@@ -162,7 +154,7 @@ const withSlash = (url: string) => (url.endsWith("/") ? url : `${url}/`)
 export const make = (
   options: Options,
   store: Store.Shape,
-): Effect.Effect<Shape, Store.StoreError, Scope.Scope> =>
+): Effect.Effect<Shape, StoreError, Scope.Scope> =>
   Effect.gen(function* () {
     const http: Download.Http = {
       base: withSlash(options.registry),
@@ -206,12 +198,12 @@ export const make = (
             signal,
           }),
         catch: (e) =>
-          new Download.DownloadError({ message: `${url}: ${messageOf(e)}`, url, permanent: false }),
+          new DownloadError({ message: `${url}: ${messageOf(e)}`, url, permanent: false }),
       }).pipe(
         Effect.timeout(Duration.millis(http.stallMs)),
         Effect.catchTag("TimeoutError", () =>
           Effect.fail(
-            new Download.DownloadError({
+            new DownloadError({
               message: `${url}: no answer within ${http.stallMs} ms`,
               url,
               permanent: false,
@@ -221,7 +213,7 @@ export const make = (
       )
       if (response.status === 304) return undefined
       if (response.status !== 200) {
-        return yield* new Download.DownloadError({
+        return yield* new DownloadError({
           message: `${url}: HTTP ${response.status}`,
           url,
           status: response.status,
@@ -231,7 +223,7 @@ export const make = (
       const text = yield* Effect.tryPromise({
         try: () => response.text(),
         catch: (e) =>
-          new Download.DownloadError({
+          new DownloadError({
             message: `${url}: cut (${messageOf(e)})`,
             url,
             permanent: false,
@@ -240,7 +232,7 @@ export const make = (
       const json = yield* Effect.try({
         try: () => JSON.parse(text) as unknown,
         catch: () =>
-          new Download.DownloadError({
+          new DownloadError({
             message: `${url}: not JSON (${text.length} bytes: cut short?)`,
             url,
             permanent: false,
@@ -466,7 +458,7 @@ export const make = (
 /** The client as a service, and its `source` as the `ModelSource`, over the `Store` in context. */
 export const layer = (
   options: Options,
-): Layer.Layer<SyncClient | ModelSource.ModelSource, Store.StoreError, Store.Store> =>
+): Layer.Layer<SyncClient | ModelSource.ModelSource, StoreError, Store.Store> =>
   Layer.effectContext(
     Effect.gen(function* () {
       const client = yield* make(options, yield* Store.Store)

@@ -24,7 +24,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
-import { Store } from "@edgeline/sync"
+import { Store, StoreError } from "@edgeline/sync"
 import { FileStore } from "@edgeline/sync/node"
 import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
@@ -145,8 +145,8 @@ describe("FileStore: the Store contract on real files", () => {
     await store.commit(state)
     expect(await store.state()).toEqual(state)
     const rejected = await store.readChunk("../../etc/passwd").catch((e: unknown) => e)
-    expect(rejected).toBeInstanceOf(Store.StoreError)
-    expect((rejected as Store.StoreError)._tag).toBe("StoreError")
+    expect(rejected).toBeInstanceOf(StoreError)
+    expect((rejected as StoreError)._tag).toBe("StoreError")
 
     const fromLayer = await run(
       Effect.gen(function* () {
@@ -327,7 +327,7 @@ describe("FileStore: the Store contract on real files", () => {
         store.readModel(bad),
         store.commit(state),
         store.collect(new Set([bad])),
-      ] as ReadonlyArray<Effect.Effect<unknown, Store.StoreError>>) {
+      ] as ReadonlyArray<Effect.Effect<unknown, StoreError>>) {
         const error = await refusal(effect)
         expect(error._tag).toBe("StoreError")
         expect(error.message, String(name)).toMatch(/is not a sha256 \(64 hex digits\)/)
@@ -481,7 +481,7 @@ describe("FileStore: filesystem failures are errors that say what to do", () => 
 
     // Chunks until the disk is full.
     const written: Array<Uint8Array> = []
-    let full: Store.StoreError | undefined
+    let full: StoreError | undefined
     for (let id = 32; full === undefined; id++) {
       const chunk = chunkBytes(id)
       full = await refusal(store.writeChunk(sha(chunk), chunk)).catch(() => {

@@ -10,7 +10,7 @@
  * transaction is aborted: nothing it wrote is kept.
  */
 import { Effect } from "effect"
-import { StoreError } from "../Store.js"
+import { StoreError } from "../Errors.js"
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 

@@ -26,6 +26,7 @@ import { mkdir, open as openFile, readdir, readFile, rename, rm, stat } from "no
 import { dirname, join, resolve } from "node:path"
 import { Effect, Layer } from "effect"
 import { createSHA256, type IHasher } from "hash-wasm"
+import type { StoreError } from "../Errors.js"
 import * as Store from "../Store.js"
 import * as Durable from "./Durable.js"
 import { failure, isMissing, refusal } from "./FsFailure.js"
@@ -364,7 +365,7 @@ const shapeOf = (store: Opened): Store.Shape => {
 }
 
 /** Opens (making it if missing, recovering it after a crash) the store in `directory`. */
-export const make = (directory: string): Effect.Effect<Store.Shape, Store.StoreError> =>
+export const make = (directory: string): Effect.Effect<Store.Shape, StoreError> =>
   Effect.tryPromise({
     try: () => opened(directory),
     catch: (e) =>
@@ -376,13 +377,13 @@ export const make = (directory: string): Effect.Effect<Store.Shape, Store.StoreE
   }).pipe(Effect.map(shapeOf))
 
 /** The store in `directory` as the `Store` service. */
-export const layer = (directory: string): Layer.Layer<Store.Store, Store.StoreError> =>
+export const layer = (directory: string): Layer.Layer<Store.Store, StoreError> =>
   Layer.effect(Store.Store, make(directory))
 
 /** `make` with Promises. */
 export const open = async (directory: string): Promise<PromiseStore> => {
   const store = await Effect.runPromise(make(directory))
-  const run = <A>(effect: Effect.Effect<A, Store.StoreError>) => Effect.runPromise(effect)
+  const run = <A>(effect: Effect.Effect<A, StoreError>) => Effect.runPromise(effect)
   return {
     directory: resolve(directory),
     hasChunk: (sha256) => run(store.hasChunk(sha256)),

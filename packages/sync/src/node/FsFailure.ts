@@ -3,7 +3,7 @@
  * the store was doing, which file, and what the errno means for a device
  * ("the disk is full", not "ENOSPC: no space left on device, write").
  */
-import { StoreError } from "../Store.js"
+import { StoreError } from "../Errors.js"
 
 /** What each errno means on a device, and what to do about it. */
 const MEANINGS: Readonly<Record<string, string>> = {

@@ -9,8 +9,8 @@
 import { open, readFile, rename, rm } from "node:fs/promises"
 import type { Telemetry } from "@edgeline/core"
 import { Effect, type Scope } from "effect"
+import { StoreError } from "../Errors.js"
 import type * as Outbox from "../Outbox.js"
-import { StoreError } from "../Store.js"
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
