@@ -51,7 +51,9 @@ describe("Drift", () => {
 
     const unsure = Drift.monitor(reference)
     const confidences = likeReference()
-    confidences.forEach((c, i) => unsure.add(i % 3 === 0 ? 0.55 + (i % 10) / 100 : c))
+    confidences.forEach((c, i) => {
+      unsure.add(i % 3 === 0 ? 0.55 + (i % 10) / 100 : c)
+    })
     expect(unsure.summary().level).toBe("significant")
     expect(unsure.summary().psi).toBeGreaterThan(0.25)
   })
