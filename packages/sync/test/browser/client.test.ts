@@ -88,9 +88,24 @@ const hex = async (bytes: Uint8Array) =>
     .map((b) => b.toString(16).padStart(2, "0"))
     .join("")
 
-/** Requests the browser made to the registry since `startRequestLog`. */
-const registryRequests = async () =>
-  (await commands.requestLog()).filter((url) => url.startsWith(registry.url))
+/**
+ * Starts the request log at a marker request: Playwright delivers request
+ * events late under load, so an earlier test step's requests can arrive
+ * after the log was cleared; events keep their order, so everything before
+ * the marker is earlier work.
+ */
+const startLog = async () => {
+  await commands.startRequestLog()
+  const marker = `${registry.url}marker-${crypto.randomUUID()}`
+  await fetch(marker).catch(() => undefined)
+  return marker
+}
+
+/** Requests the browser made to the registry after `marker`. */
+const registryRequests = async (marker: string) => {
+  const log = await commands.requestLog()
+  return log.slice(log.indexOf(marker) + 1).filter((url) => url.startsWith(registry.url))
+}
 
 /** The chunk sha256s named by blob URLs. */
 const blobsIn = (urls: ReadonlyArray<string>) =>
@@ -127,13 +142,13 @@ describe("SyncClient over BrowserStore, in Chromium", () => {
     })
     await first.close()
 
-    await commands.startRequestLog()
+    const marker = await startLog()
     const next = await device(name)
     expect((await run(next.client.ensure(registry.name, "local-or-latest"))).version).toBe(
       registry.v1.version,
     )
     expect(await hex((await run(next.client.source.resolve(ref))).bytes)).toBe(registry.v1.sha256)
-    expect(await registryRequests()).toEqual([])
+    expect(await registryRequests(marker)).toEqual([])
   })
 
   it("refuses a manifest whose signature does not verify (WebCrypto), or by a key it does not trust, storing nothing", async () => {
@@ -161,7 +176,7 @@ describe("SyncClient over BrowserStore, in Chromium", () => {
 
     const second = await publish(channel, registry.v2)
     expect(second.manifest).toBe(first.manifest + 1)
-    await commands.startRequestLog()
+    const marker = await startLog()
     const checked = await run(client.check)
     expect(checked.activated).toEqual([{ model: registry.name, version: registry.v2.version }])
 
@@ -169,7 +184,7 @@ describe("SyncClient over BrowserStore, in Chromium", () => {
     const old = new Set(first.chunks.map((c) => c.sha256))
     const changed = second.chunks.filter((c) => !old.has(c.sha256))
     expect(changed.length).toBeGreaterThan(0)
-    const fetched = blobsIn(await registryRequests())
+    const fetched = blobsIn(await registryRequests(marker))
     expect(fetched.sort()).toEqual(changed.map((c) => c.sha256).sort())
     const fetchedBytes = changed.reduce((sum, c) => sum + c.size, 0)
     expect(fetchedBytes / registry.v2.size).toBeLessThan(0.1)
@@ -255,7 +270,7 @@ describe("SyncClient over BrowserStore, in Chromium", () => {
     await close()
     await before.close()
 
-    await commands.startRequestLog()
+    const marker = await startLog()
     const config: ReopenConfig = {
       storeDatabase,
       outboxDatabase,
@@ -279,7 +294,7 @@ describe("SyncClient over BrowserStore, in Chromium", () => {
       queuedAfter: 0,
     })
     // The reloaded page fetched no manifest and no chunk: only the upload went out.
-    const requests = await registryRequests()
+    const requests = await registryRequests(marker)
     expect(requests).toContain(registry.telemetry.endpoint)
     expect(requests.filter((url) => url.includes(Layout.manifestPath(registry.channel)))).toEqual(
       [],
