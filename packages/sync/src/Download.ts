@@ -7,8 +7,9 @@
  * earlier version) are not fetched, so an update costs what changed.
  */
 import { Data, Duration, Effect, Schedule } from "effect"
-import { createSHA256 } from "hash-wasm"
+import * as Content from "./Content.js"
 import { DownloadError, IntegrityError, type StoreError } from "./Errors.js"
+import { messageOf } from "./internal/messageOf.js"
 import * as Layout from "./Layout.js"
 import type * as Manifest from "./Manifest.js"
 import type * as Store from "./Store.js"
@@ -32,13 +33,8 @@ export interface Progress {
   readonly total: number
 }
 
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
-
 /** Appends gather pieces up to this size: fewer writes, and a cut loses at most this much. */
 const APPEND_BYTES = 16 * 1024
-
-const hex = (bytes: Uint8Array) =>
-  Effect.promise(async () => (await createSHA256()).init().update(bytes).digest("hex"))
 
 /** A request answered within `stallMs`, its body read with the same bound on each read. */
 const request = (http: Http, url: string, headers: Record<string, string>) =>
@@ -160,7 +156,7 @@ const fetchChunk = (
         permanent: false,
       })
     }
-    const actual = yield* hex(bytes)
+    const actual = yield* Content.sha256(bytes)
     if (actual !== chunk.sha256 || bytes.length !== chunk.size) {
       yield* store.dropPartial(chunk.sha256)
       return yield* new IntegrityError({

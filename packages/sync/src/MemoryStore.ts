@@ -5,7 +5,7 @@
  * everywhere else.
  */
 import { Effect, Layer } from "effect"
-import { createSHA256 } from "hash-wasm"
+import * as Content from "./Content.js"
 import { StoreError } from "./Errors.js"
 import * as Store from "./Store.js"
 
@@ -76,8 +76,7 @@ export const make = (): Store.Shape => {
           parts.push(bytes)
         }
         const bytes = concat(parts)
-        const hasher = yield* Effect.promise(createSHA256)
-        const actual = hasher.init().update(bytes).digest("hex")
+        const actual = yield* Content.sha256(bytes)
         if (actual !== sha256) {
           return yield* new StoreError({
             message: `the chunks make a model hashing to ${actual}, not ${sha256}`,

@@ -12,6 +12,8 @@
 import { Telemetry } from "@edgeline/core"
 import { Data, Duration, Effect, Ref, type Scope, Semaphore } from "effect"
 import { type StoreError, UploadError } from "./Errors.js"
+import { jittered } from "./internal/backoff.js"
+import { messageOf } from "./internal/messageOf.js"
 
 /** Where the queue lives between runs (a file, IndexedDB, memory). */
 export interface Storage {
@@ -59,8 +61,6 @@ export interface Outbox {
   }) => Effect.Effect<void, never, Scope.Scope>
   readonly stats: Effect.Effect<Stats>
 }
-
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 const counterKey = (e: Telemetry.Event) =>
   `${e.name}\u0000${JSON.stringify(Object.entries(e.attributes ?? {}).sort())}`
@@ -227,11 +227,11 @@ export const make = (options: Options): Effect.Effect<Outbox, StoreError> =>
               let wait = runOptions.intervalMs
               if (result._tag === "Failure") {
                 failures++
-                const base = Math.min(
+                wait = jittered(
+                  failures,
+                  runOptions.retryBaseMs ?? 1000,
                   runOptions.maxBackoffMs ?? 5 * 60_000,
-                  (runOptions.retryBaseMs ?? 1000) * 2 ** Math.min(failures, 20),
                 )
-                wait = Math.round(base / 2 + Math.random() * (base / 2))
               } else {
                 failures = 0
               }

@@ -44,6 +44,8 @@ import {
   NoPreviousVersionError,
   type StoreError,
 } from "./Errors.js"
+import { jittered } from "./internal/backoff.js"
+import { messageOf } from "./internal/messageOf.js"
 import * as Layout from "./Layout.js"
 import type * as Manifest from "./Manifest.js"
 import * as Rollout from "./Rollout.js"
@@ -145,8 +147,6 @@ export interface Shape {
 }
 
 export class SyncClient extends Context.Service<SyncClient, Shape>()("@edgeline/sync/SyncClient") {}
-
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 const withSlash = (url: string) => (url.endsWith("/") ? url : `${url}/`)
 
@@ -401,8 +401,7 @@ export const make = (
             let wait = pollOptions.intervalMs
             if (result._tag === "Failure") {
               failures++
-              const base = Math.min(maxBackoff, http.retryBaseMs * 2 ** Math.min(failures, 20))
-              wait = Math.round(base / 2 + Math.random() * (base / 2))
+              wait = jittered(failures, http.retryBaseMs, maxBackoff)
               yield* emit({ _tag: "CheckFailed", error: result.failure, retryInMs: wait })
             } else {
               failures = 0

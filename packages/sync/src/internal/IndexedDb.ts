@@ -11,8 +11,7 @@
  */
 import { Effect } from "effect"
 import { StoreError } from "../Errors.js"
-
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
+import { messageOf } from "./messageOf.js"
 
 /** What the request gives, as a promise (rejected with the request's error). */
 export const request = <T>(req: IDBRequest<T>): Promise<T> =>

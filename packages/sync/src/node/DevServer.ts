@@ -27,9 +27,6 @@ import type { AddressInfo } from "node:net"
 import { resolve, sep } from "node:path"
 import * as Ingest from "./TelemetryIngest.js"
 
-const json = (response: ServerResponse, status: number, body: unknown) =>
-  response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body))
-
 export interface TelemetryOptions {
   /** The append-only JSONL file events go to (one line each: { deviceId, received, event }). */
   readonly file: string
@@ -134,7 +131,9 @@ export const start = async (options: Options): Promise<DevServer> => {
     if (corsAnswered(options.cors, request, response)) return
     if (request.url?.split("?")[0] === "/v1/telemetry") {
       if (ingest === undefined) {
-        json(response, 404, { error: "telemetry ingest is off: start the server with a token" })
+        Ingest.json(response, 404, {
+          error: "telemetry ingest is off: start the server with a token",
+        })
       } else {
         await ingest.answer(request, response)
       }

@@ -7,6 +7,7 @@ import { access, readFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { KeyError } from "../Errors.js"
+import { messageOf } from "../internal/messageOf.js"
 import * as Signature from "../Signature.js"
 import * as AtomicFile from "./AtomicFile.js"
 
@@ -36,8 +37,6 @@ export const generate = (directory: string, kid?: string): Effect.Effect<Written
     })
     return { kid: pair.privateKey.kid, privateKeyPath, publicKeyPath }
   })
-
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 const isKey = (value: unknown, needsPrivate: boolean): boolean => {
   const v = value as Record<string, unknown> | null

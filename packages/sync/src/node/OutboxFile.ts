@@ -10,9 +10,8 @@ import { open, readFile, rename, rm } from "node:fs/promises"
 import type { Telemetry } from "@edgeline/core"
 import { Effect, type Scope } from "effect"
 import { StoreError } from "../Errors.js"
+import { messageOf } from "../internal/messageOf.js"
 import type * as Outbox from "../Outbox.js"
-
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 type Line = { readonly add: Telemetry.Event } | { readonly remove: ReadonlyArray<string> }
 

@@ -12,6 +12,7 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import * as Content from "../Content.js"
 import { type KeyError, RegistryError } from "../Errors.js"
+import { messageOf } from "../internal/messageOf.js"
 import * as Layout from "../Layout.js"
 import * as Manifest from "../Manifest.js"
 import * as Signature from "../Signature.js"
@@ -49,8 +50,6 @@ export interface Published {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000
-
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 const fail = (message: string, path?: string) => new RegistryError({ message, path })
 

@@ -28,7 +28,8 @@ const Batch = Schema.Struct({
   events: Schema.Array(Event).check(Schema.isMaxLength(10_000)),
 })
 
-const json = (response: ServerResponse, status: number, body: unknown) =>
+/** Answers with a JSON body. */
+export const json = (response: ServerResponse, status: number, body: unknown) =>
   response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body))
 
 /**

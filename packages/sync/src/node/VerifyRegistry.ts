@@ -10,6 +10,8 @@ import { readdir, readFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { createSHA256 } from "hash-wasm"
+import * as Content from "../Content.js"
+import { messageOf } from "../internal/messageOf.js"
 import * as Layout from "../Layout.js"
 import type * as Manifest from "../Manifest.js"
 import * as Signature from "../Signature.js"
@@ -31,8 +33,6 @@ export interface Report {
   /** Worth knowing but not wrong (an expired manifest). */
   readonly warnings: ReadonlyArray<string>
 }
-
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 const listJson = (directory: string) =>
   Effect.promise(() =>
@@ -125,8 +125,7 @@ export const verify = (registry: string, options: Options = {}): Effect.Effect<R
         }
         whole.update(bytes)
         if (checkedChunks.has(chunk.sha256)) continue
-        const hasher = yield* Effect.promise(createSHA256)
-        const actual = hasher.init().update(bytes).digest("hex")
+        const actual = yield* Content.sha256(bytes)
         const sound = bytes.length === chunk.size && actual === chunk.sha256
         checkedChunks.set(chunk.sha256, sound)
         if (!sound) {
