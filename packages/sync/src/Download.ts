@@ -6,7 +6,7 @@
  * assembled and verified whole. Chunks already on the device (from an
  * earlier version) are not fetched, so an update costs what changed.
  */
-import { Data, Duration, Effect, Schedule } from "effect"
+import { Duration, Effect, Schedule } from "effect"
 import * as Content from "./Content.js"
 import { DownloadError, IntegrityError, type StoreError } from "./Errors.js"
 import { messageOf } from "./internal/messageOf.js"

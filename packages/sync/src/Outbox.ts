@@ -10,7 +10,7 @@
  * event instead, so every count still arrives.
  */
 import { Telemetry } from "@edgeline/core"
-import { Data, Duration, Effect, Ref, type Scope, Semaphore } from "effect"
+import { Duration, Effect, Ref, type Scope, Semaphore } from "effect"
 import { type StoreError, UploadError } from "./Errors.js"
 import { jittered } from "./internal/backoff.js"
 import { messageOf } from "./internal/messageOf.js"

@@ -14,7 +14,7 @@
  * verify hashes before writing; a store never serves bytes it has not
  * been given whole.
  */
-import { Context, Data, type Effect } from "effect"
+import { Context, type Effect } from "effect"
 import type { StoreError } from "./Errors.js"
 
 /** A model version on the device. */
