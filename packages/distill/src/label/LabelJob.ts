@@ -321,19 +321,27 @@ export const run = (options: Options): Effect.Effect<Summary, LabelJobError | La
           if (Result.isSuccess(result)) {
             const answer = result.success
             spend(answer.usage)
-            yield* cache.append({
-              key,
-              id: item.id,
-              teacher: teacher.id,
-              labels: teacher.labels,
-              label: Teacher.topLabel(teacher, answer),
-              probabilities: Array.from(answer.probabilities),
-              source: answer.source,
-              usage: answer.usage,
-              time: new Date(yield* Clock.currentTimeMillis).toISOString(),
-              ...(options.storeText === true ? { text: item.text } : {}),
-            })
-            counts.labelled++
+            // Written and counted together: an interruption between the two would leave
+            // an answer in the cache that the summary does not count.
+            yield* Effect.uninterruptible(
+              Effect.andThen(
+                cache.append({
+                  key,
+                  id: item.id,
+                  teacher: teacher.id,
+                  labels: teacher.labels,
+                  label: Teacher.topLabel(teacher, answer),
+                  probabilities: Array.from(answer.probabilities),
+                  source: answer.source,
+                  usage: answer.usage,
+                  time: new Date(yield* Clock.currentTimeMillis).toISOString(),
+                  ...(options.storeText === true ? { text: item.text } : {}),
+                }),
+                Effect.sync(() => {
+                  counts.labelled++
+                }),
+              ),
+            )
           } else {
             failed.push({ id: item.id, error: result.failure })
           }
