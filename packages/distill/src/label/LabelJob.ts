@@ -321,8 +321,8 @@ export const run = (options: Options): Effect.Effect<Summary, LabelJobError | La
           if (Result.isSuccess(result)) {
             const answer = result.success
             spend(answer.usage)
-            // Written and counted together: an interruption between the two would leave
-            // an answer in the cache that the summary does not count.
+            // Written, counted and reported together: an interruption between them would
+            // leave an answer in the cache that the summary (or the last progress) does not count.
             yield* Effect.uninterruptible(
               Effect.andThen(
                 cache.append({
@@ -337,9 +337,12 @@ export const run = (options: Options): Effect.Effect<Summary, LabelJobError | La
                   time: new Date(yield* Clock.currentTimeMillis).toISOString(),
                   ...(options.storeText === true ? { text: item.text } : {}),
                 }),
-                Effect.sync(() => {
-                  counts.labelled++
-                }),
+                Effect.andThen(
+                  Effect.sync(() => {
+                    counts.labelled++
+                  }),
+                  progress(),
+                ),
               ),
             )
           } else {
