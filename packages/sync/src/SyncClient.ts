@@ -19,15 +19,17 @@
  *   verified bytes, and its changes, so running pipelines switch without a
  *   restart (core's model lifecycle).
  */
-import { ModelSource } from "@edgeline/core"
+import { type InferenceBackend, Model, ModelSource } from "@edgeline/core"
 import {
   Context,
   Data,
   Duration,
   Effect,
+  Exit,
   Layer,
   PubSub,
-  type Scope,
+  Queue,
+  Scope,
   Semaphore,
   Stream,
   SubscriptionRef,
@@ -101,6 +103,8 @@ export type Status =
       readonly model: string
       readonly from: string
       readonly to: string
+      /** Why, when the client rolled back by itself. */
+      readonly reason?: string | undefined
     }
   | {
       readonly _tag: "CheckFailed"
@@ -130,8 +134,10 @@ export interface Shape {
     policy?: Policy,
   ) => Effect.Effect<Store.Installed, ModelUnavailableError | CheckError>
   readonly check: Effect.Effect<Checked, CheckError>
+  /** Makes the previous version active again; `reason` is reported in the `RolledBack` status. */
   readonly rollback: (
     name: string,
+    reason?: string,
   ) => Effect.Effect<Store.Installed, NoPreviousVersionError | StoreError>
   /** The installed versions, now. */
   readonly state: Effect.Effect<Store.State, StoreError>
@@ -370,7 +376,7 @@ export const make = (
         )
       })
 
-    const rollback = (name: string) =>
+    const rollback = (name: string, reason?: string) =>
       Effect.gen(function* () {
         const model = (yield* SubscriptionRef.get(installed)).models[name]
         if (model?.previous === undefined) {
@@ -384,7 +390,13 @@ export const make = (
           ...state,
           models: { ...state.models, [name]: { active: previous } },
         }))
-        yield* emit({ _tag: "RolledBack", model: name, from: active.version, to: previous.version })
+        yield* emit({
+          _tag: "RolledBack",
+          model: name,
+          from: active.version,
+          to: previous.version,
+          reason,
+        })
         return previous
       })
 
@@ -466,3 +478,113 @@ export const layer = (
       )
     }),
   )
+
+/**
+ * Rolls a model back by itself when the version this client activated fails
+ * to load in a running pipeline on `backend` (core's `SwapFailed` event):
+ * the pipeline keeps serving the version before it, and the store makes
+ * that one active again, so the next start does not load the broken one
+ * either. Runs until the scope closes.
+ */
+export const rollBackFailedLoads = <Id = InferenceBackend.InferenceBackend>(
+  client: Shape,
+  backend?: InferenceBackend.Key<Id>,
+): Effect.Effect<void, never, Id | Scope.Scope> =>
+  Effect.gen(function* () {
+    const failed = yield* Queue.unbounded<Extract<Model.Event, { _tag: "SwapFailed" }>>()
+    const listener = (event: Model.Event) => {
+      if (event._tag === "SwapFailed") Queue.offerUnsafe(failed, event)
+    }
+    const unwatch = yield* (
+      backend === undefined ? Model.watch(listener) : Model.watch(listener, backend)
+    ) as Effect.Effect<() => void, never, Id>
+    yield* Effect.addFinalizer(() => Effect.sync(unwatch))
+    const handle = (event: Extract<Model.Event, { _tag: "SwapFailed" }>) =>
+      Effect.gen(function* () {
+        const active = (yield* client.state).models[event.model]?.active
+        // Only the version this client made active: an older failure is history.
+        if (active === undefined || active.version !== event.version) return
+        yield* client.rollback(
+          event.model,
+          `version ${active.version} failed to load: ${event.error.message}`,
+        )
+      }).pipe(Effect.ignore)
+    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(failed), handle)))
+  })
+
+/**
+ * The client's `source` as the pipeline's `ModelSource`, with
+ * `rollBackFailedLoads` on the runtime's backend: give it the runtime's
+ * Layer (`SyncClient.pipelineLayer(client).pipe(Layer.provideMerge(NodeRuntime.layer()))`).
+ */
+export const pipelineLayer = (
+  client: Shape,
+): Layer.Layer<ModelSource.ModelSource, never, InferenceBackend.InferenceBackend> =>
+  Layer.merge(
+    Layer.succeed(ModelSource.ModelSource, client.source),
+    Layer.effectDiscard(rollBackFailedLoads(client)),
+  )
+
+/** The client with Promises, for code that does not use Effect; failures reject with the typed errors. */
+export interface PromiseClient {
+  readonly ensure: (name: string, policy?: Policy) => Promise<Store.Installed>
+  readonly check: () => Promise<Checked>
+  readonly rollback: (name: string) => Promise<Store.Installed>
+  readonly state: () => Promise<Store.State>
+  /** Checks every `intervalMs` in the background until `close`; failures back off with jitter. */
+  readonly poll: (options: { readonly intervalMs: number; readonly maxBackoffMs?: number }) => void
+  /** Calls `listener` with every status from now on; returns the unsubscribe. */
+  readonly onStatus: (listener: (status: Status) => void) => () => void
+  /** The Effect client, e.g. for `pipelineLayer`. */
+  readonly effect: Shape
+  /** Stops background work (polls, `local-then-update` downloads) and closes what opening the store held (a BrowserStore's database). */
+  readonly close: () => Promise<void>
+}
+
+/**
+ * `make` with Promises. `store` is a store (`MemoryStore.make()`) or the
+ * Effect that opens one (`FileStore.make(dir)`, `BrowserStore.make()`),
+ * closed with the client.
+ */
+export const open = async (
+  options: Options,
+  store: Store.Shape | Effect.Effect<Store.Shape, StoreError, Scope.Scope>,
+): Promise<PromiseClient> => {
+  const scope = await Effect.runPromise(Scope.make())
+  const listeners = new Set<(status: Status) => void>()
+  const opened = Effect.gen(function* () {
+    const shape = Effect.isEffect(store) ? yield* store : store
+    return yield* make(
+      {
+        ...options,
+        onStatus: (status) => {
+          options.onStatus?.(status)
+          for (const listener of listeners) listener(status)
+        },
+      },
+      shape,
+    )
+  })
+  const client = await Effect.runPromise(Scope.provide(scope)(opened)).catch(async (e) => {
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    throw e
+  })
+  const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
+  return {
+    ensure: (name, policy) => run(client.ensure(name, policy)),
+    check: () => run(client.check),
+    rollback: (name) => run(client.rollback(name)),
+    state: () => run(client.state),
+    poll: (pollOptions) => {
+      Effect.runFork(Scope.provide(scope)(client.poll(pollOptions)))
+    },
+    onStatus: (listener) => {
+      listeners.add(listener)
+      return () => {
+        listeners.delete(listener)
+      }
+    },
+    effect: client,
+    close: () => run(Scope.close(scope, Exit.void)),
+  }
+}

@@ -12,8 +12,17 @@ import { createRunner, Infer, ModelRef, ModelSource, Pipeline, Tensor } from "@e
 import { NodeRuntime } from "@edgeline/runtime-node"
 import { Effect, Layer, Scope } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
-import { Layout, MemoryStore, Rollout, Signature, type Store, SyncClient } from "../src/index.js"
-import { DevServer, Publish } from "../src/node/index.js"
+import {
+  Layout,
+  MemoryStore,
+  NoPreviousVersionError,
+  Rollout,
+  Signature,
+  type Store,
+  StoreError,
+  SyncClient,
+} from "../src/index.js"
+import { DevServer, FileStore, Publish } from "../src/node/index.js"
 
 const require = createRequire(import.meta.url)
 const SILERO = require.resolve("@edgeline/model-silero-vad/silero_vad_v5.onnx")
@@ -89,6 +98,18 @@ const client = async (
 
 const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
 const refusal = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(Effect.flip(effect))
+
+/** The triage student on a fixed input: its spam probability. */
+const triageStage = () =>
+  Infer.infer<number, number>({
+    name: "triage",
+    model: ModelRef.make("triage", "sync:triage"),
+    encode: () => ({
+      indices: Tensor.make("int64", BigInt64Array.of(1n, 2n, 3n), [1, 3]),
+      values: Tensor.make("float32", Float32Array.of(1, 1, 1), [1, 3]),
+    }),
+    decode: (outputs) => (outputs.probabilities!.data as Float32Array)[1]!,
+  })
 
 /** Silero with its last bytes changed: a version that retrained its last layer. */
 const retrained = async (reg: Registry) => {
@@ -260,17 +281,7 @@ describe("SyncClient", () => {
     const store = MemoryStore.make()
     const { client: device } = await client(reg, store)
     await run(device.ensure("triage"))
-    const ref = ModelRef.make("triage", "sync:triage")
-    const stage = Infer.infer<number, number>({
-      name: "triage",
-      model: ref,
-      encode: () => ({
-        indices: Tensor.make("int64", BigInt64Array.of(1n, 2n, 3n), [1, 3]),
-        values: Tensor.make("float32", Float32Array.of(1, 1, 1), [1, 3]),
-      }),
-      decode: (outputs) => (outputs.probabilities!.data as Float32Array)[1]!,
-    })
-    const runner = await createRunner(Pipeline.make("live", stage), {
+    const runner = await createRunner(Pipeline.make("live", triageStage()), {
       layer: Layer.merge(
         NodeRuntime.layer(),
         Layer.succeed(ModelSource.ModelSource, device.source),
@@ -283,5 +294,89 @@ describe("SyncClient", () => {
     await expect.poll(async () => (await runner.run(0)) !== before, { timeout: 10_000 }).toBe(true)
     await run(device.rollback("triage"))
     await expect.poll(async () => await runner.run(0), { timeout: 10_000 }).toBe(before)
+  })
+
+  it("a version that fails to load in the running pipeline is rolled back by itself", async () => {
+    const reg = await registry()
+    await reg.publish(STUDENT, "triage", "1.0.0")
+    const store = MemoryStore.make()
+    const { client: device, statuses } = await client(reg, store)
+    await run(device.ensure("triage"))
+    const runner = await createRunner(Pipeline.make("live", triageStage()), {
+      layer: SyncClient.pipelineLayer(device).pipe(Layer.provideMerge(NodeRuntime.layer())),
+    })
+    cleanups.push(() => runner.close())
+    const before = await runner.run(0)
+    // Signed and hashed like any version, but not a model onnxruntime can load.
+    const broken = join(reg.dir, "broken.onnx")
+    await writeFile(broken, new TextEncoder().encode("not an onnx model ".repeat(4096)))
+    await reg.publish(broken, "triage", "2.0.0")
+    expect((await run(device.check)).activated).toEqual([{ model: "triage", version: "2.0.0" }])
+    await expect
+      .poll(async () => (await run(device.state)).models.triage?.active.version, {
+        timeout: 10_000,
+      })
+      .toBe("1.0.0")
+    expect(statuses.find((s) => s._tag === "RolledBack")).toMatchObject({
+      model: "triage",
+      from: "2.0.0",
+      to: "1.0.0",
+      reason: expect.stringContaining("version 2.0.0 failed to load"),
+    })
+    expect(await runner.run(0)).toBe(before)
+  })
+})
+
+describe("SyncClient with Promises", () => {
+  it("open over a FileStore: ensure, check, status callbacks, rollback, typed rejections, close", async () => {
+    const reg = await registry()
+    await reg.publish(SILERO, "silero-vad", "5.0.0")
+    const device = await SyncClient.open(
+      {
+        registry: reg.server.url,
+        channel: "stable",
+        trusted: [reg.keys.publicKey],
+        deviceId: "device-1",
+        retryBaseMs: 10,
+      },
+      FileStore.make(join(reg.dir, "device")),
+    )
+    let closed = false
+    cleanups.push(async () => {
+      if (!closed) await device.close()
+    })
+    const statuses: Array<SyncClient.Status["_tag"]> = []
+    const unsubscribe = device.onStatus((s) => statuses.push(s._tag))
+    expect((await device.ensure("silero-vad")).version).toBe("5.0.0")
+    expect(statuses).toContain("Activated")
+
+    await reg.publish((await retrained(reg)).path, "silero-vad", "5.1.0")
+    expect((await device.check()).activated).toEqual([{ model: "silero-vad", version: "5.1.0" }])
+    expect((await device.rollback("silero-vad")).version).toBe("5.0.0")
+    expect(statuses.at(-1)).toBe("RolledBack")
+    unsubscribe()
+    await device.check()
+    expect(statuses.at(-1)).toBe("RolledBack")
+
+    const error = await device.rollback("silero-vad").catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(NoPreviousVersionError)
+    expect((error as NoPreviousVersionError).message).toContain("no previous version")
+    await device.close()
+    closed = true
+
+    // The store was closed with the client and holds what it committed.
+    const reopened = await FileStore.open(join(reg.dir, "device"))
+    expect((await reopened.state()).models["silero-vad"]?.active.version).toBe("5.0.0")
+  })
+
+  it("open refuses a store that cannot be opened, with its typed error", async () => {
+    const reg = await registry()
+    const file = join(reg.dir, "a-file")
+    await writeFile(file, "not a directory")
+    const error = await SyncClient.open(
+      { registry: reg.server.url, channel: "stable", trusted: [], deviceId: "d" },
+      FileStore.make(file),
+    ).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(StoreError)
   })
 })
