@@ -22,7 +22,6 @@
 import { type InferenceBackend, Model, ModelSource } from "@edgeline/core"
 import {
   Context,
-  Data,
   Duration,
   Effect,
   Exit,
