@@ -15,6 +15,7 @@ export const NODE_PACKAGES = [
   "@edgeline/core",
   "@edgeline/recipes",
   "@edgeline/runtime-node",
+  "@edgeline/sync",
   "@edgeline/cli",
 ]
 

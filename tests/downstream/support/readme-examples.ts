@@ -11,7 +11,7 @@ import { codeBlocks } from "./markdown.js"
 import { readme } from "./paths.js"
 
 /** READMEs whose ```ts blocks run on Node. */
-export const TS_READMES = ["core", "recipes", "runtime-node"]
+export const TS_READMES = ["core", "recipes", "runtime-node", "sync"]
 /** READMEs whose `npx edgeline` lines run. */
 export const CLI_READMES = ["cli"]
 
