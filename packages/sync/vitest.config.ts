@@ -25,7 +25,16 @@ export default defineConfig({
         extends: true,
         // The entry's dependencies, bundled before the first test: found mid-run,
         // Vite would reload the page.
-        optimizeDeps: { include: ["effect", "comlink", "hash-wasm", "canonicalize"] },
+        optimizeDeps: {
+          include: [
+            "effect",
+            "effect/http",
+            "effect/observability",
+            "comlink",
+            "hash-wasm",
+            "canonicalize",
+          ],
+        },
         test: {
           name: "browser",
           include: ["test/browser/**/*.test.ts"],

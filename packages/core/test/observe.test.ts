@@ -5,7 +5,7 @@
  */
 import { MessageChannel } from "node:worker_threads"
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs"
-import { Data, Effect, Exit, Layer, Scope } from "effect"
+import { Context, Data, Effect, Exit, Layer, Metric, Scope } from "effect"
 import { afterEach, describe, expect, it, vi } from "vitest"
 import * as Infer from "../src/Infer.js"
 import * as ModelRef from "../src/ModelRef.js"
@@ -145,6 +145,26 @@ describe.each([
       [3, 2],
       [3, 0],
     ])
+  })
+
+  it("builds its Layer in the runner's metric registry, so what the Layer holds (an exporter) reads the stage metrics", async () => {
+    let registry: Metric.MetricRegistry | undefined
+    const exporter = Layer.effectDiscard(
+      Effect.gen(function* () {
+        registry = yield* Metric.MetricRegistry
+      }),
+    )
+    const pipeline = Pipeline.make(
+      "observed-exported",
+      Stage.preprocess({ name: "observed-exported-stage", run: (n: number) => Effect.succeed(n) }),
+    )
+    const runner = await make(pipeline, exporter)
+    await runner.run(1)
+    await runner.run(2)
+    const duration = Metric.snapshotUnsafe(Context.make(Metric.MetricRegistry, registry!)).find(
+      (m) => m.id === "edgeline_stage_duration" && m.attributes?.pipeline === "observed-exported",
+    )
+    expect((duration?.state as Metric.HistogramState | undefined)?.count).toBe(2)
   })
 
   it("coalesces: 100 quick runs give far fewer snapshots, and the last one counts all 100", async () => {

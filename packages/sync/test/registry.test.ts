@@ -3,7 +3,7 @@
  * models (chunks reused across versions), and verify finding every wrong
  * byte. Bad input is refused before anything is written.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -193,6 +193,25 @@ describe("publish and verify", () => {
     expect(rotated.manifest.version).toBe(2)
     expect(await files(join(registry, "keys"))).toEqual(["k2026.json", "k2027.json"])
     expect((await run(VerifyRegistry.verify(registry))).problems).toEqual([])
+  })
+
+  it("a new manifest's mtime is in a later second than the one it replaces, so mtime-and-size ETags (nginx) change", async () => {
+    const dir = await scratch()
+    const registry = join(dir, "registry")
+    const key = await keyIn(dir)
+    const base = { model: SILERO, name: "silero-vad", channel: "stable", key, out: registry }
+    await run(Publish.publish({ ...base, version: "5.0.0" }))
+    const manifestFile = join(registry, Layout.manifestPath("stable"))
+    // The manifest replaced carries this second or a later one (a publish a
+    // moment ago, a clock set back): the next must not share its second.
+    const previous = new Date(Math.ceil(Date.now() / 1000) * 1000 + 5_000)
+    await utimes(manifestFile, previous, previous)
+    const sizeBefore = (await stat(manifestFile)).size
+    await run(Publish.publish({ ...base, version: "5.0.1" }))
+    const after = await stat(manifestFile)
+    // Same bytes under a version of the same length: the same size, so only the mtime tells them apart.
+    expect(after.size).toBe(sizeBefore)
+    expect(Math.floor(after.mtimeMs / 1000)).toBeGreaterThan(previous.getTime() / 1000)
   })
 
   it("verify lists every wrong byte: a flipped bit, a missing chunk, a truncated chunk, a tampered manifest", async () => {

@@ -1,7 +1,8 @@
 /**
  * Where a pipeline's effects run, for the Promise runner and for a served
  * worker alike: a runtime built from the caller's Layer with a metric
- * registry of its own (so each counts its own stage timings) and a tracker
+ * registry of its own (so each counts its own stage timings; the Layer is
+ * built in it, so an exporter it holds reads them) and a tracker
  * of its own for tap recordings, the fibers it runs, what its observers
  * see, and a `close` that interrupts the fibers and waits for them to stop,
  * gives tap recordings up to `tapDrainMs` to finish, sends observers the
@@ -71,11 +72,16 @@ export const make = <R, ER>(
 ): Executor<R, ER> => {
   const registry = new Map()
   const tracker = new Tracker()
+  // Provided to the caller's Layer too, so what it builds (a metrics
+  // exporter, telemetry that counts) sees this runner's stage metrics.
   const runtime = ManagedRuntime.make(
-    Layer.mergeAll(
-      layer,
-      Layer.succeed(Metric.MetricRegistry, registry),
-      Layer.succeed(Recordings, tracker),
+    layer.pipe(
+      Layer.provideMerge(
+        Layer.mergeAll(
+          Layer.succeed(Metric.MetricRegistry, registry),
+          Layer.succeed(Recordings, tracker),
+        ),
+      ),
     ),
   )
   const metrics = Context.make(Metric.MetricRegistry, registry)

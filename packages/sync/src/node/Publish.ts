@@ -105,6 +105,20 @@ const current = (out: string, channel: string, key: Signature.PrivateKey) =>
     )
   })
 
+/**
+ * A modification time in a later whole second than `path`'s (undefined when
+ * there is no such file). Hosts that make a file's ETag from its mtime in
+ * seconds and its size (nginx, and Last-Modified everywhere) would give a
+ * manifest rewritten within the same second at the same size (a model
+ * republished under another version of the same length) the tag of the one
+ * it replaces: devices would get 304 and miss it.
+ */
+const laterSecond = (path: string) =>
+  stat(path).then(
+    (s) => new Date(Math.max(Date.now(), (Math.floor(s.mtimeMs / 1000) + 1) * 1000)),
+    () => undefined,
+  )
+
 /** Publishes `options.model` as `name@version` on `channel`. */
 export const publish = (options: Options): Effect.Effect<Published, RegistryError | KeyError> =>
   Effect.gen(function* () {
@@ -191,7 +205,9 @@ export const publish = (options: Options): Effect.Effect<Published, RegistryErro
           keyFile,
           `${JSON.stringify(Signature.publicOf(options.key), null, 2)}\n`,
         )
-        await AtomicFile.write(manifestFile, `${JSON.stringify(signed, null, 2)}\n`)
+        await AtomicFile.write(manifestFile, `${JSON.stringify(signed, null, 2)}\n`, {
+          mtime: await laterSecond(manifestFile),
+        })
       },
       catch: (e) => fail(`cannot write ${manifestFile}: ${messageOf(e)}`, manifestFile),
     })

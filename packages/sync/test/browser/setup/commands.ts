@@ -4,8 +4,9 @@
  * fleet's operator does while devices run), reading the telemetry the
  * ingest stored, the list of every request the browser made (Playwright's
  * context sees them all, the page's HTTP cache hits included), this
- * origin's storage quota (Chrome DevTools Protocol), and a fresh page of
- * the same origin: a reload, whose result the test reads.
+ * origin's storage quota (Chrome DevTools Protocol), a fresh page of the
+ * same origin: a reload, whose result the test reads, and an OTLP metrics
+ * intake on another origin, with what it received.
  */
 import { readFile } from "node:fs/promises"
 import type {} from "@vitest/browser-playwright"
@@ -13,7 +14,8 @@ import { Effect } from "effect"
 import type { BrowserContext, CDPSession } from "playwright"
 import type { BrowserCommand } from "vitest/node"
 import { KeyFiles, Publish } from "../../../src/node/index.js"
-import type { Published, PublishOptions } from "./context.js"
+import * as OtlpReceiver from "../../support/OtlpReceiver.js"
+import type { OtlpExport, Published, PublishOptions } from "./context.js"
 
 const publish: BrowserCommand<[options: PublishOptions]> = async (
   _context,
@@ -110,7 +112,33 @@ const freshPage: BrowserCommand<[url: string]> = async (context, url) => {
   }
 }
 
+/** The intake a test started (one at a time: the browser tests run one file at a time). */
+let collector: OtlpReceiver.OtlpReceiver | undefined
+
+/** Starts an OTLP/HTTP metrics intake that any origin may post to; gives its /v1/metrics URL. */
+const startOtlpReceiver: BrowserCommand<[]> = async () => {
+  await collector?.close()
+  collector = await OtlpReceiver.start({ cors: true })
+  return collector.url
+}
+
+/** What the intake received so far, and what it refused. */
+const otlpReceived: BrowserCommand<[]> = () => ({
+  exports: (collector?.exports ?? []).map(
+    (e): OtlpExport => ({ headers: { ...e.headers } as Record<string, string>, body: e.body }),
+  ),
+  refused: [...(collector?.refused ?? [])],
+})
+
+const stopOtlpReceiver: BrowserCommand<[]> = async () => {
+  await collector?.close()
+  collector = undefined
+}
+
 export const commands = {
+  startOtlpReceiver,
+  otlpReceived,
+  stopOtlpReceiver,
   publish,
   readJsonLines,
   startRequestLog,

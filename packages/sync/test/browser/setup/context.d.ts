@@ -2,6 +2,7 @@
 // browser tests, typed once for both sides: no Node type in here, so the
 // browser tests' typecheck (no Node types) can read it.
 import type { Signature } from "../../../src/index.js"
+import type { MetricsRequest } from "../../support/OtlpJson.js"
 
 export interface ModelFile {
   readonly path: string
@@ -48,6 +49,12 @@ export interface Published {
   readonly chunks: ReadonlyArray<{ readonly sha256: string; readonly size: number }>
 }
 
+/** One export an OTLP intake received: its headers (lower-case names) and decoded body. */
+export interface OtlpExport {
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: MetricsRequest
+}
+
 declare module "vitest" {
   interface ProvidedContext {
     syncRegistry: Registry
@@ -62,5 +69,8 @@ declare module "vitest/browser" {
     requestLog(): Promise<Array<string>>
     overrideQuota(origin: string, bytes: number | undefined): Promise<void>
     freshPage(url: string): Promise<unknown>
+    startOtlpReceiver(): Promise<string>
+    otlpReceived(): Promise<{ exports: Array<OtlpExport>; refused: Array<string> }>
+    stopOtlpReceiver(): Promise<void>
   }
 }
