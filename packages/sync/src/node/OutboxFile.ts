@@ -163,17 +163,29 @@ const opened = async (path: string) => {
     return result
   }
 
+  /** Bytes may follow the last intact line (an append failed and could not be taken back). */
+  let torn = false
   const append = async (entry: Entry) => {
     const line = Buffer.from(encode(entry), "utf8")
     handle ??= await open(path, "a")
+    if (torn) {
+      await handle.truncate(size)
+      torn = false
+    }
     try {
       await Durable.writeAll(handle, line)
       // fdatasync also flushes the file's new length, which reading the line back needs.
       await handle.datasync()
     } catch (e) {
       // A full disk writes part of the line: take it back now (a crash
-      // before this does the same at the next open).
-      await handle.truncate(size).catch(() => {})
+      // before this does the same at the next open), or before the next append.
+      torn = true
+      await handle.truncate(size).then(
+        () => {
+          torn = false
+        },
+        () => {},
+      )
       throw e
     }
     size += line.length
@@ -198,11 +210,12 @@ const opened = async (path: string) => {
     await handle?.close()
     handle = undefined
     await rename(temporary, path)
-    // Appends after this go to the new journal: its name must not fall back after a power cut.
-    await Durable.syncDirectory(directory)
     events = next
     logged = next.size
     size = Buffer.byteLength(text, "utf8")
+    torn = false
+    // Appends after this go to the new journal: its name must not fall back after a power cut.
+    await Durable.syncDirectory(directory)
   }
 
   const compactIfMostlyRemoved = async () => {
