@@ -210,8 +210,8 @@ export const make = (options: Options): Effect.Effect<Outbox, StoreError> =>
 
     const upload = (batch: ReadonlyArray<Telemetry.Event>) =>
       Effect.gen(function* () {
-        // The key names the batch's exact content: a batch retried after a
-        // cut has the same key, and no other batch does.
+        // The key names the batch by its ids: a batch retried after a cut
+        // has the same key, a batch of other events another one.
         const key = yield* Content.sha256(
           new TextEncoder().encode(batch.map((e) => e.id).join("\n")),
         )
@@ -238,8 +238,9 @@ export const make = (options: Options): Effect.Effect<Outbox, StoreError> =>
           }),
         )
         // The status is the answer (the ingest stores before it answers 2xx);
-        // the body is only counts, so a body cut short changes nothing.
-        yield* Effect.promise(() => response.arrayBuffer().catch(() => undefined))
+        // the body is only counts: dropped unread, so an answer whose body
+        // stalls (past the timeout, which ends with the headers) holds nothing up.
+        yield* Effect.promise(() => response.body?.cancel().catch(() => {}) ?? Promise.resolve())
         if (!response.ok) {
           return yield* new UploadError({
             message: `${options.endpoint}: HTTP ${response.status}${response.status === 401 ? " (check the token)" : ""}`,

@@ -99,6 +99,23 @@ describe("Outbox", () => {
     expect(await stored(file)).toHaveLength(30)
   })
 
+  it("an answer whose body stalls after a 2xx status holds nothing up: the status is the answer", async () => {
+    const file = join(await scratch(), "telemetry.jsonl")
+    const ingest = await server(file)
+    const proxy = await ChaosProxy.start({
+      target: ingest.url,
+      seed: 1,
+      faults: [{ on: [0], fault: { kind: "stall", ms: 60_000, at: 5 } }],
+    })
+    cleanups.push(() => proxy.close())
+    const box = await outbox(`${proxy.url}/v1/telemetry`)
+    for (let i = 0; i < 3; i++) await run(box.telemetry.record({ kind: "counter", name: "n" }))
+    expect(await run(box.flush)).toBe(3)
+    // Flushed while the answer's body was still 5 bytes in, stalled.
+    expect(proxy.stats().bytesServed).toBe(5)
+    expect(await stored(file)).toHaveLength(3)
+  })
+
   it("a wrong token is an UploadError saying so, and nothing is lost", async () => {
     const file = join(await scratch(), "telemetry.jsonl")
     const ingest = await server(file)
