@@ -2,26 +2,40 @@
  * The telemetry outbox: core's `Telemetry` as a durable, bounded queue that
  * uploads in batches when it can. Every event is kept (persisted before
  * `record` returns) until the server acknowledged it, so delivery is at
- * least once; each event's id is its idempotency key, so the server counts
- * a retried batch once. Failed uploads back off with jitter.
+ * least once; the server stores each event id once, so a retried batch is
+ * counted once (and a batch's `Idempotency-Key` is the hash of its ids).
+ * Failed uploads back off with jitter.
+ *
+ * Events recorded together share their write to storage (see
+ * internal/GroupCommit): the cost of durability is one flush per group,
+ * not per event. Every operation on the queue costs the size of what it
+ * touches, not of the queue.
  *
  * Bounded: when full, samples go first (the oldest), and counters are
  * never dropped: counters of one name and attributes are summed into one
- * event instead, so every count still arrives.
+ * event instead, so every count still arrives. A counter the server may
+ * hold already (sent without an answer, or left by an earlier run) is not
+ * summed into, since the server would take the sum for a duplicate.
  */
 import { Telemetry } from "@edgeline/core"
-import { Duration, Effect, Ref, type Scope, Semaphore } from "effect"
+import { Duration, Effect, type Scope, Semaphore } from "effect"
+import * as Content from "./Content.js"
 import { type StoreError, UploadError } from "./Errors.js"
 import { jittered } from "./internal/backoff.js"
+import * as GroupCommit from "./internal/GroupCommit.js"
 import { messageOf } from "./internal/messageOf.js"
 
-/** Where the queue lives between runs (a file, IndexedDB, memory). */
+/**
+ * Where the queue lives between runs (a file, IndexedDB, memory). Each
+ * call is durable when it returns. The outbox makes one call at a time, and
+ * the events recorded while one is under way come in the next `add`.
+ */
 export interface Storage {
   /** Every event held, oldest first. */
   readonly load: Effect.Effect<ReadonlyArray<Telemetry.Event>, StoreError>
   readonly add: (events: ReadonlyArray<Telemetry.Event>) => Effect.Effect<void, StoreError>
   readonly remove: (ids: ReadonlyArray<string>) => Effect.Effect<void, StoreError>
-  /** Replaces everything (after counters were summed or samples dropped). */
+  /** Replaces everything (after counters were summed). */
   readonly replace: (events: ReadonlyArray<Telemetry.Event>) => Effect.Effect<void, StoreError>
 }
 
@@ -68,7 +82,8 @@ const counterKey = (e: Telemetry.Event) =>
 /**
  * Fits `events` into `capacity`: drops the oldest samples first, then sums
  * counters of one name and attributes (into the oldest of them). Events in
- * `untouchable` (being uploaded) are kept as they are.
+ * `untouchable` (being uploaded, or maybe delivered) are kept as they are,
+ * so the result may stay over `capacity`.
  */
 export const bound = (
   events: ReadonlyArray<Telemetry.Event>,
@@ -115,50 +130,98 @@ export const make = (options: Options): Effect.Effect<Outbox, StoreError> =>
     const capacity = options.capacity ?? 10_000
     const batchSize = options.batchSize ?? 500
     const fetch = options.fetch ?? globalThis.fetch.bind(globalThis)
-    const queue = yield* Ref.make<ReadonlyArray<Telemetry.Event>>(yield* options.storage.load)
-    const stats = yield* Ref.make({ uploaded: 0, droppedSamples: 0, summedCounters: 0 })
-    /** Queue changes take turns (each persisted as it happens); an upload holds the lock only around them. */
-    const lock = yield* Semaphore.make(1)
-    const guarded = <A, E>(effect: Effect.Effect<A, E>) => Semaphore.withPermit(lock, effect)
-    /** One upload at a time; its events are neither dropped nor summed while in flight. */
-    const uploading = yield* Semaphore.make(1)
+    // The queue in memory, oldest first; its changes are made in synchronous
+    // steps (no other fiber runs in between) and handed to storage in the
+    // same step, so storage sees them in the same order.
+    const queue = new Map<string, Telemetry.Event>()
+    /** The ids of queued samples, oldest first: who goes when the queue is full. */
+    const samples = new Set<string>()
+    const put = (event: Telemetry.Event) => {
+      queue.set(event.id, event)
+      if (event.kind === "sample") samples.add(event.id)
+      else samples.delete(event.id)
+    }
+    const take = (id: string) => {
+      queue.delete(id)
+      samples.delete(id)
+    }
+    for (const event of yield* options.storage.load) put(event)
+    /**
+     * Queued events the server may hold already: sent without an answer, or
+     * left by an earlier run (which may have sent them). A counter among
+     * them is never summed into: the server stores an id once, so a sum
+     * under a delivered id would be lost. Gone once acknowledged.
+     */
+    const maybeDelivered = new Set(queue.keys())
+    /** The events of the upload under way: neither dropped nor summed. */
     let inFlight: ReadonlySet<string> = new Set()
+    let droppedSamples = 0
+    let summedCounters = 0
+    let uploaded = 0
+    /** Summing is tried again only once the queue has grown by a tenth (it reads the whole queue). */
+    let sumAt = capacity
+    const commits = yield* GroupCommit.make(options.storage)
+    /** One upload at a time. */
+    const uploading = yield* Semaphore.make(1)
+
+    /** Puts `event` in the queue, keeping the bound; returns the change for storage. */
+    const admit = (event: Telemetry.Event): ReadonlyArray<GroupCommit.Change> => {
+      if (queue.size < capacity || queue.has(event.id)) {
+        put(event)
+        return [{ add: [event] }]
+      }
+      // Full: the oldest sample not being uploaded goes (the new one, if it is the only one).
+      for (const id of samples) {
+        if (inFlight.has(id)) continue
+        take(id)
+        put(event)
+        droppedSamples++
+        return [{ remove: [id] }, { add: [event] }]
+      }
+      if (event.kind === "sample") {
+        droppedSamples++
+        return []
+      }
+      if (queue.size >= sumAt) {
+        const bounded = bound([...queue.values(), event], capacity, maybeDelivered)
+        sumAt =
+          bounded.kept.length > capacity ? bounded.kept.length + Math.ceil(capacity / 10) : capacity
+        if (bounded.summedCounters > 0) {
+          queue.clear()
+          samples.clear()
+          for (const kept of bounded.kept) put(kept)
+          summedCounters += bounded.summedCounters
+          return [{ replace: bounded.kept }]
+        }
+      }
+      // Counters are never dropped: past the bound rather than lost.
+      put(event)
+      return [{ add: [event] }]
+    }
 
     const record = (input: Telemetry.Input) =>
-      guarded(
-        Effect.gen(function* () {
-          const event = Telemetry.complete(input)
-          const events = [...(yield* Ref.get(queue)), event]
-          if (events.length <= capacity) {
-            yield* options.storage.add([event])
-            yield* Ref.set(queue, events)
-            return
-          }
-          const bounded = bound(events, capacity, inFlight)
-          yield* options.storage.replace(bounded.kept)
-          yield* Ref.set(queue, bounded.kept)
-          yield* Ref.update(stats, (s) => ({
-            ...s,
-            droppedSamples: s.droppedSamples + bounded.droppedSamples,
-            summedCounters: s.summedCounters + bounded.summedCounters,
-          }))
-        }),
-      ).pipe(
-        // Reporting never fails the caller: a storage failure is logged, and the event lost.
+      Effect.suspend(() => commits.submit(admit(Telemetry.complete(input)))).pipe(
+        // Reporting never fails the caller: a storage failure is logged, and
+        // the event is kept in memory only (uploaded if this process lives).
         Effect.catchCause((cause) =>
-          Effect.logWarning("telemetry: could not queue an event", cause),
+          Effect.logWarning("telemetry: could not store an event on disk", cause),
         ),
       )
 
     const upload = (batch: ReadonlyArray<Telemetry.Event>) =>
       Effect.gen(function* () {
+        // The key names the batch by its ids: a batch retried after a cut
+        // has the same key, a batch of other events another one.
+        const key = yield* Content.sha256(
+          new TextEncoder().encode(batch.map((e) => e.id).join("\n")),
+        )
         const response = yield* Effect.tryPromise({
           try: (signal) =>
             fetch(options.endpoint, {
               method: "POST",
               headers: {
                 "content-type": "application/json",
-                "idempotency-key": `${batch[0]!.id}..${batch.at(-1)!.id}`,
+                "idempotency-key": `sha256:${key}`,
                 ...(options.token === undefined
                   ? {}
                   : { authorization: `Bearer ${options.token}` }),
@@ -174,7 +237,10 @@ export const make = (options: Options): Effect.Effect<Outbox, StoreError> =>
               Effect.fail(new UploadError({ message: `${options.endpoint}: no answer` })),
           }),
         )
-        yield* Effect.promise(() => response.arrayBuffer().catch(() => undefined))
+        // The status is the answer (the ingest stores before it answers 2xx);
+        // the body is only counts: dropped unread, so an answer whose body
+        // stalls (past the timeout, which ends with the headers) holds nothing up.
+        yield* Effect.promise(() => response.body?.cancel().catch(() => {}) ?? Promise.resolve())
         if (!response.ok) {
           return yield* new UploadError({
             message: `${options.endpoint}: HTTP ${response.status}${response.status === 401 ? " (check the token)" : ""}`,
@@ -186,18 +252,25 @@ export const make = (options: Options): Effect.Effect<Outbox, StoreError> =>
     const flushOnce = Semaphore.withPermit(
       uploading,
       Effect.gen(function* () {
-        const batch = (yield* Ref.get(queue)).slice(0, batchSize)
+        const batch: Array<Telemetry.Event> = []
+        for (const event of queue.values()) {
+          if (batch.length === batchSize) break
+          batch.push(event)
+        }
         if (batch.length === 0) return 0
-        const sent = new Set(batch.map((e) => e.id))
-        inFlight = sent
+        const sent = batch.map((e) => e.id)
+        inFlight = new Set(sent)
+        for (const id of sent) maybeDelivered.add(id)
         yield* upload(batch)
-        yield* guarded(
-          Effect.gen(function* () {
-            yield* options.storage.remove([...sent])
-            yield* Ref.update(queue, (events) => events.filter((e) => !sent.has(e.id)))
-          }),
-        )
-        yield* Ref.update(stats, (s) => ({ ...s, uploaded: s.uploaded + batch.length }))
+        // Acknowledged: out of the queue now, and out of storage once the
+        // change is durable (a crash before that sends them again: at least once).
+        const durable = commits.submit([{ remove: sent }])
+        for (const id of sent) {
+          take(id)
+          maybeDelivered.delete(id)
+        }
+        uploaded += batch.length
+        yield* durable
         return batch.length
       }).pipe(
         Effect.ensuring(
@@ -245,30 +318,27 @@ export const make = (options: Options): Effect.Effect<Outbox, StoreError> =>
       telemetry: { record },
       flush,
       run,
-      stats: Effect.map(Effect.all([Ref.get(queue), Ref.get(stats)]), ([events, s]) => ({
-        queued: events.length,
-        ...s,
-      })),
+      stats: Effect.sync(() => ({ queued: queue.size, uploaded, droppedSamples, summedCounters })),
     }
   })
 
 /** Storage in memory: the queue lives as long as the process. */
 export const memoryStorage = (): Storage => {
-  let events: ReadonlyArray<Telemetry.Event> = []
+  const events = new Map<string, Telemetry.Event>()
   return {
-    load: Effect.sync(() => events),
+    load: Effect.sync(() => [...events.values()]),
     add: (added) =>
       Effect.sync(() => {
-        events = [...events, ...added]
+        for (const event of added) events.set(event.id, event)
       }),
     remove: (ids) =>
       Effect.sync(() => {
-        const gone = new Set(ids)
-        events = events.filter((e) => !gone.has(e.id))
+        for (const id of ids) events.delete(id)
       }),
     replace: (next) =>
       Effect.sync(() => {
-        events = [...next]
+        events.clear()
+        for (const event of next) events.set(event.id, event)
       }),
   }
 }

@@ -5,6 +5,8 @@
  * may change while faults are off, and a seed must replay its faults.
  */
 import { createHash } from "node:crypto"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { Layout } from "@edgeline/sync"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as ChaosProxy from "./support/ChaosProxy.js"
@@ -120,7 +122,7 @@ describe("ChaosProxy with faults off", () => {
       const stats = proxy.stats()
       expect(stats.requests).toBe(files.size + 1)
       expect(stats.bytesServed).toBe(total)
-      expect(Object.values(stats.injected)).toEqual([0, 0, 0, 0, 0, 0])
+      expect(Object.values(stats.injected)).toEqual([0, 0, 0, 0, 0, 0, 0])
       expect(stats.log).toEqual([])
     })
   })
@@ -317,6 +319,53 @@ describe("ChaosProxy: each fault reaches a fetch client", () => {
     })
   })
 
+  it("cut request: the origin gets the headers and part of the body, then the connection closes; the fetch fails", async () => {
+    // An origin of its own that counts what arrives of each request body until
+    // its connection closes (the static origin records whole requests only).
+    const arrived: Array<{ bytes: number; complete: boolean }> = []
+    const counting = createServer((req, res) => {
+      let bytes = 0
+      req.on("data", (chunk: Buffer) => {
+        bytes += chunk.length
+      })
+      req.on("close", () => arrived.push({ bytes, complete: req.complete }))
+      req.on("end", () => res.end("ok"))
+      req.on("error", () => {})
+    })
+    await new Promise<void>((resolve) => counting.listen(0, "127.0.0.1", resolve))
+    const { port } = counting.address() as AddressInfo
+    const proxy = await ChaosProxy.start({
+      target: `http://127.0.0.1:${port}`,
+      seed: 1,
+      faults: [
+        { on: [0], fault: { kind: "cutRequest" } },
+        { on: [1], fault: { kind: "cutRequest", at: 1000 } },
+      ],
+    })
+    try {
+      const body = bytesOf(200_000, 4)
+      const post = () => fetch(`${proxy.url}/v1/telemetry`, { method: "POST", body })
+      await expect(post()).rejects.toThrow(TypeError)
+      await expect(post()).rejects.toThrow(TypeError)
+      const third = await post()
+      expect(await third.text()).toBe("ok")
+      await expect.poll(() => arrived.length).toBe(3)
+      const [first, second] = proxy.stats().log.map((i) => detailNumber(i.detail))
+      expect(first).toBeGreaterThan(0)
+      expect(first).toBeLessThan(body.length)
+      expect(second).toBe(1000)
+      expect(arrived).toEqual([
+        { bytes: first, complete: false },
+        { bytes: 1000, complete: false },
+        { bytes: body.length, complete: true },
+      ])
+      expect(proxy.stats().injected.cutRequest).toBe(2)
+    } finally {
+      await proxy.close()
+      await new Promise<void>((resolve) => counting.close(() => resolve()))
+    }
+  })
+
   it("corrupt: same length and headers, different sha256", async () => {
     const file = files.get(blob)!
     await withProxy(1, [{ on: [0], fault: { kind: "corrupt", bytes: 3 } }], async (proxy) => {
@@ -477,6 +526,7 @@ describe("ChaosProxy: reproducibility", () => {
     { probability: 0.05, fault: { kind: "wrongLength", declare: "more" } },
     { probability: 0.05, fault: { kind: "wrongLength", declare: "fewer" } },
     { path: ChaosProxy.blobs, probability: 0.05, fault: { kind: "stall", ms: 5, after: "cut" } },
+    { probability: 0.05, fault: { kind: "cutRequest" } },
   ]
   /** What a client saw for one request: a status and the body's hash, or an error. */
   const outcome = async (url: string, init?: RequestInit): Promise<string> => {

@@ -12,6 +12,7 @@ import { Effect, Scope } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { Outbox } from "../src/index.js"
 import { DevServer, OutboxFile } from "../src/node/index.js"
+import * as ChaosProxy from "./support/ChaosProxy.js"
 
 const TOKEN = "device-secret"
 const cleanups: Array<() => Promise<void>> = []
@@ -98,6 +99,23 @@ describe("Outbox", () => {
     expect(await stored(file)).toHaveLength(30)
   })
 
+  it("an answer whose body stalls after a 2xx status holds nothing up: the status is the answer", async () => {
+    const file = join(await scratch(), "telemetry.jsonl")
+    const ingest = await server(file)
+    const proxy = await ChaosProxy.start({
+      target: ingest.url,
+      seed: 1,
+      faults: [{ on: [0], fault: { kind: "stall", ms: 60_000, at: 5 } }],
+    })
+    cleanups.push(() => proxy.close())
+    const box = await outbox(`${proxy.url}/v1/telemetry`)
+    for (let i = 0; i < 3; i++) await run(box.telemetry.record({ kind: "counter", name: "n" }))
+    expect(await run(box.flush)).toBe(3)
+    // Flushed while the answer's body was still 5 bytes in, stalled.
+    expect(proxy.stats().bytesServed).toBe(5)
+    expect(await stored(file)).toHaveLength(3)
+  })
+
   it("a wrong token is an UploadError saying so, and nothing is lost", async () => {
     const file = join(await scratch(), "telemetry.jsonl")
     const ingest = await server(file)
@@ -131,6 +149,67 @@ describe("Outbox", () => {
       events.filter((e) => e.name === name).reduce((sum, e) => sum + (e.value ?? 1), 0)
     expect(total("escalations")).toBe(40)
     expect(total("degraded")).toBe(20)
+  })
+
+  it("a bounded queue in a file: what was dropped and summed stays so after a restart, and every count arrives", async () => {
+    const dir = await scratch()
+    const file = join(dir, "telemetry.jsonl")
+    const ingest = await server(file)
+    const queueFile = join(dir, "outbox.jsonl")
+    const session = async () => {
+      const scope = await run(Scope.make())
+      const storage = await run(Scope.provide(scope)(OutboxFile.make(queueFile)))
+      const box = await outbox(`${ingest.url}v1/telemetry`, { storage, capacity: 10 })
+      return { box, close: () => run(Scope.close(scope, Effect.void as never)) }
+    }
+    const first = await session()
+    for (let i = 0; i < 20; i++) {
+      await run(first.box.telemetry.record({ kind: "sample", name: "s", payload: { i } }))
+      await run(first.box.telemetry.record({ kind: "counter", name: "escalations", value: 2 }))
+      await run(
+        first.box.telemetry.record({ kind: "counter", name: "degraded", attributes: { why: "x" } }),
+      )
+    }
+    const before = await run(first.box.stats)
+    expect(before.droppedSamples).toBe(19)
+    expect(before.summedCounters).toBeGreaterThan(0)
+    await first.close()
+    const second = await session()
+    expect((await run(second.box.stats)).queued).toBe(before.queued)
+    await run(second.box.flush)
+    await second.close()
+    const events = (await stored(file)).map((e) => e.event)
+    expect(events.filter((e) => e.kind === "sample").map((e) => e.payload)).toEqual([{ i: 19 }])
+    const total = (name: string) =>
+      events.filter((e) => e.name === name).reduce((sum, e) => sum + (e.value ?? 1), 0)
+    expect(total("escalations")).toBe(40)
+    expect(total("degraded")).toBe(20)
+  })
+
+  it("never sums counts into a counter the server may hold already (an upload whose answer was cut)", async () => {
+    const file = join(await scratch(), "telemetry.jsonl")
+    const ingest = await server(file)
+    // The first upload reaches the server, which stores it; its answer is cut before the headers.
+    const proxy = await ChaosProxy.start({
+      target: ingest.url,
+      seed: 1,
+      faults: [{ on: [0], fault: { kind: "stall", ms: 20, at: "headers", after: "cut" } }],
+    })
+    cleanups.push(() => proxy.close())
+    const box = await outbox(`${proxy.url}/v1/telemetry`, { capacity: 4 })
+    const count = () => run(box.telemetry.record({ kind: "counter", name: "n" }))
+    for (let i = 0; i < 3; i++) await count()
+    expect((await run(Effect.flip(box.flush)))._tag).toBe("UploadError")
+    expect(await stored(file)).toHaveLength(3)
+    // The queue is full from the fifth on: the new counts are summed among
+    // themselves, not into the three the server has (it would take such a sum
+    // for a duplicate and drop it).
+    for (let i = 0; i < 5; i++) await count()
+    expect((await run(box.stats)).summedCounters).toBe(4)
+    await run(box.flush)
+    const events = (await stored(file)).map((e) => e.event)
+    expect(events.reduce((sum, e) => sum + (e.value ?? 1), 0)).toBe(8)
+    expect(ingest.stats().duplicates).toBe(3)
   })
 
   it("bound keeps the newest samples when only some must go", () => {

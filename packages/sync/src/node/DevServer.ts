@@ -54,6 +54,8 @@ export interface Stats {
   readonly requests: number
   /** Telemetry events stored (unique ids). */
   readonly events: number
+  /** Telemetry events received again (ids already stored: a retried upload), counted and not stored. */
+  readonly duplicates: number
   /** Body bytes sent (what a device fetched). */
   readonly bytesSent: number
   readonly notModified: number
@@ -204,7 +206,13 @@ export const start = async (options: Options): Promise<DevServer> => {
   const host = address.includes(":") ? `[${address}]` : address
   return {
     url: `http://${host}:${port}/`,
-    stats: () => ({ requests, bytesSent, notModified, events: ingest?.stored() ?? 0 }),
+    stats: () => ({
+      requests,
+      bytesSent,
+      notModified,
+      events: ingest?.stored() ?? 0,
+      duplicates: ingest?.duplicates() ?? 0,
+    }),
     close: async () => {
       await new Promise<void>((done) => {
         server.closeAllConnections()

@@ -66,6 +66,8 @@ export const start = async (options: TelemetryOptions) => {
   const answered = new Map<string, { accepted: number; duplicates: number }>()
   /** Writes take turns: two batches carrying one id must not both store it. */
   let queue = Promise.resolve()
+  /** Events received again (an id already stored): answered, not stored. */
+  let duplicates = 0
   const limit = options.maxBodyBytes ?? 8_000_000
 
   const answer = async (request: IncomingMessage, response: ServerResponse) => {
@@ -101,7 +103,10 @@ export const start = async (options: TelemetryOptions) => {
     const key = request.headers["idempotency-key"]
     const run = queue.then(async () => {
       const known = typeof key === "string" ? answered.get(key) : undefined
-      if (known !== undefined) return known
+      if (known !== undefined) {
+        duplicates += decoded.success.events.length
+        return known
+      }
       const received = new Date().toISOString()
       const fresh = decoded.success.events.filter((e) => !seen.has(e.id))
       const unique = [...new Map(fresh.map((e) => [e.id, e])).values()]
@@ -121,6 +126,7 @@ export const start = async (options: TelemetryOptions) => {
         accepted: unique.length,
         duplicates: decoded.success.events.length - unique.length,
       }
+      duplicates += result.duplicates
       if (typeof key === "string") {
         answered.set(key, result)
         if (answered.size > 10_000) answered.delete(answered.keys().next().value!)
@@ -137,6 +143,8 @@ export const start = async (options: TelemetryOptions) => {
   return {
     answer,
     stored: () => seen.size,
-    close: () => file.close(),
+    duplicates: () => duplicates,
+    // After the writes under way: a batch being stored is stored whole.
+    close: () => queue.then(() => file.close()),
   }
 }

@@ -28,11 +28,12 @@ import {
   Agent,
   createServer,
   type IncomingHttpHeaders,
+  type IncomingMessage,
   type OutgoingHttpHeaders,
   request,
   type ServerResponse,
 } from "node:http"
-import type { AddressInfo, Socket } from "node:net"
+import { type AddressInfo, connect, type Socket } from "node:net"
 
 /**
  * The body cut: the connection closes after `at` bytes (random within the
@@ -92,7 +93,19 @@ export interface WrongLength {
   readonly by?: number
 }
 
-export type Fault = Cut | Status | Stall | Corrupt | Truncate | WrongLength
+/**
+ * The request cut: the origin gets the headers and `at` bytes of the body
+ * (random within it by default, never all of it), then both connections
+ * close, as a link that drops mid-upload. The origin never answers, and the
+ * client's request fails. A request without a body (or of one byte) is cut
+ * before it reaches the origin.
+ */
+export interface CutRequest {
+  readonly kind: "cutRequest"
+  readonly at?: number
+}
+
+export type Fault = Cut | Status | Stall | Corrupt | Truncate | WrongLength | CutRequest
 export type Kind = Fault["kind"]
 
 /**
@@ -197,6 +210,7 @@ export const start = async (options: Options): Promise<ChaosProxy> => {
     corrupt: 0,
     truncate: 0,
     wrongLength: 0,
+    cutRequest: 0,
   }
   const log: Array<Injection> = []
   let requests = 0
@@ -258,6 +272,46 @@ export const start = async (options: Options): Promise<ChaosProxy> => {
       upstream.on("error", reject)
       body.pipe(upstream)
     })
+
+  /**
+   * Sends the origin the request's head and the first `at` bytes of its body
+   * over a connection of its own, then ends that connection (the origin reads
+   * a body that stops short) and drops the client's.
+   */
+  const cutRequest = async (req: IncomingMessage, at: number) => {
+    const prefix: Array<Buffer> = []
+    let kept = 0
+    await new Promise<void>((resolve) => {
+      const enough = () => {
+        req.off("data", take)
+        resolve()
+      }
+      const take = (chunk: Buffer) => {
+        const part = chunk.subarray(0, at - kept)
+        prefix.push(part)
+        kept += part.length
+        if (kept >= at) enough()
+      }
+      req.on("data", take)
+      req.on("end", enough)
+      req.on("error", enough)
+    })
+    const head = [`${req.method} ${req.url} HTTP/1.1`]
+    const headers = { ...endToEnd(req.headers), host: target.host, connection: "close" }
+    for (const [name, value] of Object.entries(headers)) {
+      for (const one of [value].flat()) if (one !== undefined) head.push(`${name}: ${one}`)
+    }
+    await new Promise<void>((resolve) => {
+      const upstream = connect(Number(target.port || 80), target.hostname, () => {
+        upstream.end(Buffer.concat([Buffer.from(`${head.join("\r\n")}\r\n\r\n`), ...prefix]))
+      })
+      upstream.on("close", () => resolve())
+      upstream.on("error", () => {})
+      // The origin may answer an unfinished request (a 400): not forwarded.
+      upstream.resume()
+    })
+    req.socket.destroy()
+  }
 
   /**
    * Sends `answer`, broken by `fault`. `record` is called as the fault is
@@ -400,6 +454,18 @@ export const start = async (options: Options): Promise<ChaosProxy> => {
       record(
         `${fault.status}${fault.retryAfter === undefined ? "" : `, retry-after ${fault.retryAfter}`}`,
       )
+      return
+    }
+    if (fault?.kind === "cutRequest") {
+      const length = Number(req.headers["content-length"] ?? 0)
+      // At least one byte, and never the last one: the origin must not get a whole request.
+      const at =
+        length < 2
+          ? 0
+          : Math.max(1, Math.min(fault.at ?? 1 + Math.floor(random() * (length - 1)), length - 1))
+      record(`at ${at} of ${length} bytes`)
+      if (at === 0) req.socket.destroy()
+      else await cutRequest(req, at)
       return
     }
     let answer: Answer

@@ -66,7 +66,11 @@ export const start = async (files: ReadonlyMap<string, Uint8Array>): Promise<Sta
   const received: Array<Received> = []
   const server = createServer(async (req, res) => {
     const chunks: Array<Buffer> = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer)
+    } catch {
+      return // the request was cut before its end: nothing to record or answer
+    }
     const body = new Uint8Array(Buffer.concat(chunks))
     const path = new URL(req.url ?? "/", "http://origin").pathname
     received.push({ method: req.method ?? "GET", path, headers: req.headers, body })

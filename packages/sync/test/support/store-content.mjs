@@ -4,20 +4,12 @@
  * so the parent can tell a partial chunk the child left from garbage.
  */
 
+import { random } from "./random.mjs"
+
+export { random }
+
 /** Chunk ids the crash child draws from: the parent hashes each once. */
 export const CHUNK_IDS = 300
-
-/** A seeded generator of floats in [0, 1) (mulberry32). */
-export const random = (seed) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** The bytes of chunk `id`: a size in the registry's chunk range, filled from its own seed. */
 export const chunkBytes = (id) => {
