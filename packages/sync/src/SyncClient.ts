@@ -241,6 +241,7 @@ export const make = (
       const manifest = yield* Signature.verify(json, {
         trusted: options.trusted,
         accepted: known?.accepted,
+        channel: options.channel,
       })
       return { manifest, etag: response.headers.get("etag") ?? undefined }
     })
