@@ -9,7 +9,7 @@
 import { Duration, Effect, Schedule } from "effect"
 import * as Content from "./Content.js"
 import { DownloadError, IntegrityError, type StoreError } from "./Errors.js"
-import { messageOf } from "./internal/messageOf.js"
+import { reader, request } from "./internal/request.js"
 import * as Layout from "./Layout.js"
 import type * as Manifest from "./Manifest.js"
 import type * as Store from "./Store.js"
@@ -35,25 +35,6 @@ export interface Progress {
 
 /** Appends gather pieces up to this size: fewer writes, and a cut loses at most this much. */
 const APPEND_BYTES = 16 * 1024
-
-/** A request answered within `stallMs`, its body read with the same bound on each read. */
-const request = (http: Http, url: string, headers: Record<string, string>) =>
-  Effect.tryPromise({
-    try: (signal) => http.fetch(url, { headers, signal }),
-    catch: (e) => new DownloadError({ message: `${url}: ${messageOf(e)}`, url, permanent: false }),
-  }).pipe(
-    Effect.timeoutOrElse({
-      duration: Duration.millis(http.stallMs),
-      orElse: () =>
-        Effect.fail(
-          new DownloadError({
-            message: `${url}: no answer within ${http.stallMs} ms`,
-            url,
-            permanent: false,
-          }),
-        ),
-    }),
-  )
 
 /** Fetches one chunk into the store, resuming what a cut left; keeps it only once verified. */
 const fetchChunk = (
@@ -88,10 +69,7 @@ const fetchChunk = (
       yield* store.dropPartial(chunk.sha256)
       have = 0
     }
-    const reader = response.body?.getReader()
-    if (reader === undefined) {
-      return yield* new DownloadError({ message: `${url}: no body`, url, permanent: false })
-    }
+    const { read, cancel } = yield* reader(http, url, response)
     const pending: Array<Uint8Array> = []
     let pendingBytes = 0
     const flush = Effect.gen(function* () {
@@ -105,23 +83,6 @@ const fetchChunk = (
       pendingBytes = 0
       yield* store.appendPartial(chunk.sha256, joined)
     })
-    const read = Effect.tryPromise({
-      try: () => reader.read(),
-      catch: (e) =>
-        new DownloadError({ message: `${url}: cut (${messageOf(e)})`, url, permanent: false }),
-    }).pipe(
-      Effect.timeoutOrElse({
-        duration: Duration.millis(http.stallMs),
-        orElse: () =>
-          Effect.fail(
-            new DownloadError({
-              message: `${url}: stalled, no bytes for ${http.stallMs} ms`,
-              url,
-              permanent: false,
-            }),
-          ),
-      }),
-    )
     yield* Effect.gen(function* () {
       while (true) {
         const { done, value } = yield* read
@@ -146,7 +107,7 @@ const fetchChunk = (
     }).pipe(
       // What arrived before a cut is kept, so the next try resumes after it.
       Effect.ensuring(Effect.orDie(flush)),
-      Effect.ensuring(Effect.promise(() => reader.cancel().catch(() => {}))),
+      Effect.ensuring(cancel),
     )
     const bytes = (yield* store.readPartial(chunk.sha256)) ?? new Uint8Array()
     if (bytes.length < chunk.size) {
