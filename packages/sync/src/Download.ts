@@ -45,9 +45,20 @@ const fetchChunk = (
 ) =>
   Effect.gen(function* () {
     const url = new URL(Layout.blobPath(chunk.sha256), http.base).href
-    let have = (yield* store.readPartial(chunk.sha256))?.length ?? 0
+    const partial = yield* store.readPartial(chunk.sha256)
+    let have = partial?.length ?? 0
+    if (partial !== undefined && have === chunk.size) {
+      // Every byte arrived before the answer failed (a connection cut right
+      // at the end, a Content-Length longer than the body, a kill before the
+      // chunk was kept): verified, they are the chunk, with no request.
+      if ((yield* Content.sha256(partial)) === chunk.sha256) {
+        yield* store.writeChunk(chunk.sha256, partial)
+        yield* store.dropPartial(chunk.sha256)
+        return
+      }
+    }
     if (have >= chunk.size) {
-      // Longer than the chunk: not a prefix of it.
+      // As long as the chunk but not it, or longer: not a prefix of it.
       yield* store.dropPartial(chunk.sha256)
       have = 0
     }

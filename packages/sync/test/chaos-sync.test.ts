@@ -175,6 +175,38 @@ describe("SyncClient through a chaos proxy: one fault", () => {
       await proxy.close()
     }
   })
+
+  it("a chunk whose every answer declares more bytes than it carries is kept once all of them arrived (verified), not fetched again until the tries run out", async () => {
+    const line = lanes[0]!.triage
+    await serve(line, line.versions[0]!)
+    const proxy = await ChaosProxy.start({
+      target: reg.server.url,
+      seed: 2,
+      faults: [
+        {
+          path: ChaosProxy.blobs,
+          probability: 1,
+          fault: { kind: "wrongLength", declare: "more" },
+        },
+      ],
+    })
+    const device = await reg.client(MemoryStore.make(), {
+      registry: proxy.url,
+      channel: line.channel,
+      attempts: 2,
+    })
+    try {
+      const installed = await run(device.client.ensure("triage", "latest"))
+      expect(installed.sha256).toBe(line.versions[0]!.sha256)
+      // Each chunk was asked for once: its second try found every byte there.
+      const asked = proxy.stats().log.map((injection) => injection.path)
+      expect(asked.length).toBeGreaterThan(0)
+      expect(new Set(asked).size).toBe(asked.length)
+    } finally {
+      await device.close()
+      await proxy.close()
+    }
+  })
 })
 
 /** The faults a run draws from, by the name the report counts them under. */
