@@ -28,7 +28,11 @@ export interface Http {
 export interface Progress {
   readonly model: string
   readonly version: string
-  /** Bytes of the missing chunks received so far, and their total. */
+  /**
+   * Bytes of the missing chunks on the device so far (received, or kept
+   * from a cut download), and their total. Never more than the total; it
+   * goes back when bytes received turn out wrong and are fetched again.
+   */
   readonly done: number
   readonly total: number
 }
@@ -41,7 +45,8 @@ const fetchChunk = (
   store: Store.Shape,
   http: Http,
   chunk: Manifest.Chunk,
-  received: (bytes: number) => void,
+  /** Bytes of this chunk on the device now. */
+  progress: (bytes: number) => void,
 ) =>
   Effect.gen(function* () {
     const url = new URL(Layout.blobPath(chunk.sha256), http.base).href
@@ -62,6 +67,7 @@ const fetchChunk = (
       yield* store.dropPartial(chunk.sha256)
       have = 0
     }
+    progress(have)
     const response = yield* request(http, url, have > 0 ? { range: `bytes=${have}-` } : {})
     const resumed =
       response.status === 206 &&
@@ -79,6 +85,7 @@ const fetchChunk = (
       // The server sent the whole chunk: start it afresh.
       yield* store.dropPartial(chunk.sha256)
       have = 0
+      progress(have)
     }
     const { read, cancel } = yield* reader(http, url, response)
     const pending: Array<Uint8Array> = []
@@ -108,7 +115,7 @@ const fetchChunk = (
         }
         pending.push(value)
         pendingBytes += value.length
-        received(value.length)
+        progress(have + pendingBytes)
         if (pendingBytes >= APPEND_BYTES) {
           have += pendingBytes
           yield* flush
@@ -169,21 +176,27 @@ export const download = (
     if (yield* store.hasModel(model.sha256)) return
     const lacking = yield* missing(store, model)
     const total = lacking.reduce((sum, c) => sum + c.size, 0)
-    let done = 0
-    const report = () => onProgress?.({ model: model.name, version: model.version, done, total })
-    report()
+    /** Bytes of the lacking chunks already whole in the store. */
+    let kept = 0
+    let reported: number | undefined
+    const report = (current: number) => {
+      const done = kept + current
+      if (done === reported) return
+      reported = done
+      onProgress?.({ model: model.name, version: model.version, done, total })
+    }
+    report(0)
     const schedule = Schedule.exponential(Duration.millis(http.retryBaseMs)).pipe(Schedule.jittered)
     for (const chunk of lacking) {
-      yield* fetchChunk(store, http, chunk, (n) => {
-        done += n
-        report()
-      }).pipe(
+      yield* fetchChunk(store, http, chunk, report).pipe(
         Effect.retry({
           schedule,
           times: http.attempts - 1,
           while: (e) => e._tag === "IntegrityError" || (e._tag === "DownloadError" && !e.permanent),
         }),
       )
+      kept += chunk.size
+      report(0)
     }
     yield* store.writeModel(
       model.sha256,

@@ -176,6 +176,33 @@ describe("SyncClient through a chaos proxy: one fault", () => {
     }
   })
 
+  it("download progress counts the bytes on the device: a corrupt chunk fetched again does not take it past the total, and it ends at the total", async () => {
+    const line = lanes[0]!.triage
+    await serve(line, line.versions[0]!)
+    const proxy = await ChaosProxy.start({
+      target: reg.server.url,
+      seed: 3,
+      faults: [{ path: ChaosProxy.blobs, on: [0], fault: { kind: "corrupt" } }],
+    })
+    const device = await reg.client(MemoryStore.make(), {
+      registry: proxy.url,
+      channel: line.channel,
+    })
+    try {
+      await run(device.client.ensure("triage", "latest"))
+      expect(proxy.stats().injected.corrupt).toBe(1)
+      const progress = device.statuses.flatMap((s) => (s._tag === "Downloading" ? [s] : []))
+      expect(progress.filter((p) => p.done > p.total)).toEqual([])
+      expect(progress.at(-1)).toMatchObject({
+        done: line.versions[0]!.size,
+        total: line.versions[0]!.size,
+      })
+    } finally {
+      await device.close()
+      await proxy.close()
+    }
+  })
+
   it("a chunk whose every answer declares more bytes than it carries is kept once all of them arrived (verified), not fetched again until the tries run out", async () => {
     const line = lanes[0]!.triage
     await serve(line, line.versions[0]!)
@@ -426,9 +453,13 @@ describe("SyncClient through a chaos proxy: 200 seeded runs", () => {
                 result.failure._tag,
               )
             }
-            activatedWithFaults += device.statuses
-              .slice(before)
-              .filter((s) => s._tag === "Activated").length
+            const statuses = device.statuses.slice(before)
+            activatedWithFaults += statuses.filter((s) => s._tag === "Activated").length
+            // Progress never claims more than there is to fetch, whatever was fetched twice.
+            expect(
+              statuses.filter((s) => s._tag === "Downloading" && s.done > s.total),
+              `seed ${seed}`,
+            ).toEqual([])
             await verify(`seed ${seed}, version ${version}, check ${c + 1}`)
           }
         }
