@@ -9,7 +9,7 @@
 import { Duration, Effect, Schedule } from "effect"
 import * as Content from "./Content.js"
 import { DownloadError, IntegrityError, type StoreError } from "./Errors.js"
-import { messageOf } from "./internal/messageOf.js"
+import { reader, request } from "./internal/request.js"
 import * as Layout from "./Layout.js"
 import type * as Manifest from "./Manifest.js"
 import type * as Store from "./Store.js"
@@ -28,7 +28,11 @@ export interface Http {
 export interface Progress {
   readonly model: string
   readonly version: string
-  /** Bytes of the missing chunks received so far, and their total. */
+  /**
+   * Bytes of the missing chunks on the device so far (received, or kept
+   * from a cut download), and their total. Never more than the total; it
+   * goes back when bytes received turn out wrong and are fetched again.
+   */
   readonly done: number
   readonly total: number
 }
@@ -36,40 +40,34 @@ export interface Progress {
 /** Appends gather pieces up to this size: fewer writes, and a cut loses at most this much. */
 const APPEND_BYTES = 16 * 1024
 
-/** A request answered within `stallMs`, its body read with the same bound on each read. */
-const request = (http: Http, url: string, headers: Record<string, string>) =>
-  Effect.tryPromise({
-    try: (signal) => http.fetch(url, { headers, signal }),
-    catch: (e) => new DownloadError({ message: `${url}: ${messageOf(e)}`, url, permanent: false }),
-  }).pipe(
-    Effect.timeoutOrElse({
-      duration: Duration.millis(http.stallMs),
-      orElse: () =>
-        Effect.fail(
-          new DownloadError({
-            message: `${url}: no answer within ${http.stallMs} ms`,
-            url,
-            permanent: false,
-          }),
-        ),
-    }),
-  )
-
 /** Fetches one chunk into the store, resuming what a cut left; keeps it only once verified. */
 const fetchChunk = (
   store: Store.Shape,
   http: Http,
   chunk: Manifest.Chunk,
-  received: (bytes: number) => void,
+  /** Bytes of this chunk on the device now. */
+  progress: (bytes: number) => void,
 ) =>
   Effect.gen(function* () {
     const url = new URL(Layout.blobPath(chunk.sha256), http.base).href
-    let have = (yield* store.readPartial(chunk.sha256))?.length ?? 0
+    const partial = yield* store.readPartial(chunk.sha256)
+    let have = partial?.length ?? 0
+    if (partial !== undefined && have === chunk.size) {
+      // Every byte arrived before the answer failed (a connection cut right
+      // at the end, a Content-Length longer than the body, a kill before the
+      // chunk was kept): verified, they are the chunk, with no request.
+      if ((yield* Content.sha256(partial)) === chunk.sha256) {
+        yield* store.writeChunk(chunk.sha256, partial)
+        yield* store.dropPartial(chunk.sha256)
+        return
+      }
+    }
     if (have >= chunk.size) {
-      // Longer than the chunk: not a prefix of it.
+      // As long as the chunk but not it, or longer: not a prefix of it.
       yield* store.dropPartial(chunk.sha256)
       have = 0
     }
+    progress(have)
     const response = yield* request(http, url, have > 0 ? { range: `bytes=${have}-` } : {})
     const resumed =
       response.status === 206 &&
@@ -87,11 +85,9 @@ const fetchChunk = (
       // The server sent the whole chunk: start it afresh.
       yield* store.dropPartial(chunk.sha256)
       have = 0
+      progress(have)
     }
-    const reader = response.body?.getReader()
-    if (reader === undefined) {
-      return yield* new DownloadError({ message: `${url}: no body`, url, permanent: false })
-    }
+    const { read, cancel } = yield* reader(http, url, response)
     const pending: Array<Uint8Array> = []
     let pendingBytes = 0
     const flush = Effect.gen(function* () {
@@ -105,23 +101,6 @@ const fetchChunk = (
       pendingBytes = 0
       yield* store.appendPartial(chunk.sha256, joined)
     })
-    const read = Effect.tryPromise({
-      try: () => reader.read(),
-      catch: (e) =>
-        new DownloadError({ message: `${url}: cut (${messageOf(e)})`, url, permanent: false }),
-    }).pipe(
-      Effect.timeoutOrElse({
-        duration: Duration.millis(http.stallMs),
-        orElse: () =>
-          Effect.fail(
-            new DownloadError({
-              message: `${url}: stalled, no bytes for ${http.stallMs} ms`,
-              url,
-              permanent: false,
-            }),
-          ),
-      }),
-    )
     yield* Effect.gen(function* () {
       while (true) {
         const { done, value } = yield* read
@@ -136,7 +115,7 @@ const fetchChunk = (
         }
         pending.push(value)
         pendingBytes += value.length
-        received(value.length)
+        progress(have + pendingBytes)
         if (pendingBytes >= APPEND_BYTES) {
           have += pendingBytes
           yield* flush
@@ -146,7 +125,7 @@ const fetchChunk = (
     }).pipe(
       // What arrived before a cut is kept, so the next try resumes after it.
       Effect.ensuring(Effect.orDie(flush)),
-      Effect.ensuring(Effect.promise(() => reader.cancel().catch(() => {}))),
+      Effect.ensuring(cancel),
     )
     const bytes = (yield* store.readPartial(chunk.sha256)) ?? new Uint8Array()
     if (bytes.length < chunk.size) {
@@ -197,21 +176,27 @@ export const download = (
     if (yield* store.hasModel(model.sha256)) return
     const lacking = yield* missing(store, model)
     const total = lacking.reduce((sum, c) => sum + c.size, 0)
-    let done = 0
-    const report = () => onProgress?.({ model: model.name, version: model.version, done, total })
-    report()
+    /** Bytes of the lacking chunks already whole in the store. */
+    let kept = 0
+    let reported: number | undefined
+    const report = (current: number) => {
+      const done = kept + current
+      if (done === reported) return
+      reported = done
+      onProgress?.({ model: model.name, version: model.version, done, total })
+    }
+    report(0)
     const schedule = Schedule.exponential(Duration.millis(http.retryBaseMs)).pipe(Schedule.jittered)
     for (const chunk of lacking) {
-      yield* fetchChunk(store, http, chunk, (n) => {
-        done += n
-        report()
-      }).pipe(
+      yield* fetchChunk(store, http, chunk, report).pipe(
         Effect.retry({
           schedule,
           times: http.attempts - 1,
           while: (e) => e._tag === "IntegrityError" || (e._tag === "DownloadError" && !e.permanent),
         }),
       )
+      kept += chunk.size
+      report(0)
     }
     yield* store.writeModel(
       model.sha256,

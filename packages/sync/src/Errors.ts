@@ -11,7 +11,10 @@ export class ManifestFormatError extends Data.TaggedError("ManifestFormatError")
   readonly message: string
 }> {}
 
-/** The manifest carries no signature, names a key the device does not trust, or its signature does not verify. */
+/**
+ * The manifest carries no signature, names a key the device does not trust,
+ * its signature does not verify, or it was signed for another channel.
+ */
 export class ManifestSignatureError extends Data.TaggedError("ManifestSignatureError")<{
   readonly message: string
   readonly keyId?: string | undefined

@@ -8,8 +8,9 @@
  *
  * Verification checks, in order: the envelope, the key, the signature (over
  * the manifest exactly as received, before anything is dropped by
- * decoding), the manifest's shape, its expiry, and that its version is not
- * below one already accepted.
+ * decoding), the manifest's shape, that it was signed for the channel
+ * asked for, its expiry, and that its version is not below one already
+ * accepted.
  */
 import canonicalize from "canonicalize"
 import { Effect } from "effect"
@@ -140,6 +141,12 @@ export interface VerifyOptions {
   readonly now?: Date | false | undefined
   /** The highest manifest version already accepted on this channel: a lower one is refused. */
   readonly accepted?: number | undefined
+  /**
+   * The channel whose manifest this should be: one signed for another
+   * channel (a beta manifest served as stable's) is refused, since its
+   * signature does not vouch for this one.
+   */
+  readonly channel?: string | undefined
 }
 
 export type VerifyError =
@@ -199,6 +206,12 @@ export const verify = (
       })
     }
     const manifest = yield* Manifest.decode(raw)
+    if (options.channel !== undefined && manifest.channel !== options.channel) {
+      return yield* new ManifestSignatureError({
+        message: `the manifest is signed for channel "${manifest.channel}", not "${options.channel}": refused (a manifest of another channel served in its place)`,
+        keyId,
+      })
+    }
     const now = options.now ?? new Date()
     if (now !== false && Date.parse(manifest.expires) <= now.getTime()) {
       return yield* new ManifestExpiredError({

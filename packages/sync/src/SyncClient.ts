@@ -47,6 +47,7 @@ import {
 } from "./Errors.js"
 import { jittered } from "./internal/backoff.js"
 import { messageOf } from "./internal/messageOf.js"
+import * as Request from "./internal/request.js"
 import * as Layout from "./Layout.js"
 import type * as Manifest from "./Manifest.js"
 import * as Rollout from "./Rollout.js"
@@ -196,28 +197,14 @@ export const make = (
       const state = yield* SubscriptionRef.get(installed)
       const known = state.channels[options.channel]
       const url = new URL(Layout.manifestPath(options.channel), http.base).href
-      const response = yield* Effect.tryPromise({
-        try: (signal) =>
-          http.fetch(url, {
-            headers: known?.etag === undefined ? {} : { "if-none-match": known.etag },
-            signal,
-          }),
-        catch: (e) =>
-          new DownloadError({ message: `${url}: ${messageOf(e)}`, url, permanent: false }),
-      }).pipe(
-        Effect.timeout(Duration.millis(http.stallMs)),
-        Effect.catchTag("TimeoutError", () =>
-          Effect.fail(
-            new DownloadError({
-              message: `${url}: no answer within ${http.stallMs} ms`,
-              url,
-              permanent: false,
-            }),
-          ),
-        ),
+      const response = yield* Request.request(
+        http,
+        url,
+        known?.etag === undefined ? {} : { "if-none-match": known.etag },
       )
       if (response.status === 304) return undefined
       if (response.status !== 200) {
+        yield* Effect.promise(() => response.body?.cancel() ?? Promise.resolve())
         return yield* new DownloadError({
           message: `${url}: HTTP ${response.status}`,
           url,
@@ -225,15 +212,9 @@ export const make = (
           permanent: false,
         })
       }
-      const text = yield* Effect.tryPromise({
-        try: () => response.text(),
-        catch: (e) =>
-          new DownloadError({
-            message: `${url}: cut (${messageOf(e)})`,
-            url,
-            permanent: false,
-          }),
-      })
+      // Read under the stall bound too: a manifest whose body stops coming
+      // fails the check after `stallMs`, like a chunk, and the next check retries.
+      const text = new TextDecoder().decode(yield* Request.body(http, url, response))
       const json = yield* Effect.try({
         try: () => JSON.parse(text) as unknown,
         catch: () =>
@@ -246,6 +227,7 @@ export const make = (
       const manifest = yield* Signature.verify(json, {
         trusted: options.trusted,
         accepted: known?.accepted,
+        channel: options.channel,
       })
       return { manifest, etag: response.headers.get("etag") ?? undefined }
     })

@@ -4,13 +4,12 @@
  * fetched into a store, verified, activated, rolled back, and read by a
  * running pipeline on onnxruntime-node that switches versions live.
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
+import { readFile, writeFile } from "node:fs/promises"
 import { createRequire } from "node:module"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { createRunner, Infer, ModelRef, ModelSource, Pipeline, Tensor } from "@edgeline/core"
 import { NodeRuntime } from "@edgeline/runtime-node"
-import { Effect, Layer, Scope } from "effect"
+import { Effect, Layer } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import {
   Layout,
@@ -22,7 +21,8 @@ import {
   StoreError,
   SyncClient,
 } from "../src/index.js"
-import { DevServer, FileStore, Publish } from "../src/node/index.js"
+import { FileStore } from "../src/node/index.js"
+import * as TestRegistry from "./support/TestRegistry.js"
 
 const require = createRequire(import.meta.url)
 const SILERO = require.resolve("@edgeline/model-silero-vad/silero_vad_v5.onnx")
@@ -37,36 +37,14 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-/** A registry directory, a key, and the dev server in front of it. */
+/** A registry with the dev server in front, removed after the test. */
 const registry = async () => {
-  const dir = await mkdtemp(join(tmpdir(), "edgeline-sync-client-"))
-  const keys = await Effect.runPromise(Signature.generate("fleet"))
-  const server = await DevServer.start({ directory: join(dir, "registry") })
-  cleanups.push(async () => {
-    await server.close()
-    await rm(dir, { recursive: true, force: true })
-  })
-  const publish = (
-    model: string,
-    name: string,
-    version: string,
-    more: Partial<Publish.Options> = {},
-  ) =>
-    Effect.runPromise(
-      Publish.publish({
-        model,
-        name,
-        version,
-        channel: "stable",
-        key: keys.privateKey,
-        out: join(dir, "registry"),
-        ...more,
-      }),
-    )
-  return { dir, keys, server, publish }
+  const reg = await TestRegistry.start("edgeline-sync-client-")
+  cleanups.push(reg.close)
+  return reg
 }
 
-type Registry = Awaited<ReturnType<typeof registry>>
+type Registry = TestRegistry.TestRegistry
 
 /** A client in its own scope (closed after the test), over `store`. */
 const client = async (
@@ -74,26 +52,9 @@ const client = async (
   store: Store.Shape,
   options: Partial<SyncClient.Options> = {},
 ) => {
-  const scope = await Effect.runPromise(Scope.make())
-  cleanups.push(() => Effect.runPromise(Scope.close(scope, Effect.void as never)))
-  const statuses: Array<SyncClient.Status> = []
-  const made = await Effect.runPromise(
-    Scope.provide(scope)(
-      SyncClient.make(
-        {
-          registry: reg.server.url,
-          channel: "stable",
-          trusted: [reg.keys.publicKey],
-          deviceId: "device-1",
-          retryBaseMs: 10,
-          onStatus: (s) => statuses.push(s),
-          ...options,
-        },
-        store,
-      ),
-    ),
-  )
-  return { client: made, statuses }
+  const device = await reg.client(store, options)
+  cleanups.push(device.close)
+  return device
 }
 
 const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
@@ -219,6 +180,27 @@ describe("SyncClient", () => {
     const untrusted = await refusal(other.client.ensure("silero-vad"))
     expect(untrusted._tag).toBe("ManifestSignatureError")
     expect((await run(device.state)).models["silero-vad"]?.active.version).toBe("5.1.0")
+  })
+
+  it("refuses another channel's manifest served in place of its own (signed, current, but not for this channel), keeping the active model", async () => {
+    const reg = await registry()
+    await reg.publish(SILERO, "silero-vad", "5.0.0")
+    const { client: device } = await client(reg, MemoryStore.make())
+    await run(device.ensure("silero-vad"))
+    // A beta build, validly signed, copied over stable's manifest (a CDN
+    // misconfiguration, or someone on the path).
+    await reg.publish((await retrained(reg)).path, "silero-vad", "6.0.0-beta", {
+      channel: "beta",
+    })
+    const registryDir = join(reg.dir, "registry")
+    await writeFile(
+      join(registryDir, Layout.manifestPath("stable")),
+      await readFile(join(registryDir, Layout.manifestPath("beta"))),
+    )
+    const refused = await refusal(device.check)
+    expect(refused._tag).toBe("ManifestSignatureError")
+    expect(refused.message).toContain(`signed for channel "beta", not "stable"`)
+    expect((await run(device.state)).models["silero-vad"]?.active.version).toBe("5.0.0")
   })
 
   it("staged rollout: a device outside the percentage keeps its version; the same device is placed the same way each time", async () => {

@@ -29,7 +29,8 @@ import { FileStore } from "@edgeline/sync/node"
 import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { failure } from "../src/node/FsFailure.js"
-import * as PartialFile from "../src/node/PartialFile.js"
+import { bundle } from "./support/bundle.js"
+import * as StoreDirectory from "./support/StoreDirectory.js"
 import { CHUNK_IDS, chunkBytes, random } from "./support/store-content.mjs"
 
 const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
@@ -52,13 +53,6 @@ const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("he
 const same = (a: Uint8Array | undefined, b: Uint8Array) =>
   a !== undefined && a.length === b.length && Buffer.compare(a, b) === 0
 const concat = (...parts: ReadonlyArray<Uint8Array>) => Buffer.concat(parts)
-
-/** Every file under `dir`, relative, sorted. */
-const files = async (dir: string): Promise<Array<string>> =>
-  (await readdir(dir, { recursive: true, withFileTypes: true }))
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
-    .sort()
 
 const installed = (sha256: string, size: number, version: string): Store.Installed => ({
   version,
@@ -119,7 +113,7 @@ describe("FileStore: the Store contract on real files", () => {
     expect(same(await run(again.readChunk(sha(b))), b)).toBe(true)
     expect(same(await run(again.readModel(m.sha256)), concat(a, b))).toBe(true)
     expect(same(await run(again.readPartial(sha(c))), c.subarray(0, 500))).toBe(true)
-    expect(await files(dir)).toEqual(
+    expect(await StoreDirectory.files(dir)).toEqual(
       [
         `chunks/${sha(a).slice(0, 2)}/${sha(a)}`,
         `chunks/${sha(b).slice(0, 2)}/${sha(b)}`,
@@ -194,7 +188,7 @@ describe("FileStore: the Store contract on real files", () => {
     expect(error.message).toContain(sha(a))
     expect(error.message).toContain(sha(b))
     expect(await run(store.hasChunk(sha(a)))).toBe(false)
-    expect(await files(dir)).toEqual([])
+    expect(await StoreDirectory.files(dir)).toEqual([])
   })
 
   it("commit refuses a state naming a model not in the store, active or previous; the state stays, also after a reopen", async () => {
@@ -292,7 +286,7 @@ describe("FileStore: the Store contract on real files", () => {
     const store = await run(FileStore.make(dir))
     const a = chunkBytes(20)
     await writeFile(join(root, "secret"), "keep me")
-    const before = await files(root)
+    const before = await StoreDirectory.files(root)
     const good = sha(a)
     const hostile: Array<unknown> = [
       "../../secret",
@@ -342,7 +336,7 @@ describe("FileStore: the Store contract on real files", () => {
     expect((await refusal(store.commit({ models: null } as never))).message).toContain(
       "a state is { models, channels }",
     )
-    expect(await files(root)).toEqual(before)
+    expect(await StoreDirectory.files(root)).toEqual(before)
     expect(await readFile(join(root, "secret"), "utf8")).toBe("keep me")
 
     // Hex in capitals is the same hash.
@@ -591,17 +585,17 @@ interface Cycle {
   readonly mode: string
   /** The operation the child had announced last when it died. */
   readonly during: string
-  readonly before: {
-    readonly temporaryFiles: number
-    readonly tornJournal: boolean
-    readonly tornPartials: number
-  }
+  readonly before: StoreDirectory.Leftovers
   readonly recovered: "last committed" | "being committed"
 }
 
 describe("FileStore: kill -9 at any instant leaves a consistent store", () => {
   it("50 kills of a child process mid-work (seeded): the store opens, names only whole verified models, holds the last or the pending commit, and keeps working", async () => {
-    const dir = join(await scratch(), "store")
+    const work = await scratch()
+    const dir = join(work, "store")
+    // Bundled (see support/bundle.ts): it starts 50 times.
+    const crasher = join(work, "store-crasher.mjs")
+    await bundle(support("store-crasher.mjs"), crasher)
     const next = random(20261203)
     // Every chunk the child can write, by sha256, to tell its partials from garbage.
     const known = new Map<string, Uint8Array>()
@@ -615,7 +609,7 @@ describe("FileStore: kill -9 at any instant leaves a consistent store", () => {
 
     for (let i = 0; i < 50; i++) {
       const mode = modes[i % modes.length]!
-      const child = spawn(process.execPath, [support("store-crasher.mjs"), dir, String(i + 1)], {
+      const child = spawn(process.execPath, [crasher, dir, String(i + 1)], {
         stdio: ["ignore", "pipe", "pipe"],
       })
       let stdout = ""
@@ -672,14 +666,7 @@ describe("FileStore: kill -9 at any instant leaves a consistent store", () => {
         : undefined
 
       // What the kill left, before recovery touches it.
-      const temporaryFiles = (await readdir(join(dir, "tmp"))).length
-      const journal = await readFile(join(dir, "state.journal")).catch(() => Buffer.alloc(0))
-      const tornJournal = journal.length > 0 && journal[journal.length - 1] !== 0x0a
-      let tornPartials = 0
-      for (const file of await files(join(dir, "partials"))) {
-        const bytes = await readFile(join(dir, "partials", file))
-        if (PartialFile.scan(bytes).intactEnd < bytes.length) tornPartials++
-      }
+      const before = await StoreDirectory.leftovers(dir)
 
       // It opens, and recovery leaves no temporary file.
       const store = await run(FileStore.make(dir))
@@ -699,13 +686,8 @@ describe("FileStore: kill -9 at any instant leaves a consistent store", () => {
         }
       }
       // No file under a content address is half written; no partial holds garbage.
-      for (const file of await files(join(dir, "chunks"))) {
-        expect(sha(await readFile(join(dir, "chunks", file)))).toBe(file.slice(3))
-      }
-      for (const file of await files(join(dir, "models"))) {
-        expect(sha(await readFile(join(dir, "models", file)))).toBe(file)
-      }
-      for (const file of await files(join(dir, "partials"))) {
+      expect(await StoreDirectory.misnamed(dir)).toEqual([])
+      for (const file of await StoreDirectory.files(join(dir, "partials"))) {
         const chunk = known.get(file)
         expect(chunk, `partial ${file}`).toBeDefined()
         const bytes = await run(store.readPartial(file))
@@ -729,7 +711,7 @@ describe("FileStore: kill -9 at any instant leaves a consistent store", () => {
       cycles.push({
         mode,
         during: announced.replace(/^op /, "").replace(/ \d+$/, ""),
-        before: { temporaryFiles, tornJournal, tornPartials },
+        before,
         recovered:
           n === beingCommitted && n !== commits.at(-1) ? "being committed" : "last committed",
       })

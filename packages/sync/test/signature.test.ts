@@ -148,6 +148,16 @@ describe("Signature", () => {
     ).toBe(3)
   })
 
+  it("refuses a manifest signed for another channel than the one asked for, naming both", async () => {
+    const signed = await run(Signature.sign(manifestFor("current"), current.privateKey))
+    const elsewhere = await refusal(Signature.verify(signed, options({ channel: "beta" })))
+    expect(elsewhere._tag).toBe("ManifestSignatureError")
+    expect(elsewhere.message).toContain(`signed for channel "stable", not "beta"`)
+    expect((await run(Signature.verify(signed, options({ channel: "stable" })))).channel).toBe(
+      "stable",
+    )
+  })
+
   it("refuses a signed manifest of the wrong shape with ManifestFormatError", async () => {
     const broken: Array<(m: any) => void> = [
       (m) => (m.models[0].chunks[1].size = 41),

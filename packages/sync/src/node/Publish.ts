@@ -98,7 +98,7 @@ const current = (out: string, channel: string, key: Signature.PrivateKey) =>
       )
       if (previous !== undefined) trusted.push(previous)
     }
-    return yield* Signature.verify(json, { trusted, now: false }).pipe(
+    return yield* Signature.verify(json, { trusted, now: false, channel }).pipe(
       Effect.mapError((e) =>
         fail(`${path} does not verify (${e.message}); fix or remove it before publishing`, path),
       ),

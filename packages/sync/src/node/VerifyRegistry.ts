@@ -80,7 +80,7 @@ export const verify = (registry: string, options: Options = {}): Effect.Effect<R
         continue
       }
       const checked = yield* Effect.result(
-        Signature.verify(read.json, { trusted, now: options.now }),
+        Signature.verify(read.json, { trusted, now: options.now, channel }),
       )
       if (checked._tag === "Success") {
         manifests.push(checked.success)
@@ -94,7 +94,9 @@ export const verify = (registry: string, options: Options = {}): Effect.Effect<R
       }
       warnings.push(`${path}: ${checked.failure.message}`)
       // Expired but sound: its bytes are still checked.
-      const unexpired = yield* Effect.result(Signature.verify(read.json, { trusted, now: false }))
+      const unexpired = yield* Effect.result(
+        Signature.verify(read.json, { trusted, now: false, channel }),
+      )
       if (unexpired._tag === "Success") {
         manifests.push(unexpired.success)
         channels.push({ channel, version: unexpired.success.version })

@@ -1,0 +1,64 @@
+/**
+ * New versions of a real ONNX model that onnxruntime still loads: the
+ * model with an entry appended to its `metadata_props`. Protobuf merges a
+ * repeated field written after the others, so the file stays a valid
+ * ModelProto; only its last bytes differ, as with a retrained last layer,
+ * and the registry sees new trailing chunks while the earlier ones are
+ * shared. (Flipping bytes instead, as client.test.ts does for a model
+ * that must fail its smoke check, leaves a file onnxruntime refuses.)
+ */
+
+const varint = (value: number): Array<number> => {
+  const out: Array<number> = []
+  let rest = value
+  while (rest > 0x7f) {
+    out.push((rest & 0x7f) | 0x80)
+    rest >>>= 7
+  }
+  out.push(rest)
+  return out
+}
+
+/** A length-delimited protobuf field (wire type 2). */
+const field = (number: number, bytes: Uint8Array): Uint8Array => {
+  const head = [...varint((number << 3) | 2), ...varint(bytes.length)]
+  const out = new Uint8Array(head.length + bytes.length)
+  out.set(head)
+  out.set(bytes, head.length)
+  return out
+}
+
+const concat = (...parts: ReadonlyArray<Uint8Array>): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.length
+  }
+  return out
+}
+
+/** ModelProto.metadata_props is field 14; StringStringEntryProto is { key = 1, value = 2 }. */
+const METADATA_PROPS = 14
+
+/** `model` with the metadata entry `key: value` appended. */
+export const withMetadata = (model: Uint8Array, key: string, value: string): Uint8Array => {
+  const text = new TextEncoder()
+  const entry = concat(field(1, text.encode(key)), field(2, text.encode(value)))
+  return concat(model, field(METADATA_PROPS, entry))
+}
+
+/**
+ * Version `tag` of `model`: about `bytes` of printable text drawn from
+ * `random` appended as metadata, so each version has trailing chunks of its own.
+ */
+export const variant = (
+  model: Uint8Array,
+  tag: string,
+  bytes: number,
+  random: () => number,
+): Uint8Array => {
+  const letters = new Uint8Array(bytes)
+  for (let i = 0; i < bytes; i++) letters[i] = 33 + Math.floor(random() * 94)
+  return withMetadata(model, `edgeline.test.${tag}`, new TextDecoder().decode(letters))
+}
