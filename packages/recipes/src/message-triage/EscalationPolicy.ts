@@ -10,8 +10,14 @@ import * as Student from "@edgeline/model-message-triage"
 export type Override = "auto" | "always" | "never"
 
 export interface Options {
-  /** Escalate below this confidence (default: the committed student's calibrated threshold). */
-  readonly threshold?: number | undefined
+  /**
+   * Escalate below this confidence (default: the committed student's
+   * calibrated threshold). A function is read for every message: a device
+   * whose model is updated while it runs (`@edgeline/sync`) gives the
+   * threshold chosen for the version it serves, kept in the manifest's
+   * metadata, without rebuilding the pipeline.
+   */
+  readonly threshold?: number | (() => number) | undefined
   /** Most escalations in any minute (default: no cap). */
   readonly perMinute?: number | undefined
   /** Most escalations in any day (default: no cap). */
@@ -19,6 +25,7 @@ export interface Options {
 }
 
 export interface Policy {
+  /** The threshold now (read from `Options.threshold` when that is a function). */
   readonly threshold: number
   /** Whether this answer wants the cloud, before any budget is spent. */
   readonly wants: (confidence: number, override?: Override) => boolean
@@ -44,13 +51,16 @@ const slidingWindow = (span: number, cap: number | undefined) => {
 }
 
 export const make = (options: Options = {}): Policy => {
-  const threshold = options.threshold ?? Student.threshold
+  const given = options.threshold ?? Student.threshold
+  const threshold = typeof given === "function" ? given : () => given
   const minute = slidingWindow(MINUTE, options.perMinute)
   const day = slidingWindow(DAY, options.perDay)
   const wants = (confidence: number, override: Override = "auto") =>
-    override === "always" || (override === "auto" && confidence < threshold)
+    override === "always" || (override === "auto" && confidence < threshold())
   return {
-    threshold,
+    get threshold() {
+      return threshold()
+    },
     wants,
     spend: (now, override = "auto") => {
       // An explicit "always" is the caller's decision: it is counted, never refused.
