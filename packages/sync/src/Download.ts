@@ -6,9 +6,10 @@
  * assembled and verified whole. Chunks already on the device (from an
  * earlier version) are not fetched, so an update costs what changed.
  */
-import { Duration, Effect, Schedule } from "effect"
+import { Duration, Effect } from "effect"
 import * as Content from "./Content.js"
 import { DownloadError, IntegrityError, type StoreError } from "./Errors.js"
+import { honouring, jittered, retryAfterOf } from "./internal/backoff.js"
 import { reader, request } from "./internal/request.js"
 import * as Layout from "./Layout.js"
 import type * as Manifest from "./Manifest.js"
@@ -36,6 +37,12 @@ export interface Progress {
   readonly done: number
   readonly total: number
 }
+
+/**
+ * The longest `Retry-After` a download sits out in place; a server asking
+ * for longer fails the check with it, and the next check (`poll`) waits it.
+ */
+const INLINE_RETRY_AFTER_MS = 30_000
 
 /** Appends gather pieces up to this size: fewer writes, and a cut loses at most this much. */
 const APPEND_BYTES = 16 * 1024
@@ -79,6 +86,7 @@ const fetchChunk = (
         url,
         status: response.status,
         permanent: response.status === 404 || response.status === 410,
+        retryAfterMs: retryAfterOf(response),
       })
     }
     if (!resumed && have > 0) {
@@ -148,6 +156,31 @@ const fetchChunk = (
     yield* store.dropPartial(chunk.sha256)
   })
 
+/**
+ * `attempt` tried up to `http.attempts` times while it fails with what
+ * another try may fix (a cut, a stall, a 5xx, wrong bytes), waiting the
+ * jittered backoff or the server's `Retry-After`, whichever is longer.
+ */
+const retried = <E extends DownloadError | IntegrityError | StoreError>(
+  http: Http,
+  attempt: Effect.Effect<void, E>,
+): Effect.Effect<void, E> =>
+  Effect.gen(function* () {
+    for (let failures = 1; ; failures++) {
+      const result = yield* Effect.result(attempt)
+      if (result._tag === "Success") return
+      const error = result.failure
+      const asked = error._tag === "DownloadError" ? error.retryAfterMs : undefined
+      const again =
+        failures < http.attempts &&
+        (error._tag === "IntegrityError" || (error._tag === "DownloadError" && !error.permanent)) &&
+        (asked ?? 0) <= INLINE_RETRY_AFTER_MS
+      if (!again) return yield* Effect.fail(error)
+      const wait = honouring(jittered(failures - 1, http.retryBaseMs, 60_000), asked)
+      yield* Effect.sleep(Duration.millis(wait))
+    }
+  })
+
 /** Bytes the device lacks to assemble `model`. */
 export const missing = (store: Store.Shape, model: Manifest.Model) =>
   Effect.gen(function* () {
@@ -186,15 +219,8 @@ export const download = (
       onProgress?.({ model: model.name, version: model.version, done, total })
     }
     report(0)
-    const schedule = Schedule.exponential(Duration.millis(http.retryBaseMs)).pipe(Schedule.jittered)
     for (const chunk of lacking) {
-      yield* fetchChunk(store, http, chunk, report).pipe(
-        Effect.retry({
-          schedule,
-          times: http.attempts - 1,
-          while: (e) => e._tag === "IntegrityError" || (e._tag === "DownloadError" && !e.permanent),
-        }),
-      )
+      yield* retried(http, fetchChunk(store, http, chunk, report))
       kept += chunk.size
       report(0)
     }

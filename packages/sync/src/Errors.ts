@@ -62,12 +62,16 @@ export class DownloadError extends Data.TaggedError("DownloadError")<{
   readonly url: string
   readonly status?: number | undefined
   readonly permanent: boolean
+  /** How long the server asked us to stay away (its `Retry-After`). */
+  readonly retryAfterMs?: number | undefined
 }> {}
 
 /** An upload failed (retried later); the events stay queued. */
 export class UploadError extends Data.TaggedError("UploadError")<{
   readonly message: string
   readonly status?: number | undefined
+  /** How long the server asked us to stay away (its `Retry-After`). */
+  readonly retryAfterMs?: number | undefined
 }> {}
 
 /** No version of the model is on the device, and the registry did not provide one. */

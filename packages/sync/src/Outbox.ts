@@ -21,7 +21,7 @@ import { Telemetry } from "@edgeline/core"
 import { Duration, Effect, type Scope, Semaphore } from "effect"
 import * as Content from "./Content.js"
 import { type StoreError, UploadError } from "./Errors.js"
-import { jittered } from "./internal/backoff.js"
+import { honouring, jittered, retryAfterOf } from "./internal/backoff.js"
 import * as GroupCommit from "./internal/GroupCommit.js"
 import { messageOf } from "./internal/messageOf.js"
 
@@ -245,6 +245,7 @@ export const make = (options: Options): Effect.Effect<Outbox, StoreError> =>
           return yield* new UploadError({
             message: `${options.endpoint}: HTTP ${response.status}${response.status === 401 ? " (check the token)" : ""}`,
             status: response.status,
+            retryAfterMs: retryAfterOf(response),
           })
         }
       })
@@ -300,10 +301,15 @@ export const make = (options: Options): Effect.Effect<Outbox, StoreError> =>
               let wait = runOptions.intervalMs
               if (result._tag === "Failure") {
                 failures++
-                wait = jittered(
-                  failures,
-                  runOptions.retryBaseMs ?? 1000,
-                  runOptions.maxBackoffMs ?? 5 * 60_000,
+                const asked =
+                  result.failure._tag === "UploadError" ? result.failure.retryAfterMs : undefined
+                wait = honouring(
+                  jittered(
+                    failures,
+                    runOptions.retryBaseMs ?? 1000,
+                    runOptions.maxBackoffMs ?? 5 * 60_000,
+                  ),
+                  asked,
                 )
               } else {
                 failures = 0

@@ -45,7 +45,7 @@ import {
   NoPreviousVersionError,
   type StoreError,
 } from "./Errors.js"
-import { jittered } from "./internal/backoff.js"
+import { honouring, jittered, retryAfterOf } from "./internal/backoff.js"
 import { messageOf } from "./internal/messageOf.js"
 import * as Request from "./internal/request.js"
 import * as Layout from "./Layout.js"
@@ -210,6 +210,7 @@ export const make = (
           url,
           status: response.status,
           permanent: false,
+          retryAfterMs: retryAfterOf(response),
         })
       }
       // Read under the stall bound too: a manifest whose body stops coming
@@ -394,7 +395,9 @@ export const make = (
             let wait = pollOptions.intervalMs
             if (result._tag === "Failure") {
               failures++
-              wait = jittered(failures, http.retryBaseMs, maxBackoff)
+              const asked =
+                result.failure._tag === "DownloadError" ? result.failure.retryAfterMs : undefined
+              wait = honouring(jittered(failures, http.retryBaseMs, maxBackoff), asked)
               yield* emit({ _tag: "CheckFailed", error: result.failure, retryInMs: wait })
             } else {
               failures = 0

@@ -1,3 +1,5 @@
+import { OpenAiCloudModel } from "@edgeline/core"
+
 /**
  * How long to wait after `failures` failures in a row: doubling from
  * `baseMs`, capped at `maxMs`, with "equal jitter" (half fixed, half
@@ -7,3 +9,20 @@ export const jittered = (failures: number, baseMs: number, maxMs: number): numbe
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(failures, 20))
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2))
 }
+
+/**
+ * The wait before the next try: `backoffMs`, or what the server asked for
+ * (`Retry-After`) when that is longer, stretched by up to a fifth so a
+ * fleet told the same time does not come back all at once.
+ */
+export const honouring = (backoffMs: number, retryAfterMs: number | undefined): number =>
+  retryAfterMs === undefined
+    ? backoffMs
+    : Math.max(backoffMs, Math.round(retryAfterMs * (1 + Math.random() * 0.2)))
+
+/** The server's `Retry-After` (seconds or an HTTP date) on `response`, in ms. */
+export const retryAfterOf = (response: Response): number | undefined =>
+  OpenAiCloudModel.retryAfterMs(
+    { "retry-after": response.headers.get("retry-after") ?? undefined },
+    Date.now(),
+  )
