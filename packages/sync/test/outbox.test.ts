@@ -56,6 +56,18 @@ const outbox = (endpoint: string, options: Partial<Outbox.Options> = {}) =>
     }),
   )
 
+/** An outbox over the queue file `queueFile`, as one run of an app: `close` ends it. */
+const fileSession = async (
+  queueFile: string,
+  endpoint: string,
+  options: Partial<Outbox.Options>,
+) => {
+  const scope = await run(Scope.make())
+  const storage = await run(Scope.provide(scope)(OutboxFile.make(queueFile)))
+  const box = await outbox(endpoint, { storage, ...options })
+  return { box, close: () => run(Scope.close(scope, Effect.void as never)) }
+}
+
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${url}v1/telemetry`, {
     method: "POST",
@@ -156,12 +168,7 @@ describe("Outbox", () => {
     const file = join(dir, "telemetry.jsonl")
     const ingest = await server(file)
     const queueFile = join(dir, "outbox.jsonl")
-    const session = async () => {
-      const scope = await run(Scope.make())
-      const storage = await run(Scope.provide(scope)(OutboxFile.make(queueFile)))
-      const box = await outbox(`${ingest.url}v1/telemetry`, { storage, capacity: 10 })
-      return { box, close: () => run(Scope.close(scope, Effect.void as never)) }
-    }
+    const session = () => fileSession(queueFile, `${ingest.url}v1/telemetry`, { capacity: 10 })
     const first = await session()
     for (let i = 0; i < 20; i++) {
       await run(first.box.telemetry.record({ kind: "sample", name: "s", payload: { i } }))
@@ -226,12 +233,7 @@ describe("Outbox", () => {
     const file = join(dir, "telemetry.jsonl")
     const ingest = await server(file)
     const queueFile = join(dir, "outbox.jsonl")
-    const session = async () => {
-      const scope = await run(Scope.make())
-      const storage = await run(Scope.provide(scope)(OutboxFile.make(queueFile)))
-      const box = await outbox(`${ingest.url}v1/telemetry`, { storage, batchSize: 5 })
-      return { box, close: () => run(Scope.close(scope, Effect.void as never)) }
-    }
+    const session = () => fileSession(queueFile, `${ingest.url}v1/telemetry`, { batchSize: 5 })
     const first = await session()
     for (let i = 0; i < 12; i++) {
       await run(first.box.telemetry.record({ kind: "sample", name: "s", payload: { i } }))
