@@ -197,10 +197,13 @@ export const make = (
       const state = yield* SubscriptionRef.get(installed)
       const known = state.channels[options.channel]
       const url = new URL(Layout.manifestPath(options.channel), http.base).href
+      // A 304 says only "the manifest handled last time": a model wanted
+      // since then, with no version here yet, needs the manifest itself.
+      const lacking = [...wanted].some((name) => state.models[name]?.active === undefined)
       const response = yield* Request.request(
         http,
         url,
-        known?.etag === undefined ? {} : { "if-none-match": known.etag },
+        known?.etag === undefined || lacking ? {} : { "if-none-match": known.etag },
       )
       if (response.status === 304) return undefined
       if (response.status !== 200) {
@@ -280,20 +283,23 @@ export const make = (
         return true
       })
 
-    /** Downloads and activates `model` if this device should run it and does not yet. */
+    /**
+     * Downloads and activates `model` if this device should run it and does
+     * not yet: "waiting" when the download conditions do not hold now.
+     */
     const update = (model: Manifest.Model) =>
       Effect.gen(function* () {
         const active = (yield* SubscriptionRef.get(installed)).models[model.name]?.active
-        if (active?.sha256 === model.sha256) return false
-        if (!(yield* Rollout.includes(model.rollout, options.deviceId))) return false
+        if (active?.sha256 === model.sha256) return "skipped" as const
+        if (!(yield* Rollout.includes(model.rollout, options.deviceId))) return "skipped" as const
         if (!(yield* allowed)) {
           yield* emit({ _tag: "Waiting", reason: "the download conditions do not hold" })
-          return false
+          return "waiting" as const
         }
         yield* Download.download(store, http, model, (progress) => {
           options.onStatus?.({ _tag: "Downloading", ...progress })
         })
-        return yield* activate(model)
+        return (yield* activate(model)) ? ("activated" as const) : ("skipped" as const)
       })
 
     const check: Effect.Effect<Checked, CheckError> = Semaphore.withPermit(
@@ -309,15 +315,22 @@ export const make = (
         }
         const { manifest, etag } = fetched
         const activated: Array<{ model: string; version: string }> = []
+        let waiting = false
         for (const model of manifest.models) {
           if (!wanted.has(model.name)) continue
-          if (yield* update(model)) activated.push({ model: model.name, version: model.version })
+          const outcome = yield* update(model)
+          if (outcome === "activated") activated.push({ model: model.name, version: model.version })
+          waiting ||= outcome === "waiting"
         }
         // Accepted (and its ETag kept) only once every wanted model is handled:
-        // a cut download is retried on the next check, not skipped as "not modified".
+        // a cut download is retried on the next check, not skipped as "not
+        // modified"; one waiting for its conditions is asked for again too.
         yield* commit((state) => ({
           ...state,
-          channels: { ...state.channels, [options.channel]: { accepted: manifest.version, etag } },
+          channels: {
+            ...state.channels,
+            [options.channel]: { accepted: manifest.version, etag: waiting ? undefined : etag },
+          },
         }))
         const keep = new Set(manifest.models.flatMap((m) => m.chunks.map((c) => c.sha256)))
         yield* store.collect(keep)
@@ -354,7 +367,7 @@ export const make = (
         }
         return yield* unavailable(
           name,
-          `the registry's "${options.channel}" channel has none for it (or not yet for this device)`,
+          `the registry's "${options.channel}" channel has none for it (or not yet for this device, or its download conditions do not hold now)`,
         )
       })
 

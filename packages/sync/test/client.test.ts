@@ -203,6 +203,39 @@ describe("SyncClient", () => {
     expect((await run(device.state)).models["silero-vad"]?.active.version).toBe("5.0.0")
   })
 
+  it("conditions: nothing is downloaded while they do not hold (Waiting); the next check once they do fetches it", async () => {
+    const reg = await registry()
+    await reg.publish(STUDENT, "triage", "1.0.0")
+    let unmetered = false
+    const { client: device, statuses } = await client(reg, MemoryStore.make(), {
+      conditions: async () => unmetered,
+    })
+    const sent = reg.server.stats().bytesSent
+    const refused = await refusal(device.ensure("triage"))
+    expect(refused).toMatchObject({ _tag: "ModelUnavailableError" })
+    expect(refused.message).toContain("download conditions")
+    expect(statuses.map((s) => s._tag)).toContain("Waiting")
+    const manifestBytes = reg.server.stats().bytesSent - sent
+    expect(manifestBytes).toBeLessThan(10_000)
+
+    unmetered = true
+    expect((await run(device.check)).activated).toEqual([{ model: "triage", version: "1.0.0" }])
+    expect((await run(device.state)).models.triage?.active.version).toBe("1.0.0")
+  })
+
+  it("a model asked for after a check is fetched on its own ensure, with no new publish", async () => {
+    const reg = await registry()
+    await reg.publish(STUDENT, "triage", "1.0.0")
+    await reg.publish(SILERO, "silero-vad", "5.0.0")
+    const { client: device } = await client(reg, MemoryStore.make())
+    expect((await run(device.ensure("triage"))).version).toBe("1.0.0")
+    // The manifest is the one handled already, but silero-vad was not wanted then.
+    expect((await run(device.ensure("silero-vad", "latest"))).version).toBe("5.0.0")
+    const notModified = reg.server.stats().notModified
+    expect((await run(device.check)).activated).toEqual([])
+    expect(reg.server.stats().notModified).toBe(notModified + 1)
+  })
+
   it("staged rollout: a device outside the percentage keeps its version; the same device is placed the same way each time", async () => {
     const reg = await registry()
     await reg.publish(SILERO, "silero-vad", "5.0.0")
