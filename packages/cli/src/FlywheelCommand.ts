@@ -5,7 +5,7 @@
  * labels, sync ships it, and the running device switches to it. Prints a
  * table per round; `--json <file>` writes the report as JSON too.
  */
-import { writeFile } from "node:fs/promises"
+import { open, writeFile } from "node:fs/promises"
 import * as Flywheel from "./flywheel/Flywheel.js"
 import * as FlywheelReport from "./flywheel/FlywheelReport.js"
 import { fileError } from "./Output.js"
@@ -27,9 +27,12 @@ export interface Flags {
 export const DEFAULTS = { rounds: 3, seedSize: 100, perRound: 400, seed: 1 } as const
 
 export const run = async (flags: Flags): Promise<FlywheelReport.Report> => {
-  // Checked before the run: a report lost at the end of it would waste the run.
+  // Checked before the run (a report lost at the end of it would waste the
+  // run), without touching a report already there.
   if (flags.json !== undefined)
-    await writeFile(flags.json, "").catch((e) => Promise.reject(fileError(flags.json!, e)))
+    await open(flags.json, "a")
+      .then((file) => file.close())
+      .catch((e) => Promise.reject(fileError(flags.json!, e)))
   const started = performance.now()
   const report = await Flywheel.run({
     ...flags,

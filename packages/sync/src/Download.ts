@@ -10,7 +10,7 @@ import { Duration, Effect } from "effect"
 import * as Content from "./Content.js"
 import { DownloadError, IntegrityError, type StoreError } from "./Errors.js"
 import { honouring, jittered, retryAfterOf } from "./internal/backoff.js"
-import { reader, request } from "./internal/request.js"
+import { discard, reader, request } from "./internal/request.js"
 import * as Layout from "./Layout.js"
 import type * as Manifest from "./Manifest.js"
 import type * as Store from "./Store.js"
@@ -80,7 +80,7 @@ const fetchChunk = (
       response.status === 206 &&
       (response.headers.get("content-range") ?? "").startsWith(`bytes ${have}-`)
     if (!resumed && response.status !== 200) {
-      yield* Effect.promise(() => response.body?.cancel() ?? Promise.resolve())
+      yield* discard(response)
       return yield* new DownloadError({
         message: `${url}: HTTP ${response.status}`,
         url,
@@ -114,6 +114,9 @@ const fetchChunk = (
         const { done, value } = yield* read
         if (done) break
         if (have + pendingBytes + value.length > chunk.size) {
+          // Not a prefix of the chunk: nothing of this answer is kept.
+          pending.length = 0
+          pendingBytes = 0
           yield* store.dropPartial(chunk.sha256)
           return yield* new IntegrityError({
             message: `${url}: more bytes than the chunk's ${chunk.size}`,
@@ -130,9 +133,11 @@ const fetchChunk = (
         }
       }
       have += pendingBytes
+      yield* flush
     }).pipe(
-      // What arrived before a cut is kept, so the next try resumes after it.
-      Effect.ensuring(Effect.orDie(flush)),
+      // What arrived before a cut is kept, so the next try resumes after it
+      // (if the store cannot keep it, the next try fetches it again).
+      Effect.ensuring(Effect.ignore(flush)),
       Effect.ensuring(cancel),
     )
     const bytes = (yield* store.readPartial(chunk.sha256)) ?? new Uint8Array()
@@ -176,7 +181,7 @@ const retried = <E extends DownloadError | IntegrityError | StoreError>(
         (error._tag === "IntegrityError" || (error._tag === "DownloadError" && !error.permanent)) &&
         (asked ?? 0) <= INLINE_RETRY_AFTER_MS
       if (!again) return yield* Effect.fail(error)
-      const wait = honouring(jittered(failures - 1, http.retryBaseMs, 60_000), asked)
+      const wait = honouring(jittered(failures - 1, http.retryBaseMs, 60_000), asked, 60_000)
       yield* Effect.sleep(Duration.millis(wait))
     }
   })

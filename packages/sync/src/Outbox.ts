@@ -24,6 +24,7 @@ import { type StoreError, UploadError } from "./Errors.js"
 import { honouring, jittered, retryAfterOf } from "./internal/backoff.js"
 import * as GroupCommit from "./internal/GroupCommit.js"
 import { messageOf } from "./internal/messageOf.js"
+import { discard } from "./internal/request.js"
 
 /**
  * Where the queue lives between runs (a file, IndexedDB, memory). Each
@@ -144,15 +145,17 @@ export const make = (options: Options): Effect.Effect<Outbox, StoreError> =>
     const take = (id: string) => {
       queue.delete(id)
       samples.delete(id)
+      maybeDelivered.delete(id)
     }
-    for (const event of yield* options.storage.load) put(event)
+    const loaded = yield* options.storage.load
+    for (const event of loaded) put(event)
     /**
      * Queued events the server may hold already: sent without an answer, or
      * left by an earlier run (which may have sent them). A counter among
      * them is never summed into: the server stores an id once, so a sum
      * under a delivered id would be lost. Gone once acknowledged.
      */
-    const maybeDelivered = new Set(queue.keys())
+    const maybeDelivered = new Set(loaded.map((event) => event.id))
     /** The events of the upload under way: neither dropped nor summed. */
     let inFlight: ReadonlySet<string> = new Set()
     let droppedSamples = 0
@@ -167,6 +170,8 @@ export const make = (options: Options): Effect.Effect<Outbox, StoreError> =>
     /** Puts `event` in the queue, keeping the bound; returns the change for storage. */
     const admit = (event: Telemetry.Event): ReadonlyArray<GroupCommit.Change> => {
       if (queue.size < capacity || queue.has(event.id)) {
+        // Below the bound again: the next time it is full, summing may help again.
+        if (queue.size < capacity) sumAt = capacity
         put(event)
         return [{ add: [event] }]
       }
@@ -190,6 +195,7 @@ export const make = (options: Options): Effect.Effect<Outbox, StoreError> =>
           queue.clear()
           samples.clear()
           for (const kept of bounded.kept) put(kept)
+          for (const id of maybeDelivered) if (!queue.has(id)) maybeDelivered.delete(id)
           summedCounters += bounded.summedCounters
           return [{ replace: bounded.kept }]
         }
@@ -240,7 +246,7 @@ export const make = (options: Options): Effect.Effect<Outbox, StoreError> =>
         // The status is the answer (the ingest stores before it answers 2xx);
         // the body is only counts: dropped unread, so an answer whose body
         // stalls (past the timeout, which ends with the headers) holds nothing up.
-        yield* Effect.promise(() => response.body?.cancel().catch(() => {}) ?? Promise.resolve())
+        yield* discard(response)
         if (!response.ok) {
           return yield* new UploadError({
             message: `${options.endpoint}: HTTP ${response.status}${response.status === 401 ? " (check the token)" : ""}`,
@@ -266,10 +272,7 @@ export const make = (options: Options): Effect.Effect<Outbox, StoreError> =>
         // Acknowledged: out of the queue now, and out of storage once the
         // change is durable (a crash before that sends them again: at least once).
         const durable = commits.submit([{ remove: sent }])
-        for (const id of sent) {
-          take(id)
-          maybeDelivered.delete(id)
-        }
+        for (const id of sent) take(id)
         uploaded += batch.length
         yield* durable
         return batch.length
@@ -303,13 +306,11 @@ export const make = (options: Options): Effect.Effect<Outbox, StoreError> =>
                 failures++
                 const asked =
                   result.failure._tag === "UploadError" ? result.failure.retryAfterMs : undefined
+                const maxBackoff = runOptions.maxBackoffMs ?? 5 * 60_000
                 wait = honouring(
-                  jittered(
-                    failures,
-                    runOptions.retryBaseMs ?? 1000,
-                    runOptions.maxBackoffMs ?? 5 * 60_000,
-                  ),
+                  jittered(failures, runOptions.retryBaseMs ?? 1000, maxBackoff),
                   asked,
+                  maxBackoff,
                 )
               } else {
                 failures = 0

@@ -32,6 +32,11 @@ export interface ModelState {
   readonly active: Installed
   /** What was active before: `rollback` returns to it. */
   readonly previous?: Installed | undefined
+  /**
+   * The sha256 of the version rolled back from: it is not activated again
+   * while the registry offers it; another version clears it.
+   */
+  readonly refused?: string | undefined
 }
 
 export interface ChannelState {

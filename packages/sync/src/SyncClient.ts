@@ -21,6 +21,7 @@
  */
 import { type InferenceBackend, Model, ModelSource } from "@edgeline/core"
 import {
+  Cause,
   Context,
   Duration,
   Effect,
@@ -179,6 +180,10 @@ export const make = (
     const scope = yield* Effect.scope
     /** Names the app asked for: `check` keeps these current. */
     const wanted = new Set<string>()
+    /** Names a whole manifest was read for in this run: a 304 covers them. */
+    const handled = new Set<string>()
+    /** Versions (sha256) that failed the smoke check in this run: not tried again. */
+    const rejected = new Set<string>()
     /** One check at a time: a poll and an `ensure` share it. */
     const lock = yield* Semaphore.make(1)
 
@@ -199,7 +204,9 @@ export const make = (
       const url = new URL(Layout.manifestPath(options.channel), http.base).href
       // A 304 says only "the manifest handled last time": a model wanted
       // since then, with no version here yet, needs the manifest itself.
-      const lacking = [...wanted].some((name) => state.models[name]?.active === undefined)
+      const lacking = [...wanted].some(
+        (name) => !handled.has(name) && state.models[name]?.active === undefined,
+      )
       const response = yield* Request.request(
         http,
         url,
@@ -207,7 +214,7 @@ export const make = (
       )
       if (response.status === 304) return undefined
       if (response.status !== 200) {
-        yield* Effect.promise(() => response.body?.cancel() ?? Promise.resolve())
+        yield* Request.discard(response)
         return yield* new DownloadError({
           message: `${url}: HTTP ${response.status}`,
           url,
@@ -248,6 +255,7 @@ export const make = (
             Effect.catch((e) => Effect.succeed(messageOf(e.cause ?? e))),
           )
           if (failed !== undefined) {
+            rejected.add(model.sha256)
             yield* emit({
               _tag: "Rejected",
               model: model.name,
@@ -289,15 +297,21 @@ export const make = (
      */
     const update = (model: Manifest.Model) =>
       Effect.gen(function* () {
-        const active = (yield* SubscriptionRef.get(installed)).models[model.name]?.active
-        if (active?.sha256 === model.sha256) return "skipped" as const
+        const current = (yield* SubscriptionRef.get(installed)).models[model.name]
+        if (current?.active.sha256 === model.sha256) return "skipped" as const
+        // Rolled back from, or failed its smoke check: not again, until another version comes.
+        if (current?.refused === model.sha256 || rejected.has(model.sha256)) {
+          return "skipped" as const
+        }
         if (!(yield* Rollout.includes(model.rollout, options.deviceId))) return "skipped" as const
         if (!(yield* allowed)) {
           yield* emit({ _tag: "Waiting", reason: "the download conditions do not hold" })
           return "waiting" as const
         }
         yield* Download.download(store, http, model, (progress) => {
-          options.onStatus?.({ _tag: "Downloading", ...progress })
+          const status: Status = { _tag: "Downloading", ...progress }
+          PubSub.publishUnsafe(statuses, status)
+          options.onStatus?.(status)
         })
         return (yield* activate(model)) ? ("activated" as const) : ("skipped" as const)
       })
@@ -314,6 +328,7 @@ export const make = (
           return { activated: [] }
         }
         const { manifest, etag } = fetched
+        for (const name of wanted) handled.add(name)
         const activated: Array<{ model: string; version: string }> = []
         let waiting = false
         for (const model of manifest.models) {
@@ -383,7 +398,7 @@ export const make = (
         const { active, previous } = model
         yield* commit((state) => ({
           ...state,
-          models: { ...state.models, [name]: { active: previous } },
+          models: { ...state.models, [name]: { active: previous, refused: active.sha256 } },
         }))
         yield* emit({
           _tag: "RolledBack",
@@ -404,14 +419,24 @@ export const make = (
         let failures = 0
         const loop = Effect.gen(function* () {
           while (true) {
-            const result = yield* Effect.result(check)
+            const exit = yield* Effect.exit(check)
             let wait = pollOptions.intervalMs
-            if (result._tag === "Failure") {
+            if (Exit.isFailure(exit)) {
+              // A defect too (a bug, a store that threw) fails one check, never the poll.
+              const error = Cause.findErrorOption(exit.cause)
+              if (Exit.hasInterrupts(exit) && error._tag === "None") return
               failures++
-              const asked =
-                result.failure._tag === "DownloadError" ? result.failure.retryAfterMs : undefined
-              wait = honouring(jittered(failures, http.retryBaseMs, maxBackoff), asked)
-              yield* emit({ _tag: "CheckFailed", error: result.failure, retryInMs: wait })
+              const failure: CheckError =
+                error._tag === "Some"
+                  ? error.value
+                  : new DownloadError({
+                      message: `the check failed unexpectedly: ${messageOf(Cause.squash(exit.cause))}`,
+                      url: http.base,
+                      permanent: false,
+                    })
+              const asked = failure._tag === "DownloadError" ? failure.retryAfterMs : undefined
+              wait = honouring(jittered(failures, http.retryBaseMs, maxBackoff), asked, maxBackoff)
+              yield* emit({ _tag: "CheckFailed", error: failure, retryInMs: wait })
             } else {
               failures = 0
             }
@@ -526,7 +551,7 @@ export const pipelineLayer = (
 export interface PromiseClient {
   readonly ensure: (name: string, policy?: Policy) => Promise<Store.Installed>
   readonly check: () => Promise<Checked>
-  readonly rollback: (name: string) => Promise<Store.Installed>
+  readonly rollback: (name: string, reason?: string) => Promise<Store.Installed>
   readonly state: () => Promise<Store.State>
   /** Checks every `intervalMs` in the background until `close`; failures back off with jitter. */
   readonly poll: (options: { readonly intervalMs: number; readonly maxBackoffMs?: number }) => void
@@ -570,7 +595,7 @@ export const open = async (
   return {
     ensure: (name, policy) => run(client.ensure(name, policy)),
     check: () => run(client.check),
-    rollback: (name) => run(client.rollback(name)),
+    rollback: (name, reason) => run(client.rollback(name, reason)),
     state: () => run(client.state),
     poll: (pollOptions) => {
       Effect.runFork(Scope.provide(scope)(client.poll(pollOptions)))

@@ -9,7 +9,7 @@ import { createRequire } from "node:module"
 import { join } from "node:path"
 import { createRunner, Infer, ModelRef, ModelSource, Pipeline, Tensor } from "@edgeline/core"
 import { NodeRuntime } from "@edgeline/runtime-node"
-import { Effect, Layer } from "effect"
+import { Duration, Effect, Fiber, Layer, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import {
   Layout,
@@ -101,6 +101,31 @@ describe("SyncClient", () => {
     expect(reg.server.stats().requests).toBe(before)
   })
 
+  it("status is a Stream too: checking, download progress up to the total, activation", async () => {
+    const reg = await registry()
+    await reg.publish(SILERO, "silero-vad", "5.0.0")
+    const { client: device } = await client(reg, MemoryStore.make())
+    const seen = await run(
+      Effect.gen(function* () {
+        const collecting = yield* Effect.forkChild(
+          Stream.runCollect(
+            Stream.takeUntil(device.status, (status) => status._tag === "Activated"),
+          ),
+        )
+        yield* Effect.sleep(Duration.millis(50))
+        yield* device.ensure("silero-vad")
+        return yield* Fiber.join(collecting)
+      }),
+    )
+    expect([...new Set(seen.map((status) => status._tag))]).toEqual([
+      "Checking",
+      "Downloading",
+      "Activated",
+    ])
+    const last = seen.filter((status) => status._tag === "Downloading").at(-1)
+    expect(last).toMatchObject({ model: "silero-vad", done: (await readFile(SILERO)).length })
+  })
+
   it("an update fetches only the chunks that changed, keeps the previous version, and rolls back", async () => {
     const reg = await registry()
     await reg.publish(SILERO, "silero-vad", "5.0.0")
@@ -125,6 +150,9 @@ describe("SyncClient", () => {
     ).toBe(true)
     const back = await run(device.rollback("silero-vad"))
     expect(back.version).toBe("5.0.0")
+    // Rolled back from: a later manifest offering 5.1.0 again does not bring it back.
+    await reg.publish(STUDENT, "triage", "1.0.0")
+    expect((await run(device.check)).activated).toEqual([])
     expect((await run(device.source.resolve(ref))).version).toBe("5.0.0")
     const none = await refusal(device.rollback("silero-vad"))
     expect(none._tag).toBe("NoPreviousVersionError")
@@ -339,6 +367,13 @@ describe("SyncClient", () => {
       reason: expect.stringContaining("version 2.0.0 failed to load"),
     })
     expect(await runner.run(0)).toBe(before)
+    // A new manifest (another model published) still offers 2.0.0: it is not activated again.
+    await reg.publish(SILERO, "silero-vad", "5.0.0")
+    expect((await run(device.check)).activated).toEqual([])
+    expect(statuses.filter((s) => s._tag === "Activated")).toHaveLength(2)
+    // Another version clears the refusal.
+    await reg.publish(TEACHER, "triage", "3.0.0")
+    expect((await run(device.check)).activated).toEqual([{ model: "triage", version: "3.0.0" }])
   })
 })
 

@@ -4,7 +4,7 @@
  * dropped first, counters summed, never lost), a queue in a file that
  * survives restarts, and an ingest that stores each id once.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises"
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Telemetry } from "@edgeline/core"
@@ -289,5 +289,20 @@ describe("Outbox", () => {
       accepted: 0,
       duplicates: 1,
     })
+  })
+
+  it("the ingest cuts a line a crash tore, so the next batch is not glued onto it and lost", async () => {
+    const dir = await scratch()
+    const file = join(dir, "telemetry.jsonl")
+    const kept = Telemetry.complete({ kind: "counter", name: "kept" })
+    const torn = `${JSON.stringify({ deviceId: "d", received: "x", event: kept })}\n{"deviceId":"d","rece`
+    await writeFile(file, torn)
+    const ingest = await server(file)
+    const next = Telemetry.complete({ kind: "counter", name: "next" })
+    expect(await (await post(ingest.url, { deviceId: "d", events: [next, kept] })).json()).toEqual({
+      accepted: 1,
+      duplicates: 1,
+    })
+    expect((await stored(file)).map((line) => line.event.name)).toEqual(["kept", "next"])
   })
 })

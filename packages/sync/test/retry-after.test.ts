@@ -72,30 +72,40 @@ describe("Retry-After", () => {
     expect(timed.times[1]! - timed.times[0]!).toBeGreaterThanOrEqual(1000)
   })
 
-  it("a Retry-After longer than a download sits out fails the check at once; the poll waits it", async () => {
+  it("a Retry-After longer than a download sits out fails the check at once; the poll waits it, up to maxBackoffMs", async () => {
     const { reg, proxy } = await busyRegistry(120, { probability: 1 })
     const device = await reg.client(MemoryStore.make(), { registry: proxy.url, retryBaseMs: 10 })
     cleanups.push(device.close)
     const error = await Effect.runPromise(Effect.flip(device.client.ensure("triage")))
     expect(error).toMatchObject({ _tag: "DownloadError", status: 503, retryAfterMs: 120_000 })
 
-    const scope = await Effect.runPromise(Scope.make())
-    cleanups.push(() => Effect.runPromise(Scope.close(scope, Effect.void as never)))
-    await Effect.runPromise(
-      Scope.provide(scope)(device.client.poll({ intervalMs: 10, maxBackoffMs: 1000 })),
-    )
-    await expect
-      .poll(() => device.statuses.filter((s) => s._tag === "CheckFailed").length)
-      .toBeGreaterThan(0)
-    const requests = proxy.stats().requests
-    // Its backoff alone (10 ms, at most 1 s) would check again many times; it stays away as asked.
-    await new Promise((resolve) => setTimeout(resolve, 1500))
-    const failed = device.statuses.filter((s) => s._tag === "CheckFailed")
-    expect(failed).toHaveLength(1)
-    expect(failed[0]!.retryInMs).toBeGreaterThanOrEqual(120_000)
-    expect(proxy.stats().requests).toBe(requests)
+    const poll = async (maxBackoffMs: number) => {
+      const scope = await Effect.runPromise(Scope.make())
+      cleanups.push(() => Effect.runPromise(Scope.close(scope, Effect.void as never)))
+      await Effect.runPromise(
+        Scope.provide(scope)(device.client.poll({ intervalMs: 10, maxBackoffMs })),
+      )
+      await expect
+        .poll(() => device.statuses.filter((s) => s._tag === "CheckFailed").length)
+        .toBeGreaterThan(0)
+      const requests = proxy.stats().requests
+      // Its backoff alone (10 ms at first) would check again many times; it stays away as asked.
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      expect(proxy.stats().requests).toBe(requests)
+      const failed = device.statuses.filter((s) => s._tag === "CheckFailed")
+      expect(failed).toHaveLength(1)
+      device.statuses.length = 0
+      await Effect.runPromise(Scope.close(scope, Effect.void as never))
+      return failed[0]!.retryInMs!
+    }
+    // Asked for 2 minutes: waits 2 to 2.4 minutes (spread so a fleet does not return at once).
+    const asked = await poll(600_000)
+    expect(asked).toBeGreaterThanOrEqual(120_000)
+    expect(asked).toBeLessThanOrEqual(144_000)
+    // Never longer than the poll's own longest backoff.
+    expect(await poll(60_000)).toBe(60_000)
     // Each check asked for the blob once: no retries in place against a long Retry-After.
-    expect(proxy.stats().injected.status).toBe(2)
+    expect(proxy.stats().injected.status).toBe(3)
   })
 
   it("the outbox waits out a Retry-After before it uploads again", async () => {
@@ -128,7 +138,7 @@ describe("Retry-After", () => {
       outbox.telemetry.record({ kind: "counter", name: "escalated", value: 1 }),
     )
     await Effect.runPromise(
-      Scope.provide(scope)(outbox.run({ intervalMs: 10, retryBaseMs: 10, maxBackoffMs: 50 })),
+      Scope.provide(scope)(outbox.run({ intervalMs: 10, retryBaseMs: 10, maxBackoffMs: 10_000 })),
     )
     await expect
       .poll(async () => (await Effect.runPromise(outbox.stats)).uploaded, { timeout: 10_000 })

@@ -169,8 +169,11 @@ export const start = async (options: {
       thresholdOf,
       serving: () => opened.serving(),
       close: async () => {
-        await opened.close()
-        await Effect.runPromise(Scope.close(scope, Exit.void))
+        try {
+          await opened.close()
+        } finally {
+          await Effect.runPromise(Scope.close(scope, Exit.void))
+        }
       },
     }
   } catch (e) {

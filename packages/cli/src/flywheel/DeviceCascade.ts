@@ -51,7 +51,8 @@ export const open = async (options: {
   readonly onLabelled?: MessageTriage.Options["onLabelled"]
 }): Promise<DeviceCascade> => {
   let serving: string | undefined
-  let failure: string | undefined
+  /** Why each version that failed to load did (kept: a failure may come before anyone waits for it). */
+  const failures = new Map<string, string>()
   const waiting = new Set<() => void>()
   const pipeline = await Effect.runPromise(
     MessageTriage.make({
@@ -86,8 +87,11 @@ export const open = async (options: {
       const model = observation.models.find((m) => m.name === MODEL)
       if (model === undefined) return
       serving = model.version
-      if (model.event === "SwapFailed") {
-        failure = `version ${model.failedVersion} did not load on the device (${model.error?.message}); version ${model.version} still serves`
+      if (model.event === "SwapFailed" && model.failedVersion !== undefined) {
+        failures.set(
+          model.failedVersion,
+          `version ${model.failedVersion} did not load on the device (${model.error?.message}); version ${model.version} still serves`,
+        )
       }
       for (const wake of waiting) wake()
     },
@@ -95,7 +99,6 @@ export const open = async (options: {
   )
   const servingVersion = async (version: string) => {
     if (serving === undefined) await runner.load()
-    failure = undefined
     await new Promise<void>((resolve, reject) => {
       // A swap takes a load of a ~130 KB model: a minute means something is wrong.
       const timer = setTimeout(() => {
@@ -108,7 +111,7 @@ export const open = async (options: {
       }, SWAP_TIMEOUT_MS)
       const check = () => {
         if (serving === version) resolve()
-        else if (failure !== undefined) reject(new FlywheelError(failure))
+        else if (failures.has(version)) reject(new FlywheelError(failures.get(version)!))
         else return
         clearTimeout(timer)
         waiting.delete(check)

@@ -15,7 +15,10 @@ export interface Options {
    * calibrated threshold). A function is read for every message: a device
    * whose model is updated while it runs (`@edgeline/sync`) gives the
    * threshold chosen for the version it serves, kept in the manifest's
-   * metadata, without rebuilding the pipeline.
+   * metadata, without rebuilding the pipeline. It is read when the policy
+   * decides, not tied to the run that scored the message: a message scored
+   * just before a swap may meet the next version's threshold. It must not
+   * throw (a throw is a defect of the pipeline).
    */
   readonly threshold?: number | (() => number) | undefined
   /** Most escalations in any minute (default: no cap). */

@@ -13,12 +13,20 @@ export const jittered = (failures: number, baseMs: number, maxMs: number): numbe
 /**
  * The wait before the next try: `backoffMs`, or what the server asked for
  * (`Retry-After`) when that is longer, stretched by up to a fifth so a
- * fleet told the same time does not come back all at once.
+ * fleet told the same time does not come back all at once, and never more
+ * than `maxMs` (an error page asking for a day does not silence a fleet).
  */
-export const honouring = (backoffMs: number, retryAfterMs: number | undefined): number =>
+export const honouring = (
+  backoffMs: number,
+  retryAfterMs: number | undefined,
+  maxMs: number,
+): number =>
   retryAfterMs === undefined
     ? backoffMs
-    : Math.max(backoffMs, Math.round(retryAfterMs * (1 + Math.random() * 0.2)))
+    : Math.min(
+        Math.max(maxMs, backoffMs),
+        Math.max(backoffMs, Math.round(retryAfterMs * (1 + Math.random() * 0.2))),
+      )
 
 /** The server's `Retry-After` (seconds or an HTTP date) on `response`, in ms. */
 export const retryAfterOf = (response: Response): number | undefined =>

@@ -32,6 +32,10 @@ export const request = (
     }),
   )
 
+/** Releases an answer whose body is not wanted (an error page); a body already broken is no error. */
+export const discard = (response: Response): Effect.Effect<void> =>
+  Effect.promise(() => response.body?.cancel().catch(() => {}) ?? Promise.resolve())
+
 /**
  * The body of `response` piece by piece: each `read` fails as a stall when
  * no bytes come for `stallMs`, or as a cut when the connection ends early;
@@ -64,15 +68,20 @@ export const reader = (http: Http, url: string, response: Response) =>
     return { read, cancel }
   })
 
+/** The largest manifest read (one lists ~16 000 chunks per GB of models in ~1.6 MB). */
+export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+
 /**
  * The whole body of a small answer (a manifest), under the same bound as a
  * chunk's: a body that stalls fails after `stallMs` instead of holding the
- * check for as long as the link stays silent.
+ * check for as long as the link stays silent; one longer than `maxBytes`
+ * fails before it fills memory.
  */
 export const body = (
   http: Http,
   url: string,
   response: Response,
+  maxBytes = MAX_MANIFEST_BYTES,
 ): Effect.Effect<Uint8Array, DownloadError> =>
   Effect.gen(function* () {
     const { read, cancel } = yield* reader(http, url, response)
@@ -82,8 +91,15 @@ export const body = (
       while (true) {
         const { done, value } = yield* read
         if (done) return
-        pieces.push(value)
         size += value.length
+        if (size > maxBytes) {
+          return yield* new DownloadError({
+            message: `${url}: longer than ${maxBytes} bytes, not a manifest`,
+            url,
+            permanent: false,
+          })
+        }
+        pieces.push(value)
       }
     }).pipe(Effect.ensuring(cancel))
     const whole = new Uint8Array(size)

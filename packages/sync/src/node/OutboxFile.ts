@@ -193,6 +193,9 @@ const opened = async (path: string) => {
     apply(events, entry)
   }
 
+  /** A rename whose directory entry may not be on disk yet (its flush failed). */
+  let directoryDirty = false
+
   /** The journal holding `next` alone, renamed over the old one. */
   const rewrite = async (next: Map<string, Telemetry.Event>) => {
     const all = [...next.values()]
@@ -214,8 +217,11 @@ const opened = async (path: string) => {
     logged = next.size
     size = Buffer.byteLength(text, "utf8")
     torn = false
-    // Appends after this go to the new journal: its name must not fall back after a power cut.
+    // Appends after this go to the new journal: its name must not fall back
+    // after a power cut. Until that is durable, no change counts as stored.
+    directoryDirty = true
     await Durable.syncDirectory(directory)
+    directoryDirty = false
   }
 
   const compactIfMostlyRemoved = async () => {
@@ -227,7 +233,14 @@ const opened = async (path: string) => {
 
   const attempt = (what: string, work: () => Promise<void>) =>
     Effect.tryPromise({
-      try: () => serially(work),
+      try: () =>
+        serially(async () => {
+          if (directoryDirty) {
+            await Durable.syncDirectory(directory)
+            directoryDirty = false
+          }
+          await work()
+        }),
       catch: (e) =>
         new StoreError({
           message: `telemetry outbox ${path}: could not ${what}: ${messageOf(e)}`,

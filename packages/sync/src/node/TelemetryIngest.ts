@@ -54,14 +54,21 @@ const readBody = (request: IncomingMessage, limit: number) =>
 
 export const start = async (options: TelemetryOptions) => {
   const seen = new Set<string>()
-  const existing = await readFile(options.file, "utf8").catch(() => "")
-  for (const line of existing.split("\n")) {
+  const existing = await readFile(options.file).catch(() => Buffer.alloc(0))
+  // A line a crash tore was never answered 2xx (the answer follows the
+  // fsync): cut it, or the next append would join it and be lost with it.
+  let size = existing.lastIndexOf(0x0a) + 1
+  for (const line of existing.subarray(0, size).toString("utf8").split("\n")) {
     try {
       const id = (JSON.parse(line) as { event?: { id?: unknown } }).event?.id
       if (typeof id === "string") seen.add(id)
     } catch {}
   }
   const file = await open(options.file, "a")
+  if (size < existing.length) {
+    await file.truncate(size)
+    await file.sync()
+  }
   /** Answers of recent batches by Idempotency-Key. */
   const answered = new Map<string, { accepted: number; duplicates: number }>()
   /** Writes take turns: two batches carrying one id must not both store it. */
@@ -111,7 +118,7 @@ export const start = async (options: TelemetryOptions) => {
       const fresh = decoded.success.events.filter((e) => !seen.has(e.id))
       const unique = [...new Map(fresh.map((e) => [e.id, e])).values()]
       if (unique.length > 0) {
-        await file.appendFile(
+        const lines = Buffer.from(
           unique
             .map(
               (event) =>
@@ -119,7 +126,16 @@ export const start = async (options: TelemetryOptions) => {
             )
             .join(""),
         )
-        await file.sync()
+        try {
+          await file.appendFile(lines)
+          await file.sync()
+        } catch (e) {
+          // Not answered 2xx: the device sends the batch again, so what was
+          // written of it goes (and the next batch does not join a torn line).
+          await file.truncate(size).catch(() => {})
+          throw e
+        }
+        size += lines.length
         for (const e of unique) seen.add(e.id)
       }
       const result = {
