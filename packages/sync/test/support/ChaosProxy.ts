@@ -34,6 +34,7 @@ import {
   type ServerResponse,
 } from "node:http"
 import { type AddressInfo, connect, type Socket } from "node:net"
+import { random } from "./random.mjs"
 
 /**
  * The body cut: the connection closes after `at` bytes (random within the
@@ -168,16 +169,8 @@ const hash = (text: string): number => {
   return h >>> 0
 }
 
-/** mulberry32: small, fast and good enough to pick faults; uniform in [0, 1). */
-const generator = (seed: number) => {
-  let state = seed
-  return (): number => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** mulberry32 (support/random.mjs): small, fast and good enough to pick faults; uniform in [0, 1). */
+const generator = random
 
 /** Headers that describe one connection, not the message: never passed along. */
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]

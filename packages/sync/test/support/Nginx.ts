@@ -182,8 +182,9 @@ export const start = async (options: Options): Promise<Nginx> => {
       await stop()
       throw new Error(`cannot start ${nginx} (${spawnFailure.message}): ${INSTALL_HINT}`)
     }
+    // nginx itself, not whatever else may have taken the port since it was probed.
     const answered = await fetch(`${url}/`, { method: "HEAD" }).then(
-      () => true,
+      (response) => (response.headers.get("server") ?? "").startsWith("nginx"),
       () => false,
     )
     if (answered) break
