@@ -207,26 +207,29 @@ describe("edgeline flywheel", () => {
     const full = join(dir, "full")
     await mkdir(full, { recursive: true })
     await writeFile(join(full, "something"), "")
-    const notEmpty = await edgeline(["flywheel", "--out", full])
+    // Each is a CLI start: side by side, so a loaded machine does not add them up.
+    const [notEmpty, tooMany, bad, noFile, foreign] = await Promise.all([
+      edgeline(["flywheel", "--out", full]),
+      edgeline(["flywheel", "--rounds", "10", "--per-round", "1000"]),
+      edgeline(["flywheel", "--rounds", "0"]),
+      edgeline(["flywheel", "--json"]),
+      edgeline(["flywheel", "--threshold", "0.5"]),
+    ])
     expect(notEmpty.code).toBe(2)
     expect(notEmpty.stderr).toMatch(/--out .* is not empty: give a new or empty directory/)
 
-    const tooMany = await edgeline(["flywheel", "--rounds", "10", "--per-round", "1000"])
     expect(tooMany.code).toBe(2)
     expect(tooMany.stderr).toMatch(
       /needs 10100 training messages and the SpamAssassin training split has 2600: lower one of them/,
     )
 
-    const bad = await edgeline(["flywheel", "--rounds", "0"])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain("--rounds must be")
 
-    const noFile = await edgeline(["flywheel", "--json"])
     expect(noFile.code).toBe(2)
     expect(noFile.stderr).toContain("--json")
 
-    const foreign = await edgeline(["flywheel", "--threshold", "0.5"])
     expect(foreign.code).toBe(2)
     expect(foreign.stderr).toContain("flywheel has no option --threshold")
-  })
+  }, 120_000)
 })

@@ -159,15 +159,17 @@ describe("SyncClient through a chaos proxy: one fault", () => {
         },
       ],
     })
+    // Long enough for the answer's headers on a loaded machine: the body is what stalls.
+    const stallMs = 2_000
     const device = await reg.client(MemoryStore.make(), {
       registry: proxy.url,
       channel: line.channel,
-      stallMs: STALL_MS,
+      stallMs,
     })
     try {
       const stalled = await run(Effect.flip(device.client.ensure("triage", "latest")))
       expect(stalled).toMatchObject({ _tag: "DownloadError", permanent: false })
-      expect(stalled.message).toContain(`stalled, no bytes for ${STALL_MS} ms`)
+      expect(stalled.message).toContain(`stalled, no bytes for ${stallMs} ms`)
       expect(proxy.stats().injected.stall).toBe(1)
       expect((await run(device.client.ensure("triage", "latest"))).version).toBe("1.0.0")
     } finally {
