@@ -43,6 +43,7 @@
 import { Effect, Layer, type Scope } from "effect"
 import { createSHA256 } from "hash-wasm"
 import { StoreError } from "./Errors.js"
+import { concat } from "./internal/concat.js"
 import * as Idb from "./internal/IndexedDb.js"
 import * as Store from "./Store.js"
 
@@ -91,16 +92,6 @@ const upgrade = (db: IDBDatabase, oldVersion: number) => {
     db.createObjectStore(MODELS)
     db.createObjectStore(META)
   }
-}
-
-const concat = (parts: ReadonlyArray<Uint8Array>) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
 }
 
 const bytesOf = async (blob: Blob) => new Uint8Array(await blob.arrayBuffer())

@@ -10,6 +10,7 @@ import { Duration, Effect } from "effect"
 import * as Content from "./Content.js"
 import { DownloadError, IntegrityError, type StoreError } from "./Errors.js"
 import { honouring, jittered, retryAfterOf } from "./internal/backoff.js"
+import { concat } from "./internal/concat.js"
 import { discard, reader, request } from "./internal/request.js"
 import * as Layout from "./Layout.js"
 import type * as Manifest from "./Manifest.js"
@@ -100,12 +101,7 @@ const fetchChunk = (
     let pendingBytes = 0
     const flush = Effect.gen(function* () {
       if (pendingBytes === 0) return
-      const joined = new Uint8Array(pendingBytes)
-      let at = 0
-      for (const piece of pending.splice(0)) {
-        joined.set(piece, at)
-        at += piece.length
-      }
+      const joined = concat(pending.splice(0))
       pendingBytes = 0
       yield* store.appendPartial(chunk.sha256, joined)
     })

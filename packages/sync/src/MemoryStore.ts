@@ -7,6 +7,7 @@
 import { Effect, Layer } from "effect"
 import * as Content from "./Content.js"
 import { StoreError } from "./Errors.js"
+import { concat } from "./internal/concat.js"
 import * as Store from "./Store.js"
 
 const SHA256 = /^[0-9a-f]{64}$/
@@ -21,15 +22,6 @@ export const make = (): Store.Shape => {
   const partials = new Map<string, Array<Uint8Array>>()
   const models = new Map<string, Uint8Array>()
   let state = Store.empty
-  const concat = (parts: ReadonlyArray<Uint8Array>) => {
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-    let at = 0
-    for (const part of parts) {
-      out.set(part, at)
-      at += part.length
-    }
-    return out
-  }
   return {
     hasChunk: (sha256) => Effect.as(checked(sha256), chunks.has(sha256)),
     writeChunk: (sha256, bytes) =>

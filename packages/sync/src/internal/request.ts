@@ -7,7 +7,24 @@
 import { Duration, Effect } from "effect"
 import type { Http } from "../Download.js"
 import { DownloadError } from "../Errors.js"
+import { concat } from "./concat.js"
 import { messageOf } from "./messageOf.js"
+
+/** A failure of `url` that another try may fix. */
+const transient = (url: string, why: string) =>
+  new DownloadError({ message: `${url}: ${why}`, url, permanent: false })
+
+/** `effect`, failing as `why` when it takes longer than `stallMs`. */
+const withinStall = <A>(
+  http: Http,
+  url: string,
+  why: string,
+  effect: Effect.Effect<A, DownloadError>,
+): Effect.Effect<A, DownloadError> =>
+  Effect.timeoutOrElse(effect, {
+    duration: Duration.millis(http.stallMs),
+    orElse: () => Effect.fail(transient(url, why)),
+  })
 
 /** A request answered within `stallMs`; its body is read with `reader` or `body`. */
 export const request = (
@@ -15,20 +32,13 @@ export const request = (
   url: string,
   headers: Record<string, string>,
 ): Effect.Effect<Response, DownloadError> =>
-  Effect.tryPromise({
-    try: (signal) => http.fetch(url, { headers, signal }),
-    catch: (e) => new DownloadError({ message: `${url}: ${messageOf(e)}`, url, permanent: false }),
-  }).pipe(
-    Effect.timeoutOrElse({
-      duration: Duration.millis(http.stallMs),
-      orElse: () =>
-        Effect.fail(
-          new DownloadError({
-            message: `${url}: no answer within ${http.stallMs} ms`,
-            url,
-            permanent: false,
-          }),
-        ),
+  withinStall(
+    http,
+    url,
+    `no answer within ${http.stallMs} ms`,
+    Effect.tryPromise({
+      try: (signal) => http.fetch(url, { headers, signal }),
+      catch: (e) => transient(url, messageOf(e)),
     }),
   )
 
@@ -44,24 +54,14 @@ export const discard = (response: Response): Effect.Effect<void> =>
 export const reader = (http: Http, url: string, response: Response) =>
   Effect.gen(function* () {
     const stream = response.body?.getReader()
-    if (stream === undefined) {
-      return yield* new DownloadError({ message: `${url}: no body`, url, permanent: false })
-    }
-    const read = Effect.tryPromise({
-      try: () => stream.read(),
-      catch: (e) =>
-        new DownloadError({ message: `${url}: cut (${messageOf(e)})`, url, permanent: false }),
-    }).pipe(
-      Effect.timeoutOrElse({
-        duration: Duration.millis(http.stallMs),
-        orElse: () =>
-          Effect.fail(
-            new DownloadError({
-              message: `${url}: stalled, no bytes for ${http.stallMs} ms`,
-              url,
-              permanent: false,
-            }),
-          ),
+    if (stream === undefined) return yield* transient(url, "no body")
+    const read = withinStall(
+      http,
+      url,
+      `stalled, no bytes for ${http.stallMs} ms`,
+      Effect.tryPromise({
+        try: () => stream.read(),
+        catch: (e) => transient(url, `cut (${messageOf(e)})`),
       }),
     )
     const cancel = Effect.promise(() => stream.cancel().catch(() => {}))
@@ -92,21 +92,10 @@ export const body = (
         const { done, value } = yield* read
         if (done) return
         size += value.length
-        if (size > maxBytes) {
-          return yield* new DownloadError({
-            message: `${url}: longer than ${maxBytes} bytes, not a manifest`,
-            url,
-            permanent: false,
-          })
-        }
+        if (size > maxBytes)
+          return yield* transient(url, `longer than ${maxBytes} bytes, not a manifest`)
         pieces.push(value)
       }
     }).pipe(Effect.ensuring(cancel))
-    const whole = new Uint8Array(size)
-    let at = 0
-    for (const piece of pieces) {
-      whole.set(piece, at)
-      at += piece.length
-    }
-    return whole
+    return concat(pieces)
   })
