@@ -337,6 +337,10 @@ export const make = (
           if (outcome === "activated") activated.push({ model: model.name, version: model.version })
           waiting ||= outcome === "waiting"
         }
+        // Garbage goes before the ETag is kept: a check cut short in between
+        // reads the manifest again (no 304) and collects then.
+        const keep = new Set(manifest.models.flatMap((m) => m.chunks.map((c) => c.sha256)))
+        yield* store.collect(keep)
         // Accepted (and its ETag kept) only once every wanted model is handled:
         // a cut download is retried on the next check, not skipped as "not
         // modified"; one waiting for its conditions is asked for again too.
@@ -347,8 +351,6 @@ export const make = (
             [options.channel]: { accepted: manifest.version, etag: waiting ? undefined : etag },
           },
         }))
-        const keep = new Set(manifest.models.flatMap((m) => m.chunks.map((c) => c.sha256)))
-        yield* store.collect(keep)
         if (activated.length === 0) {
           yield* emit({ _tag: "UpToDate", channel: options.channel, version: manifest.version })
         }
