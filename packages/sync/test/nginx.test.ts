@@ -6,7 +6,7 @@
  * ranges are what the client meets, and nginx's access log is what the
  * assertions read. Without nginx the file fails and says how to install it.
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
+import { mkdtemp, readFile, rm } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -17,6 +17,7 @@ import { Layout, MemoryStore, Signature, type Store, SyncClient } from "../src/i
 import { FileStore, Publish } from "../src/node/index.js"
 import * as ChaosProxy from "./support/ChaosProxy.js"
 import * as Nginx from "./support/Nginx.js"
+import { writeFlippedTail } from "./support/OnnxVariant.js"
 
 const SILERO = createRequire(import.meta.url).resolve(
   "@edgeline/model-silero-vad/silero_vad_v5.onnx",
@@ -92,11 +93,8 @@ const activeBytes = async (device: SyncClient.Shape) =>
 
 /** Silero with its last 20 000 bytes changed: a version that retrained its last layer. */
 const retrained = async (reg: Registry) => {
-  const bytes = new Uint8Array(await readFile(SILERO))
-  for (let i = bytes.length - 20_000; i < bytes.length; i++) bytes[i] = bytes[i]! ^ 0x33
   const path = join(reg.dir, "silero-5.1.0.onnx")
-  await writeFile(path, bytes)
-  return { path, bytes: Buffer.from(bytes) }
+  return { path, bytes: Buffer.from(await writeFlippedTail(SILERO, path)) }
 }
 
 const blobRequests = (logged: ReadonlyArray<Nginx.Logged>) =>

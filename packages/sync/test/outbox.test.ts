@@ -56,6 +56,25 @@ const outbox = (endpoint: string, options: Partial<Outbox.Options> = {}) =>
     }),
   )
 
+/** 20 rounds of a sample and two counters (2 "escalations", 1 "degraded"): more than a small queue holds. */
+const recordTwentyRounds = async (box: Outbox.Outbox) => {
+  for (let i = 0; i < 20; i++) {
+    await run(box.telemetry.record({ kind: "sample", name: "s", payload: { i } }))
+    await run(box.telemetry.record({ kind: "counter", name: "escalations", value: 2 }))
+    await run(box.telemetry.record({ kind: "counter", name: "degraded", attributes: { why: "x" } }))
+  }
+}
+
+/** What the server stored of `recordTwentyRounds` through a full queue: every count, and only the newest sample. */
+const expectEveryCountAndTheLastSample = (lines: ReadonlyArray<{ event: Telemetry.Event }>) => {
+  const events = lines.map((line) => line.event)
+  expect(events.filter((e) => e.kind === "sample").map((e) => e.payload)).toEqual([{ i: 19 }])
+  const total = (name: string) =>
+    events.filter((e) => e.name === name).reduce((sum, e) => sum + (e.value ?? 1), 0)
+  expect(total("escalations")).toBe(40)
+  expect(total("degraded")).toBe(20)
+}
+
 /** An outbox over the queue file `queueFile`, as one run of an app: `close` ends it. */
 const fileSession = async (
   queueFile: string,
@@ -143,24 +162,13 @@ describe("Outbox", () => {
     const file = join(await scratch(), "telemetry.jsonl")
     const ingest = await server(file)
     const box = await outbox(`${ingest.url}v1/telemetry`, { capacity: 10 })
-    for (let i = 0; i < 20; i++) {
-      await run(box.telemetry.record({ kind: "sample", name: "s", payload: { i } }))
-      await run(box.telemetry.record({ kind: "counter", name: "escalations", value: 2 }))
-      await run(
-        box.telemetry.record({ kind: "counter", name: "degraded", attributes: { why: "timeout" } }),
-      )
-    }
+    await recordTwentyRounds(box)
     const stats = await run(box.stats)
     expect(stats.queued).toBeLessThanOrEqual(10)
     // Only the newest sample is left: it came after the last time the queue was full.
     expect(stats.droppedSamples).toBe(19)
     await run(box.flush)
-    const events = (await stored(file)).map((e) => e.event)
-    expect(events.filter((e) => e.kind === "sample").map((e) => e.payload)).toEqual([{ i: 19 }])
-    const total = (name: string) =>
-      events.filter((e) => e.name === name).reduce((sum, e) => sum + (e.value ?? 1), 0)
-    expect(total("escalations")).toBe(40)
-    expect(total("degraded")).toBe(20)
+    expectEveryCountAndTheLastSample(await stored(file))
   })
 
   it("a bounded queue in a file: what was dropped and summed stays so after a restart, and every count arrives", async () => {
@@ -170,13 +178,7 @@ describe("Outbox", () => {
     const queueFile = join(dir, "outbox.jsonl")
     const session = () => fileSession(queueFile, `${ingest.url}v1/telemetry`, { capacity: 10 })
     const first = await session()
-    for (let i = 0; i < 20; i++) {
-      await run(first.box.telemetry.record({ kind: "sample", name: "s", payload: { i } }))
-      await run(first.box.telemetry.record({ kind: "counter", name: "escalations", value: 2 }))
-      await run(
-        first.box.telemetry.record({ kind: "counter", name: "degraded", attributes: { why: "x" } }),
-      )
-    }
+    await recordTwentyRounds(first.box)
     const before = await run(first.box.stats)
     expect(before.droppedSamples).toBe(19)
     expect(before.summedCounters).toBeGreaterThan(0)
@@ -185,12 +187,7 @@ describe("Outbox", () => {
     expect((await run(second.box.stats)).queued).toBe(before.queued)
     await run(second.box.flush)
     await second.close()
-    const events = (await stored(file)).map((e) => e.event)
-    expect(events.filter((e) => e.kind === "sample").map((e) => e.payload)).toEqual([{ i: 19 }])
-    const total = (name: string) =>
-      events.filter((e) => e.name === name).reduce((sum, e) => sum + (e.value ?? 1), 0)
-    expect(total("escalations")).toBe(40)
-    expect(total("degraded")).toBe(20)
+    expectEveryCountAndTheLastSample(await stored(file))
   })
 
   it("never sums counts into a counter the server may hold already (an upload whose answer was cut)", async () => {

@@ -11,6 +11,7 @@ import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { Layout, Signature } from "../src/index.js"
 import { KeyFiles, Publish, VerifyRegistry } from "../src/node/index.js"
+import { writeFlippedTail } from "./support/OnnxVariant.js"
 
 const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
 const refusal = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(Effect.flip(effect))
@@ -37,10 +38,8 @@ const keyIn = async (dir: string, kid?: string) => {
 
 /** Silero with its last `tail` bytes changed: a new version that retrained only its last layer. */
 const retrained = async (dir: string, tail = 20_000) => {
-  const bytes = new Uint8Array(await readFile(SILERO))
-  for (let i = bytes.length - tail; i < bytes.length; i++) bytes[i] = bytes[i]! ^ 0x33
   const path = join(dir, "silero-v2.onnx")
-  await writeFile(path, bytes)
+  await writeFlippedTail(SILERO, path, tail)
   return path
 }
 

@@ -20,6 +20,7 @@ import {
   SyncClient,
 } from "../../src/index.js"
 import type { ReopenConfig, ReopenResult } from "./pages/reopen.js"
+import { scratchDatabase } from "./support/databases.js"
 
 const registry = inject("syncRegistry")
 const ref = ModelRef.make(registry.name, `sync:${registry.name}`)
@@ -32,19 +33,8 @@ afterEach(async () => {
 const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
 const refusal = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(Effect.flip(effect))
 
-const deleteDatabase = (name: string) =>
-  new Promise<void>((resolve, reject) => {
-    const request = indexedDB.deleteDatabase(name)
-    request.onsuccess = () => resolve()
-    request.onerror = () => reject(request.error)
-  })
-
 /** A database name no other test uses, deleted after the test. */
-const database = (what: string) => {
-  const name = `client-test-${what}-${crypto.randomUUID()}`
-  cleanups.push(() => deleteDatabase(name))
-  return name
-}
+const database = (what: string) => scratchDatabase(`client-test-${what}`, cleanups)
 
 /** A scope of its own, closed after the test or by `close` (the page going away). */
 const scope = async () => {

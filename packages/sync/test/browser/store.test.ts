@@ -13,6 +13,7 @@ import {
   type Manifest,
   type Store,
 } from "../../src/index.js"
+import { scratchDatabase } from "./support/databases.js"
 
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -22,19 +23,8 @@ afterEach(async () => {
 const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
 const refusal = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(Effect.flip(effect))
 
-const deleteDatabase = (name: string) =>
-  new Promise<void>((resolve, reject) => {
-    const request = indexedDB.deleteDatabase(name)
-    request.onsuccess = () => resolve()
-    request.onerror = () => reject(request.error)
-  })
-
 /** A database name no other test uses, deleted after the test. */
-const database = () => {
-  const name = `store-test-${crypto.randomUUID()}`
-  cleanups.push(() => deleteDatabase(name))
-  return name
-}
+const database = () => scratchDatabase("store-test", cleanups)
 
 /** `make` run in a scope of its own; `close` ends it (the store's connection closes). */
 const open = async <A, E>(make: Effect.Effect<A, E, Scope.Scope>) => {

@@ -7,6 +7,7 @@
  * shared. (Flipping bytes instead, as client.test.ts does for a model
  * that must fail its smoke check, leaves a file onnxruntime refuses.)
  */
+import { readFile, writeFile } from "node:fs/promises"
 
 const varint = (value: number): Array<number> => {
   const out: Array<number> = []
@@ -61,4 +62,20 @@ export const variant = (
   const letters = new Uint8Array(bytes)
   for (let i = 0; i < bytes; i++) letters[i] = 33 + Math.floor(random() * 94)
   return withMetadata(model, `edgeline.test.${tag}`, new TextDecoder().decode(letters))
+}
+
+/**
+ * `model` with its last `tail` bytes flipped, written to `path`: where
+ * retraining a last layer changes a file, so the registry sees new
+ * trailing chunks (onnxruntime refuses the result: a smoke check fails).
+ */
+export const writeFlippedTail = async (
+  model: string,
+  path: string,
+  tail = 20_000,
+): Promise<Uint8Array> => {
+  const bytes = new Uint8Array(await readFile(model))
+  for (let i = bytes.length - tail; i < bytes.length; i++) bytes[i] = bytes[i]! ^ 0x33
+  await writeFile(path, bytes)
+  return bytes
 }

@@ -8,13 +8,14 @@
  * server's) and its telemetry ingest.
  */
 import { createHash } from "node:crypto"
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
+import { mkdtemp, readFile, rm } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
 import type { TestProject } from "vitest/node"
 import { DevServer, KeyFiles, Publish } from "../../../src/node/index.js"
+import { writeFlippedTail } from "../../support/OnnxVariant.js"
 import type { ModelFile } from "./context.js"
 
 const require = createRequire(import.meta.url)
@@ -34,11 +35,8 @@ export default async function setup(project: TestProject) {
   const key = await Effect.runPromise(KeyFiles.readPrivate(keys.privateKeyPath))
   const publicKey = await Effect.runPromise(KeyFiles.readPublic(keys.publicKeyPath))
   const original = new Uint8Array(await readFile(SILERO))
-  const retrained = original.slice()
-  for (let i = retrained.length - 20_000; i < retrained.length; i++)
-    retrained[i] = retrained[i]! ^ 0x33
   const v2Path = join(dir, "silero-5.1.0.onnx")
-  await writeFile(v2Path, retrained)
+  const retrained = await writeFlippedTail(SILERO, v2Path)
   await Effect.runPromise(
     Publish.publish({
       model: SILERO,
