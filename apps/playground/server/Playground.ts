@@ -13,6 +13,7 @@ import sirv from "sirv"
 import type { Config } from "../web/src/Config.js"
 import * as DevRegistry from "./DevRegistry.js"
 import * as NetworkSwitch from "./NetworkSwitch.js"
+import * as Routes from "./Routes.js"
 
 export interface Options {
   /** Where the registry and its signing key live (kept across starts). */
@@ -96,6 +97,7 @@ export const start = async (options: Options): Promise<Playground> => {
       network.set(body.online)
       return json(response, 200, { online: network.online() })
     }
+    for (const handler of Routes.handlers) if (await handler(request, response, path)) return
     if (path.startsWith("/api/")) return json(response, 404, { error: `no such API: ${path}` })
     files(request, response, () => json(response, 404, { error: `not found: ${path}` }))
   }

@@ -34,6 +34,8 @@ export interface SessionOptions {
    * switch cut on purpose. Keep these narrow.
    */
   readonly expectedErrors?: ReadonlyArray<RegExp> | undefined
+  /** More Chromium flags, e.g. a fake microphone fed from a WAV file. */
+  readonly args?: ReadonlyArray<string> | undefined
 }
 
 export const open = async (options: SessionOptions = {}): Promise<Session> => {
@@ -41,7 +43,7 @@ export const open = async (options: SessionOptions = {}): Promise<Session> => {
   const playground = await Playground.start({ dataDirectory })
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: chromiumArgs(),
+    args: [...chromiumArgs(), ...(options.args ?? [])],
   })
   const page = await browser.newPage({ viewport: options.viewport ?? { width: 1280, height: 800 } })
   const errors: Array<string> = []
