@@ -18,10 +18,11 @@
 import { Effect } from "effect"
 import { type EvaluationReport, FORMAT } from "../evaluate/Evaluation.js"
 import { check, type Extras } from "./Extras.js"
-import { page } from "./page.js"
+import { type Figure, figures, page } from "./page.js"
 import { ReportInputError, ReportWriteError } from "./ReportError.js"
 
 export type { Extras } from "./Extras.js"
+export type { Figure } from "./page.js"
 
 /** The files `write` made. */
 export interface Written {
@@ -75,6 +76,17 @@ export const json = (report: EvaluationReport, extras?: Extras): string => {
  */
 export const html = async (report: EvaluationReport, extras: Extras = {}): Promise<string> =>
   page(checkReport(report), check(extras))
+
+/**
+ * The page's plots on their own (the reliability diagram, the escalation
+ * curve, the confusion matrix, the confidence histogram), for an app that
+ * shows a report in its own page: each with its heading, its description
+ * (the SVG's accessible name) and its numbers as an HTML table, or, when
+ * this report cannot draw it, no `svg` and a description saying why.
+ * Rejects with `ReportInputError` when `report` is not an evaluation report.
+ */
+export const plots = async (report: EvaluationReport): Promise<ReadonlyArray<Figure>> =>
+  figures(checkReport(report))
 
 /**
  * Writes `report.json` and `report.html` into `dir` (made when missing) and

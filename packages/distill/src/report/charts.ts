@@ -1,58 +1,14 @@
 /**
- * The report's plots, as Vega-Lite specs rendered to SVG strings by Vega's
- * headless view (no DOM, no canvas: text widths are estimated).
- *
- * Why Vega-Lite rather than hand-written SVG: axes, ticks, scales and
- * legends are its job, and well done. It costs about 25 MB installed (79
- * packages, all Vega's own or d3's), about 0.5 s to import and tens of
- * milliseconds per plot; it is imported when the first page is made, so
- * `evaluate` and the rest of the package never load it.
+ * The report's plots, as Vega-Lite specs rendered to SVG by `Plot.svg`.
  */
 import type { TopLevelSpec } from "vega-lite"
 import type { EvaluationReport } from "../evaluate/Evaluation.js"
-import { escapeHtml } from "./format.js"
+import { svg } from "./Plot.js"
 
 const WIDTH = 360
 const HEIGHT = 240
 
-/** Fonts the reader's machine has: the page must not fetch any. */
-const config = {
-  font: "system-ui, -apple-system, 'Segoe UI', sans-serif",
-  // The SVG as a whole is one image with a name (role="img"); the marks' own ARIA would only repeat it.
-  aria: false,
-  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: "#e5e7eb" },
-  legend: { labelFontSize: 11, titleFontSize: 12, orient: "bottom", labelLimit: 320 },
-  view: { stroke: "#d1d5db" },
-} as const
-
-type Engines = readonly [typeof import("vega"), typeof import("vega-lite")]
-let engines: Promise<Engines> | undefined
-const load = (): Promise<Engines> => {
-  engines ??= Promise.all([import("vega"), import("vega-lite")])
-  return engines
-}
-
-let ids = 0
-
-/** Renders a spec and gives the SVG a role, an accessible name and a `<title>`. */
-const render = async (spec: TopLevelSpec, name: string): Promise<string> => {
-  const [vega, vegaLite] = await load()
-  const compiled = vegaLite.compile({ ...spec, config } as TopLevelSpec).spec
-  const view = new vega.View(vega.parse(compiled), { renderer: "none", logLevel: vega.Error })
-  try {
-    const svg = await view.toSVG()
-    const id = `plot-title-${++ids}`
-    const label = escapeHtml(name)
-    // Inline in HTML an SVG needs no namespace declarations; without them the
-    // page holds no URL at all, which makes "fetches nothing" easy to check.
-    return svg.replace(/^<svg\b([^>]*)>/, (_, attributes: string) => {
-      const kept = attributes.replace(/\s+xmlns(:\w+)?="[^"]*"/g, "")
-      return `<svg${kept} role="img" aria-label="${label}" aria-labelledby="${id}"><title id="${id}">${label}</title>`
-    })
-  } finally {
-    view.finalize()
-  }
-}
+const render = (spec: TopLevelSpec, name: string): Promise<string> => svg(spec, name)
 
 const shareAxis = (title: string) => ({ title, format: ".0%" })
 

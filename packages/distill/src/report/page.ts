@@ -40,33 +40,40 @@ const table = (
     )
     .join("")}</tbody></table>`
 
-const figure = (
-  id: string,
-  heading: string,
-  svg: string,
-  name: string,
-  data: string,
-): string => `<figure id="${id}" aria-labelledby="${id}-heading">
-<h3 id="${id}-heading">${format.escapeHtml(heading)}</h3>
-${svg}
-<figcaption>${format.escapeHtml(name)}</figcaption>
-<details><summary>The plot's numbers</summary>${data}</details>
-</figure>`
+/**
+ * One plot of the report: drawn (`svg`, with `description` its accessible
+ * name, and `data` its numbers as an HTML table), or not drawable from
+ * this report (no `svg`; `description` says why).
+ */
+export interface Figure {
+  readonly id: "reliability" | "escalation" | "confusion" | "histogram"
+  readonly heading: string
+  readonly description: string
+  readonly svg?: string | undefined
+  readonly data?: string | undefined
+}
 
-const missing = (id: string, heading: string, why: string): string =>
-  `<figure id="${id}"><h3>${format.escapeHtml(heading)}</h3><p class="missing">${format.escapeHtml(why)}</p></figure>`
+const figureHtml = (f: Figure): string =>
+  f.svg === undefined
+    ? `<figure id="${f.id}"><h3>${format.escapeHtml(f.heading)}</h3><p class="missing">${format.escapeHtml(f.description)}</p></figure>`
+    : `<figure id="${f.id}" aria-labelledby="${f.id}-heading">
+<h3 id="${f.id}-heading">${format.escapeHtml(f.heading)}</h3>
+${f.svg}
+<figcaption>${format.escapeHtml(f.description)}</figcaption>
+<details><summary>The plot's numbers</summary>${f.data ?? ""}</details>
+</figure>`
 
 const card = (title: string, value: string, note = ""): string =>
   `<div class="card"><dt>${format.escapeHtml(title)}</dt><dd>${value}${note === "" ? "" : `<small>${note}</small>`}</dd></div>`
 
-const reliabilityFigure = async (report: EvaluationReport): Promise<string> => {
+const reliabilityFigure = async (report: EvaluationReport): Promise<Figure> => {
   const c = report.calibration
   if (c === null) {
-    return missing(
-      "reliability",
-      "Reliability diagram",
-      "No item has a truth or a teacher label: calibration cannot be measured.",
-    )
+    return {
+      id: "reliability",
+      heading: "Reliability diagram",
+      description: "No item has a truth or a teacher label: calibration cannot be measured.",
+    }
   }
   const name = `Reliability diagram: the student's accuracy against the ${c.reference} by confidence, in ${c.bins.length} equal bins, with the diagonal of perfect calibration; ECE ${format.percent(c.ece)} over ${format.count(c.items)} items.`
   const rows = c.bins.map((b, i) => [
@@ -80,23 +87,23 @@ const reliabilityFigure = async (report: EvaluationReport): Promise<string> => {
     ["Confidence", "Items", "Mean confidence", "Accuracy"],
     rows,
   )
-  return figure(
-    "reliability",
-    "Reliability diagram",
-    await charts.reliability(report, name),
-    name,
-    data,
-  )
+  return {
+    id: "reliability",
+    heading: "Reliability diagram",
+    description: name,
+    svg: await charts.reliability(report, name),
+    data: data,
+  }
 }
 
-const escalationFigure = async (report: EvaluationReport): Promise<string> => {
+const escalationFigure = async (report: EvaluationReport): Promise<Figure> => {
   const e = report.escalation
   if (e === null) {
-    return missing(
-      "escalation",
-      "Escalation curve",
-      "No teacher probabilities were given: there is no cascade to draw.",
-    )
+    return {
+      id: "escalation",
+      heading: "Escalation curve",
+      description: "No teacher probabilities were given: there is no cascade to draw.",
+    }
   }
   const chosen = e.chosen
   const scored = chosen.accuracy === null ? "agreement with the teacher" : "accuracy"
@@ -113,7 +120,13 @@ const escalationFigure = async (report: EvaluationReport): Promise<string> => {
     ["Threshold", "Escalated", "Cascade accuracy", "Agreement with the teacher"],
     rows,
   )
-  return figure("escalation", "Escalation curve", await charts.escalation(report, name), name, data)
+  return {
+    id: "escalation",
+    heading: "Escalation curve",
+    description: name,
+    svg: await charts.escalation(report, name),
+    data: data,
+  }
 }
 
 const confusionTable = (report: EvaluationReport, reference: "truth" | "teacher"): string => {
@@ -130,25 +143,29 @@ const confusionTable = (report: EvaluationReport, reference: "truth" | "teacher"
   )
 }
 
-const confusionFigure = async (report: EvaluationReport): Promise<string> => {
+const confusionFigure = async (report: EvaluationReport): Promise<Figure> => {
   const reference =
     report.confusion.truth !== null ? "truth" : report.confusion.teacher !== null ? "teacher" : null
   if (reference === null) {
-    return missing("confusion", "Confusion matrix", "No item has a truth or a teacher label.")
+    return {
+      id: "confusion",
+      heading: "Confusion matrix",
+      description: "No item has a truth or a teacher label.",
+    }
   }
   const c = report.confusion[reference]!
   const right = c.matrix.reduce((sum, row, i) => sum + row[i]!, 0)
   const name = `Confusion matrix: the ${reference}'s labels in rows against the student's in columns (${report.labels.join(", ")}); ${format.count(right)} of ${format.count(c.items)} items on the diagonal.`
-  return figure(
-    "confusion",
-    "Confusion matrix",
-    await charts.confusion(report, reference, name),
-    name,
-    confusionTable(report, reference),
-  )
+  return {
+    id: "confusion",
+    heading: "Confusion matrix",
+    description: name,
+    svg: await charts.confusion(report, reference, name),
+    data: confusionTable(report, reference),
+  }
 }
 
-const histogramFigure = async (report: EvaluationReport): Promise<string> => {
+const histogramFigure = async (report: EvaluationReport): Promise<Figure> => {
   const h = report.confidenceHistogram
   const name = `Confidence histogram: the share of items by the student's confidence, in ${h.counts.length} equal bins from ${format.decimal(h.edges[0]!)} to 1; the drift reference shipped with the model.`
   const rows = h.counts.map((n, i) => [
@@ -157,13 +174,13 @@ const histogramFigure = async (report: EvaluationReport): Promise<string> => {
     num(`confidenceHistogram.fractions.${i}`, h.fractions[i], "percent"),
   ])
   const data = table("Confidence histogram", ["Confidence", "Items", "Share"], rows)
-  return figure(
-    "histogram",
-    "Confidence histogram",
-    await charts.histogram(report, name),
-    name,
-    data,
-  )
+  return {
+    id: "histogram",
+    heading: "Confidence histogram",
+    description: name,
+    svg: await charts.histogram(report, name),
+    data: data,
+  }
 }
 
 const positiveRows = (
@@ -311,6 +328,15 @@ td { text-align: right; }
 details summary { cursor: pointer; font-size: 0.85rem; color: var(--muted); }
 `
 
+/** The report's plots, in the page's order. */
+export const figures = async (report: EvaluationReport): Promise<ReadonlyArray<Figure>> => [
+  // One after another: each render is short, and they share the loaded engine.
+  await reliabilityFigure(report),
+  await escalationFigure(report),
+  await confusionFigure(report),
+  await histogramFigure(report),
+]
+
 /** The whole page; `extras` has been checked. */
 export const page = async (report: EvaluationReport, extras: Extras): Promise<string> => {
   const title = extras.title ?? "Distillation report"
@@ -322,13 +348,7 @@ export const page = async (report: EvaluationReport, extras: Extras): Promise<st
   ]
     .filter((s) => s !== "")
     .join(" ")
-  // One after another: each render is short, and they share the loaded engine.
-  const figures = [
-    await reliabilityFigure(report),
-    await escalationFigure(report),
-    await confusionFigure(report),
-    await histogramFigure(report),
-  ]
+  const drawn = await figures(report)
   const otherConfusion =
     report.confusion.truth !== null && report.confusion.teacher !== null
       ? confusionTable(report, "teacher")
@@ -354,7 +374,7 @@ ${headline(report, extras)}
 <section aria-labelledby="plots">
 <h2 id="plots">Plots</h2>
 <div class="plots">
-${figures.join("\n")}
+${drawn.map(figureHtml).join("\n")}
 </div>
 </section>
 <section aria-labelledby="numbers">
