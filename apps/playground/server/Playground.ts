@@ -97,7 +97,9 @@ export const start = async (options: Options): Promise<Playground> => {
       network.set(body.online)
       return json(response, 200, { online: network.online() })
     }
-    for (const handler of Routes.handlers) if (await handler(request, response, path)) return
+    for (const handler of Routes.handlers) {
+      if (await handler(request, response, path, { dataDirectory: options.dataDirectory })) return
+    }
     if (path.startsWith("/api/")) return json(response, 404, { error: `no such API: ${path}` })
     files(request, response, () => json(response, 404, { error: `not found: ${path}` }))
   }
