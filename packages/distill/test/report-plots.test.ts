@@ -65,5 +65,7 @@ describe("Plot.svg", () => {
     expect(svg).toContain(">Escalated</text>")
     expect(svg).toContain(">0%</text>")
     expect(svg).not.toContain("http")
+    // One image: no unnamed inner roles (Vega's "graphics-symbol" mark containers) for a checker to flag.
+    expect([...svg.matchAll(/ role="([^"]+)"/g)].map((m) => m[1])).toEqual(["img"])
   })
 })

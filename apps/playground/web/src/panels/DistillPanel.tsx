@@ -48,8 +48,9 @@ export const DistillPanel = (_: { readonly config: Config }) => {
     <div class="distill">
       <p>
         What <code>npx edgeline distill</code> made: the newest report in the playground's data
-        directory (<code>.data/distill/&lt;run&gt;/report.json</code>), else the report of the
-        student this playground ships.
+        directory (<code>apps/playground/.data/distill/&lt;run&gt;/report.json</code>, e.g. from{" "}
+        <code>npx edgeline distill report --out apps/playground/.data/distill/&lt;run&gt;</code>),
+        else the report of the student this playground ships.
       </p>
       <div class="row">
         <button type="button" class="secondary" onClick={() => void reload()} disabled={loading}>

@@ -60,9 +60,10 @@ export const FlywheelView = ({ answer }: { readonly answer: FlywheelAnswer }) =>
         </div>
       </div>
       <p class="hint">
-        Measure your own:{" "}
-        <code>npx edgeline flywheel --rounds 5 --json .data/flywheel/mine.json</code> in{" "}
-        <code>apps/playground</code> (about half a minute for 3 rounds), then Reload.
+        Measure your own from the repository's root (about half a minute for 3 rounds), then Reload:{" "}
+        <code>
+          npx edgeline flywheel --rounds 5 --json apps/playground/.data/flywheel/mine.json
+        </code>
       </p>
     </div>
   )

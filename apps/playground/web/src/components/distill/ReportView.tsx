@@ -118,7 +118,7 @@ export const ReportView = ({ answer }: { readonly answer: ReportAnswer }) => {
         shipped="The student shipped in"
       />
       <p>{about.trim()}</p>
-      <dl class="distill-numbers" aria-label="Headline numbers">
+      <dl class="distill-numbers">
         {headline(report).map((n) => (
           <div key={n.label}>
             <dt>{n.label}</dt>
