@@ -111,7 +111,7 @@ export const VoiceAssistantPanel = ({ config }: { readonly config: Config }) => 
       const response = await fetch(sampleUrl)
       if (!response.ok) throw new Error(`the server answered ${response.status} for the sample`)
       return new Uint8Array(await response.arrayBuffer())
-    }, "the bundled sample")
+    }, "Bundled sample")
 
   const runFile = () => {
     const file = upload.current?.files?.[0]
@@ -134,7 +134,7 @@ export const VoiceAssistantPanel = ({ config }: { readonly config: Config }) => 
   const stopRecording = async () => {
     if (recording === undefined) return
     setRecording(undefined)
-    await analyse(() => recording.stop(), "your recording")
+    await analyse(() => recording.stop(), "Your recording")
   }
 
   const idle = runner !== undefined && !busy && recording === undefined

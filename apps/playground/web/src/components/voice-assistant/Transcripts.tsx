@@ -4,15 +4,34 @@
  */
 import type { VoiceAssistant } from "@edgeline/recipes"
 
-export const Transcripts = ({ result }: { readonly result: VoiceAssistant.Result }) => {
-  const share = result.audioSentSeconds / Math.max(result.inputSeconds, 1e-9)
-  return (
-    <div>
+const percent = (seconds: number, of: number) =>
+  `${((seconds / Math.max(of, 1e-9)) * 100).toFixed(1)} %`
+
+/** The share of the recording that went to the cloud; a failed call's audio counts as tried, not delivered. */
+const Share = ({ result }: { readonly result: VoiceAssistant.Result }) => {
+  const undelivered = result.wakes.reduce((s, w) => s + (w.degraded ? w.audioSeconds : 0), 0)
+  const of = `of the audio (${result.audioSentSeconds.toFixed(1)} s of ${result.inputSeconds.toFixed(1)} s)`
+  if (undelivered > 0 && undelivered >= result.audioSentSeconds)
+    return (
       <p data-testid="share-sent">
-        Sent to the cloud: <strong>{(share * 100).toFixed(1)} %</strong> of the audio (
-        {result.audioSentSeconds.toFixed(1)} s of {result.inputSeconds.toFixed(1)} s); the rest
-        never left the device.
+        To the cloud: <strong>{percent(result.audioSentSeconds, result.inputSeconds)}</strong> {of}{" "}
+        was to go, but the cloud was unreachable, so none of it left the device.
       </p>
+    )
+  return (
+    <p data-testid="share-sent">
+      Sent to the cloud: <strong>{percent(result.audioSentSeconds, result.inputSeconds)}</strong>{" "}
+      {of}
+      {undelivered > 0 && `, of which ${undelivered.toFixed(1)} s could not be delivered`}; the rest
+      never left the device.
+    </p>
+  )
+}
+
+export const Transcripts = ({ result }: { readonly result: VoiceAssistant.Result }) => {
+  return (
+    <div class="va-transcripts">
+      <Share result={result} />
       {result.wakes.length === 0 ? (
         <p data-testid="no-wakes">
           No “hey jarvis” was heard, so nothing was sent. Say “hey jarvis” and then your request.

@@ -80,6 +80,12 @@ export const Waveform = ({
             <span class="va-key va-key-wake" aria-hidden="true" /> “Hey Jarvis” heard
             {wakes.length > 0 && ` at ${wakes.map((w) => s(w.at)).join(", ")}`}
           </li>
+          {wakes.some((w) => w.degraded) && (
+            <li>
+              <span class="va-key va-key-degraded" aria-hidden="true" /> Dashed: heard on the
+              device, not transcribed (the cloud was unreachable)
+            </li>
+          )}
         </ul>
       </figcaption>
     </figure>
