@@ -175,15 +175,15 @@ export const VoiceAssistantPanel = ({ config }: { readonly config: Config }) => 
         </div>
         <div class="va-source">
           <h3>Microphone</h3>
-          {recording === undefined ? (
-            <button type="button" onClick={startRecording} disabled={!idle}>
-              Record
-            </button>
-          ) : (
-            <button type="button" class="secondary" onClick={stopRecording}>
-              Stop and run ({recorded.toFixed(0)} s)
-            </button>
-          )}
+          {/* One button that changes its label, so keyboard focus stays on it. */}
+          <button
+            type="button"
+            class={recording === undefined ? undefined : "secondary"}
+            onClick={recording === undefined ? startRecording : stopRecording}
+            disabled={recording === undefined && !idle}
+          >
+            {recording === undefined ? "Record" : `Stop and run (${recorded.toFixed(0)} s)`}
+          </button>
         </div>
       </div>
       <p role="status" aria-live="polite" data-testid="assistant-status">
