@@ -6,8 +6,12 @@
  * reference tier, Whisper in a real deployment). Nothing is sent without a
  * wake; a cloud that fails leaves the wake with no transcript, marked
  * `degraded`, and never fails the caller.
+ *
+ * `pipeline(options)` is the same as a pipeline of stages (the gate's, then
+ * `wake-word` and `transcribe`), for a runner whose per-stage counts and
+ * latency a UI shows; `fromWav(wav, options)` runs it once as an Effect.
  */
-import { CloudModel, type Infer, type InputValidationError, Pipeline } from "@edgeline/core"
+import { CloudModel, type Infer, type InputValidationError, Pipeline, Stage } from "@edgeline/core"
 import { Effect } from "effect"
 import { MODEL_RATE } from "../audio/Audio.js"
 import type { WavDecodeError } from "../audio/WavDecodeError.js"
@@ -50,6 +54,8 @@ export interface Result {
   readonly inputSeconds: number
   /** Speech segments the gate found. */
   readonly segments: number
+  /** Those segments, in seconds from the start of the recording (with the gate's padding). */
+  readonly speech: ReadonlyArray<{ readonly start: number; readonly end: number }>
 }
 
 export type AssistantError =
@@ -77,62 +83,124 @@ const speechSegments = (gated: VoiceGate.Gated): Array<Speech> => {
 
 const toFloat = (pcm: Int16Array) => Float32Array.from(pcm, (s) => s / 32768)
 
+/** A wake heard locally, with the audio that goes to the cloud for it. */
+interface Woken {
+  readonly at: number
+  readonly score: number
+  readonly utterance: Int16Array
+}
+
+/** What the wake-word stage hands to the transcription stage. */
+interface Detected {
+  readonly woken: ReadonlyArray<Woken>
+  readonly inputSeconds: number
+  readonly speech: ReadonlyArray<{ readonly start: number; readonly end: number }>
+}
+
+/** openWakeWord over each speech segment afresh; after a wake, the utterance that follows it. */
+const wakeStage = (options: Options) => {
+  const detector = WakeWord.detector(options.wake)
+  const minSeconds = options.minUtteranceSeconds ?? 1
+  return Stage.make("infer", {
+    name: "wake-word",
+    run: (gated: VoiceGate.Gated) =>
+      Effect.gen(function* () {
+        const speech = speechSegments(gated)
+        const woken: Array<Woken> = []
+        for (let k = 0; k < speech.length; k++) {
+          const segment = speech[k]!
+          // Each segment is heard afresh: it does not follow the speech before it.
+          const detection = yield* Pipeline.run(
+            detector,
+            WakeWord.input(toFloat(segment.audio), segment.start),
+          )
+          const wake = detection.wakes[0]
+          if (wake === undefined) continue
+          // The utterance: the rest of this segment, and the next one if that is too short.
+          const from = Math.min(
+            segment.audio.length,
+            Math.round((wake.at - segment.start) * MODEL_RATE),
+          )
+          const parts = [segment.audio.subarray(from)]
+          if (parts[0]!.length < minSeconds * MODEL_RATE && k + 1 < speech.length) {
+            parts.push(speech[k + 1]!.audio)
+            k++
+          }
+          const utterance = new Int16Array(parts.reduce((n, p) => n + p.length, 0))
+          let at = 0
+          for (const part of parts) {
+            utterance.set(part, at)
+            at += part.length
+          }
+          woken.push({ at: wake.at, score: wake.score, utterance })
+        }
+        return {
+          woken,
+          inputSeconds: gated.samples / MODEL_RATE,
+          speech: speech.map(({ start, end }) => ({ start, end })),
+        } satisfies Detected
+      }),
+  })
+}
+
+/** Each wake's utterance to the cloud's transcription; a failure marks that wake degraded. */
+const transcribeStage = (options: Options) =>
+  Stage.make("escalate", {
+    name: "transcribe",
+    run: (detected: Detected) =>
+      Effect.gen(function* () {
+        const wakes: Array<Heard> = []
+        let sent = 0
+        for (const { at, score, utterance } of detected.woken) {
+          const seconds = utterance.length / MODEL_RATE
+          sent += seconds
+          const heard = yield* CloudModel.transcribe({
+            audio: VoiceGate.toWav(utterance),
+            filename: "utterance.wav",
+            model: options.transcriptionModel,
+            language: options.language,
+          }).pipe(
+            Effect.map((answer) => ({ transcript: answer.text.trim(), degraded: false })),
+            Effect.catch((error) =>
+              Effect.succeed({ transcript: undefined, degraded: true, reason: error.message }),
+            ),
+          )
+          wakes.push({ at, score, audioSeconds: seconds, ...heard })
+        }
+        return {
+          wakes,
+          audioSentSeconds: sent,
+          inputSeconds: detected.inputSeconds,
+          segments: detected.speech.length,
+          speech: detected.speech,
+        } satisfies Result
+      }),
+  })
+
+/** The assistant as a pipeline: a WAV's bytes in, the wakes and what the cloud heard out. */
+export type Assistant = Pipeline.Pipeline<
+  Uint8Array,
+  Result,
+  Exclude<AssistantError, InputValidationError>,
+  Infer.InferServices | CloudModel.CloudModel
+>
+
+/** The voice gate's stages, then `wake-word` (infer) and `transcribe` (escalate). */
+export const pipeline = (options: Options): Assistant => {
+  const gate = VoiceGate.fromWav({ padMs: 300, ...options.gate })
+  // The gate's stages keep their order and types; only the overloads cannot see through the spread.
+  const make = Pipeline.make as (name: string, ...stages: Array<Stage.Any>) => Pipeline.Any
+  return make(
+    "voice-assistant",
+    ...gate.stages,
+    wakeStage(options),
+    transcribeStage(options),
+  ) as Assistant
+}
+
 /** Runs the assistant over a WAV file's bytes. */
 export const fromWav = (
   wav: Uint8Array,
   options: Options,
 ): Effect.Effect<Result, AssistantError, Infer.InferServices | CloudModel.CloudModel> =>
-  Effect.gen(function* () {
-    const gated = yield* Pipeline.run(VoiceGate.fromWav({ padMs: 300, ...options.gate }), wav)
-    const speech = speechSegments(gated)
-    const detector = WakeWord.detector(options.wake)
-    const minSeconds = options.minUtteranceSeconds ?? 1
-    const wakes: Array<Heard> = []
-    let sent = 0
-    for (let k = 0; k < speech.length; k++) {
-      const segment = speech[k]!
-      // Each segment is heard afresh: it does not follow the speech before it.
-      const detection = yield* Pipeline.run(
-        detector,
-        WakeWord.input(toFloat(segment.audio), segment.start),
-      )
-      const wake = detection.wakes[0]
-      if (wake === undefined) continue
-      // The utterance: the rest of this segment, and the next one if that is too short.
-      const from = Math.min(
-        segment.audio.length,
-        Math.round((wake.at - segment.start) * MODEL_RATE),
-      )
-      const parts = [segment.audio.subarray(from)]
-      if (parts[0]!.length < minSeconds * MODEL_RATE && k + 1 < speech.length) {
-        parts.push(speech[k + 1]!.audio)
-        k++
-      }
-      const utterance = new Int16Array(parts.reduce((n, p) => n + p.length, 0))
-      let at = 0
-      for (const part of parts) {
-        utterance.set(part, at)
-        at += part.length
-      }
-      const seconds = utterance.length / MODEL_RATE
-      sent += seconds
-      const heard = yield* CloudModel.transcribe({
-        audio: VoiceGate.toWav(utterance),
-        filename: "utterance.wav",
-        model: options.transcriptionModel,
-        language: options.language,
-      }).pipe(
-        Effect.map((answer) => ({ transcript: answer.text.trim(), degraded: false })),
-        Effect.catch((error) =>
-          Effect.succeed({ transcript: undefined, degraded: true, reason: error.message }),
-        ),
-      )
-      wakes.push({ at: wake.at, score: wake.score, audioSeconds: seconds, ...heard })
-    }
-    return {
-      wakes,
-      audioSentSeconds: sent,
-      inputSeconds: gated.samples / MODEL_RATE,
-      segments: speech.length,
-    }
-  })
+  Pipeline.run(pipeline(options), wav)
