@@ -60,9 +60,16 @@ afterAll(async () => {
   await closeModels?.()
 })
 
-const assistant = (wav: Uint8Array, baseUrl = `${server.url}/v1`) =>
+const assistant = (
+  wav: Uint8Array,
+  baseUrl = `${server.url}/v1`,
+  options: Partial<VoiceAssistant.Options> = {},
+) =>
   Effect.runPromise(
-    VoiceAssistant.fromWav(wav, { wake: { model: WakeModels.pretrained.heyJarvis } }).pipe(
+    VoiceAssistant.fromWav(wav, {
+      wake: { model: WakeModels.pretrained.heyJarvis },
+      ...options,
+    }).pipe(
       Effect.provide(
         Layer.mergeAll(
           NodeRuntime.layer(),
@@ -140,5 +147,15 @@ describe("VoiceAssistant", () => {
     const result = await assistant(wav, "http://127.0.0.1:9/v1")
     expect(result.wakes).toHaveLength(2)
     expect(result.wakes.every((w) => w.degraded && w.transcript === undefined)).toBe(true)
+  })
+
+  it("with a lead, sends that much audio from before each wake too", async () => {
+    const wav = new Uint8Array(await readFile(new URL("flite-slt.wav", fixtures)))
+    const plain = await assistant(wav)
+    const led = await assistant(wav, undefined, { leadSeconds: 0.25 })
+    expect(led.wakes.map((w) => w.at)).toEqual(plain.wakes.map((w) => w.at))
+    led.wakes.forEach((wake, k) => {
+      expect(wake.audioSeconds - plain.wakes[k]!.audioSeconds).toBeCloseTo(0.25, 2)
+    })
   })
 })

@@ -29,8 +29,11 @@ export interface Options {
   /** An utterance shorter than this after the wake takes in the next segment too (default 1 s). */
   readonly minUtteranceSeconds?: number | undefined
   /**
-   * Seconds before the wake sent too (default 0.25): a wake fires up to a
-   * quarter second after "jarvis" ends, when the command may have begun.
+   * Seconds before the wake sent too (default 0). A wake fires up to a
+   * quarter second after "jarvis" ends, when a fast command may have begun;
+   * a lead keeps its first word but also sends the end of "jarvis", which
+   * PocketSphinx mishears on some voices (0.25 s: 34.1 % → 38.6 % word
+   * error rate over the flite voices in tests/cascade).
    */
   readonly leadSeconds?: number | undefined
 }
@@ -101,6 +104,7 @@ interface Detected {
 const wakeStage = (options: Options) => {
   const detector = WakeWord.detector(options.wake)
   const minSeconds = options.minUtteranceSeconds ?? 1
+  const leadSeconds = options.leadSeconds ?? 0
   return Stage.make("infer", {
     name: "wake-word",
     run: (gated: VoiceGate.Gated) =>
@@ -117,9 +121,12 @@ const wakeStage = (options: Options) => {
           const wake = detection.wakes[0]
           if (wake === undefined) continue
           // The utterance: the rest of this segment, and the next one if that is too short.
-          const from = Math.min(
-            segment.audio.length,
-            Math.round((wake.at - segment.start) * MODEL_RATE),
+          const from = Math.max(
+            0,
+            Math.min(
+              segment.audio.length,
+              Math.round((wake.at - leadSeconds - segment.start) * MODEL_RATE),
+            ),
           )
           const parts = [segment.audio.subarray(from)]
           if (parts[0]!.length < minSeconds * MODEL_RATE && k + 1 < speech.length) {
