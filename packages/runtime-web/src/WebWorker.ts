@@ -18,6 +18,23 @@ import { Cause, Effect, Exit, type Layer } from "effect"
 import { messageOf } from "./internal/messageOf.js"
 
 /**
+ * Whether this worker is one of onnxruntime-web's wasm threads. On a
+ * cross-origin isolated page onnxruntime-web starts its threads from the
+ * script that loaded it, and in a bundled worker (a Vite build) that is the
+ * worker's own script: its top-level code runs again in every thread, named
+ * `em-pthread…`. Code there that reads the worker's name as its
+ * configuration, or serves a pipeline, must not run:
+ *
+ * ```ts
+ * if (!isOnnxRuntimeThread()) serveWorker(pipeline(JSON.parse(self.name)), layer)
+ * ```
+ */
+export const isOnnxRuntimeThread = (): boolean => {
+  const name = (globalThis as { name?: unknown }).name
+  return typeof name === "string" && name.startsWith("em-pthread")
+}
+
+/**
  * Serves `pipeline` from inside a Web Worker (`options.tapDrainMs`: see
  * `Transport.serve`). The pipeline may be an Effect that builds it, as
  * recipes that start something asynchronous are (`MessageTriage.make()`):
@@ -35,6 +52,8 @@ export const serveWorker = <In, Out, E, R, ER, EB = never>(
   if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === "undefined") {
     throw new Error("serveWorker must be called inside a Web Worker")
   }
+  // One of onnxruntime-web's threads running this script again: ORT's messages, not ours.
+  if (isOnnxRuntimeThread()) return
   const scope = globalThis as unknown as Transport.Endpoint
   if (!Effect.isEffect(pipeline)) {
     Transport.serve(pipeline, layer, scope, options)

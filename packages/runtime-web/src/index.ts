@@ -5,4 +5,9 @@
 export * as FetchModelSource from "./FetchModelSource.js"
 export * as WebBackend from "./WebBackend.js"
 export * as WebRuntime from "./WebRuntime.js"
-export { type ConnectOptions, connectWorker, serveWorker } from "./WebWorker.js"
+export {
+  type ConnectOptions,
+  connectWorker,
+  isOnnxRuntimeThread,
+  serveWorker,
+} from "./WebWorker.js"

