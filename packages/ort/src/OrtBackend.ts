@@ -33,6 +33,7 @@ export interface OrtSession {
   readonly inputNames: ReadonlyArray<string>
   readonly outputNames: ReadonlyArray<string>
   readonly inputMetadata?: ReadonlyArray<OrtValueMetadata>
+  readonly outputMetadata?: ReadonlyArray<OrtValueMetadata>
   run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>
   release(): Promise<void>
 }
@@ -86,6 +87,22 @@ const inputsOf = (session: OrtSession): InferenceBackend.Loaded["inputs"] =>
     .filter((meta) => meta.isTensor && meta.type !== undefined && meta.shape !== undefined)
     .map((meta) => ({ name: meta.name, dtype: meta.type as Tensor.DType, dims: meta.shape! }))
 
+/** ORT's metadata as core's `ValueInfo`: non-tensors (maps, sequences) named as such. */
+const valueInfo = (meta: OrtValueMetadata): InferenceBackend.ValueInfo => ({
+  name: meta.name,
+  dtype: meta.isTensor ? (meta.type ?? "unknown") : "non-tensor",
+  dims: meta.isTensor ? (meta.shape ?? []) : [],
+})
+
+/** The declared inputs and outputs, when this onnxruntime reports them (1.22 and later). */
+const signatureOf = (session: OrtSession): InferenceBackend.Signature | undefined =>
+  session.inputMetadata === undefined || session.outputMetadata === undefined
+    ? undefined
+    : {
+        inputs: session.inputMetadata.map(valueInfo),
+        outputs: session.outputMetadata.map(valueInfo),
+      }
+
 const loaded = (
   TensorCtor: OrtTensorConstructor,
   ortOf: symbol,
@@ -114,6 +131,7 @@ const loaded = (
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     inputs: inputsOf(session),
+    signature: signatureOf(session),
     provider,
     warnings,
     run: (feeds) => {
