@@ -38,7 +38,13 @@ describe("the exported TypeScript snippet", () => {
       for (const runtime of ["node", "web"] as const) {
         const signature = id === "featurizer" ? triage : silero
         const fileName = id === "featurizer" ? "model.onnx" : "silero_vad_v5.onnx"
-        files[`${id}-${runtime}.ts`] = snippet({ fileName, signature, preprocess: id, runtime, window: 512 })
+        files[`${id}-${runtime}.ts`] = snippet({
+          fileName,
+          signature,
+          preprocess: id,
+          runtime,
+          window: 512,
+        })
       }
     }
     expect(files["wav-node.ts"]).toContain("WavDecode.stage, Resample.stage, yourModel")
@@ -47,10 +53,13 @@ describe("the exported TypeScript snippet", () => {
   })
 
   it("fails to compile when the snippet is wrong (the check can fail)", async () => {
-    const broken = snippet({ fileName: "m.onnx", signature: silero, preprocess: "tensor-json", runtime: "node", window: 512 }).replace(
-      "Infer.infer(",
-      "Infer.inferr(",
-    )
+    const broken = snippet({
+      fileName: "m.onnx",
+      signature: silero,
+      preprocess: "tensor-json",
+      runtime: "node",
+      window: 512,
+    }).replace("Infer.infer(", "Infer.inferr(")
     expect(await typecheckSnippets({ "broken.ts": broken })).toContain("inferr")
   })
 })

@@ -19,7 +19,9 @@ const tsc = join(
 )
 
 /** tsc's complaints about the files (empty when they compile). */
-export const typecheckSnippets = async (files: Readonly<Record<string, string>>): Promise<string> => {
+export const typecheckSnippets = async (
+  files: Readonly<Record<string, string>>,
+): Promise<string> => {
   const dir = await mkdtemp(join(playground, ".snippet-check-"))
   try {
     for (const [name, code] of Object.entries(files)) await writeFile(join(dir, name), code)

@@ -29,8 +29,10 @@ import {
 import { MODEL_NAME, type WorkerSetup } from "../components/own-model/OwnModelSetup.js"
 import * as TensorJson from "../components/own-model/TensorJson.js"
 
-const setup = JSON.parse(self.name) as WorkerSetup
-const model = ModelRef.make(MODEL_NAME, setup.modelUrl)
+// onnxruntime-web starts its wasm threads from this same bundle, named "em-pthread":
+// those run ORT's thread code only, never a pipeline.
+const setup = self.name.startsWith("em-pthread") ? undefined : (JSON.parse(self.name) as WorkerSetup)
+const model = ModelRef.make(MODEL_NAME, setup?.modelUrl ?? "")
 // wasm only: every dtype and op runs there, while WebGPU lacks some (int64 among them).
 const layer = WebRuntime.layer({
   wasmPaths: { wasm: wasmUrl },
@@ -57,7 +59,9 @@ const signature = Stage.make("infer", {
     ),
 })
 
-if (setup.serve === "signature") {
+if (setup === undefined) {
+  // A wasm thread of onnxruntime-web.
+} else if (setup.serve === "signature") {
   serveWorker(Pipeline.make("signature", signature), layer)
 } else {
   const modelStage = Infer.infer<Tensor.Feeds, ReturnType<typeof summarize>>({
