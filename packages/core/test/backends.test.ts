@@ -117,7 +117,9 @@ describe("InferenceBackend.make", () => {
       Scope.provide(build(declaring).load(remoteRef("1")), held()),
     )
     expect(withSignature.signature).toEqual(signature)
-    const without = await Effect.runPromise(Scope.provide(build(plain).load(remoteRef("1")), held()))
+    const without = await Effect.runPromise(
+      Scope.provide(build(plain).load(remoteRef("1")), held()),
+    )
     expect(without.signature).toBeUndefined()
   })
 

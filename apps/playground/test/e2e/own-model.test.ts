@@ -43,10 +43,8 @@ const uploadModel = async (
 }
 
 const runOnce = async (page: Page, button = "Run") => {
-  const before = await panel(page)
-    .getByTestId("own-model-timing")
-    .textContent()
-    .catch(() => null)
+  const timing = panel(page).getByTestId("own-model-timing")
+  const before = (await timing.count()) > 0 ? await timing.textContent() : null
   await panel(page).getByRole("button", { name: button, exact: true }).click()
   // A result replaces the last one; an error shows in the alert.
   await page.waitForFunction(
@@ -239,6 +237,13 @@ describe("Your model", () => {
     const overflow = await page.evaluate(
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     )
+    const wide = await page.evaluate(() =>
+      [...document.querySelectorAll("#own-model *")]
+        .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth)
+        .map((e) => `${e.tagName}.${e.className}`)
+        .slice(0, 5),
+    )
+    expect(wide).toEqual([])
     expect(overflow).toBeLessThanOrEqual(0)
     await session.screenshot("own-model-phone")
     await page.setViewportSize({ width: 1280, height: 800 })

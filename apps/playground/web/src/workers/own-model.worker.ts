@@ -31,7 +31,9 @@ import * as TensorJson from "../components/own-model/TensorJson.js"
 
 // onnxruntime-web starts its wasm threads from this same bundle, named "em-pthread":
 // those run ORT's thread code only, never a pipeline.
-const setup = self.name.startsWith("em-pthread") ? undefined : (JSON.parse(self.name) as WorkerSetup)
+const setup = self.name.startsWith("em-pthread")
+  ? undefined
+  : (JSON.parse(self.name) as WorkerSetup)
 const model = ModelRef.make(MODEL_NAME, setup?.modelUrl ?? "")
 // wasm only: every dtype and op runs there, while WebGPU lacks some (int64 among them).
 const layer = WebRuntime.layer({
