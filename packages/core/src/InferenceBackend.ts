@@ -75,12 +75,37 @@ export interface Warning {
   readonly message: string
 }
 
+/** One input or output of a model, as its engine declares it. */
+export interface ValueInfo {
+  readonly name: string
+  /**
+   * Its element type: one of core's `DType`s, or the engine's own name for
+   * one core tensors cannot carry (e.g. "string"); "non-tensor" for a map
+   * or a sequence.
+   */
+  readonly dtype: DType | (string & {})
+  /** Its dims: a symbolic one by its name (e.g. "batch"; "" when it has none), as the engine declares them. */
+  readonly dims: ReadonlyArray<number | string>
+}
+
+/** A model's declared inputs and outputs: what a tool shows or checks feeds against before the first run. */
+export interface Signature {
+  readonly inputs: ReadonlyArray<ValueInfo>
+  readonly outputs: ReadonlyArray<ValueInfo>
+}
+
 export interface Session {
   readonly model: string
   /** The model version this session runs, when the source or engine knows it. */
   readonly version: string | undefined
   readonly inputNames: ReadonlyArray<string>
   readonly outputNames: ReadonlyArray<string>
+  /**
+   * The model's declared inputs and outputs (names, element types, dims),
+   * when the engine reports them; `undefined` when it does not, so callers
+   * fall back to the names.
+   */
+  readonly signature?: Signature | undefined
   /** Where the session runs, as the engine says it (e.g. "cpu", "wasm", "webgpu", a server URL). */
   readonly provider: string
   /** Options this session was asked for but does not apply. */
@@ -166,6 +191,8 @@ export interface Loaded {
         readonly dims: ReadonlyArray<number | string>
       }>
     | undefined
+  /** Every input and output as the engine declares it, for `Session.signature`. */
+  readonly signature?: Signature | undefined
   /** Where it runs (e.g. "cpu", "wasm", a server URL); defaults to the backend's name. */
   readonly provider?: string | undefined
   /** The model version the engine serves, when it knows. */

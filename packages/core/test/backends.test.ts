@@ -103,6 +103,26 @@ describe("InferenceBackend.make", () => {
     expect(log.released).toEqual(["scorer@1"])
   })
 
+  it("gives the session the model's signature when the engine declares one, and none otherwise", async () => {
+    const signature: InferenceBackend.Signature = {
+      inputs: [{ name: "x", dtype: "float32", dims: ["batch", 2] }],
+      outputs: [{ name: "y", dtype: "float32", dims: ["batch", 1] }],
+    }
+    const plain = remoteAdapter({ loads: [], released: [] })
+    const declaring: InferenceBackend.Adapter<"ref"> = {
+      ...plain,
+      load: async (ref, options) => ({ ...(await plain.load(ref, options)), signature }),
+    }
+    const withSignature = await Effect.runPromise(
+      Scope.provide(build(declaring).load(remoteRef("1")), held()),
+    )
+    expect(withSignature.signature).toEqual(signature)
+    const without = await Effect.runPromise(
+      Scope.provide(build(plain).load(remoteRef("1")), held()),
+    )
+    expect(without.signature).toBeUndefined()
+  })
+
   it("refuses runs on a session whose last lease has ended, with a typed InferenceError", async () => {
     const backend = build(remoteAdapter({ loads: [], released: [] }))
     const session = await Effect.runPromise(Effect.scoped(backend.load(remoteRef())))

@@ -33,6 +33,7 @@ export interface OrtSession {
   readonly inputNames: ReadonlyArray<string>
   readonly outputNames: ReadonlyArray<string>
   readonly inputMetadata?: ReadonlyArray<OrtValueMetadata>
+  readonly outputMetadata?: ReadonlyArray<OrtValueMetadata>
   run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>
   release(): Promise<void>
 }
@@ -81,10 +82,37 @@ const float16Bits = (t: OrtTensor): unknown => {
     : data
 }
 
+/**
+ * A declared dim: onnxruntime-web reports an unnamed symbolic one as
+ * 4294967295 (-1 read as unsigned), onnxruntime-node as ""; both become "".
+ */
+const dimOf = (dim: number | string): number | string =>
+  typeof dim === "number" && (dim < 0 || dim >= 2 ** 31) ? "" : dim
+
 const inputsOf = (session: OrtSession): InferenceBackend.Loaded["inputs"] =>
   (session.inputMetadata ?? [])
     .filter((meta) => meta.isTensor && meta.type !== undefined && meta.shape !== undefined)
-    .map((meta) => ({ name: meta.name, dtype: meta.type as Tensor.DType, dims: meta.shape! }))
+    .map((meta) => ({
+      name: meta.name,
+      dtype: meta.type as Tensor.DType,
+      dims: meta.shape!.map(dimOf),
+    }))
+
+/** ORT's metadata as core's `ValueInfo`: non-tensors (maps, sequences) named as such. */
+const valueInfo = (meta: OrtValueMetadata): InferenceBackend.ValueInfo => ({
+  name: meta.name,
+  dtype: meta.isTensor ? (meta.type ?? "unknown") : "non-tensor",
+  dims: meta.isTensor ? (meta.shape ?? []).map(dimOf) : [],
+})
+
+/** The declared inputs and outputs, when this onnxruntime reports them (1.22 and later). */
+const signatureOf = (session: OrtSession): InferenceBackend.Signature | undefined =>
+  session.inputMetadata === undefined || session.outputMetadata === undefined
+    ? undefined
+    : {
+        inputs: session.inputMetadata.map(valueInfo),
+        outputs: session.outputMetadata.map(valueInfo),
+      }
 
 const loaded = (
   TensorCtor: OrtTensorConstructor,
@@ -114,6 +142,7 @@ const loaded = (
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     inputs: inputsOf(session),
+    signature: signatureOf(session),
     provider,
     warnings,
     run: (feeds) => {

@@ -56,6 +56,21 @@ afterEach(() => {
 })
 
 describe("OnnxBackend through NodeRuntime.layer()", () => {
+  it("declares Silero's signature: element types, fixed dims and unnamed symbolic ones", async () => {
+    const signature = await run(Effect.map(Model.session(silero), (session) => session.signature))
+    expect(signature).toEqual({
+      inputs: [
+        { name: "input", dtype: "float32", dims: ["", ""] },
+        { name: "state", dtype: "float32", dims: [2, "", 128] },
+        { name: "sr", dtype: "int64", dims: [] },
+      ],
+      outputs: [
+        { name: "output", dtype: "float32", dims: ["", 1] },
+        { name: "stateN", dtype: "float32", dims: ["", "", ""] },
+      ],
+    })
+  })
+
   it("loads Silero VAD v5 and runs one frame: output [1, 1], stateN [2, 1, 128] moved off zero", async () => {
     const { session, out } = await run(
       Effect.gen(function* () {

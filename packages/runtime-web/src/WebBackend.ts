@@ -115,6 +115,7 @@ const takingTurns = (session: ort.InferenceSession): OrtBackend.OrtSession => ({
   inputNames: session.inputNames,
   outputNames: session.outputNames,
   inputMetadata: session.inputMetadata as ReadonlyArray<OrtBackend.OrtValueMetadata>,
+  outputMetadata: session.outputMetadata as ReadonlyArray<OrtBackend.OrtValueMetadata>,
   run: (feeds) =>
     inTurn(() => session.run(feeds as Record<string, ort.Tensor>)) as Promise<
       Record<string, OrtBackend.OrtTensor>

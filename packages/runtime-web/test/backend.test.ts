@@ -58,6 +58,32 @@ describe("onnxruntime-web backend", () => {
     expect(stateN.dims).toEqual([2, 1, 128])
   })
 
+  it("declares the model's signature from onnxruntime-web's metadata", async () => {
+    const signature = await Effect.gen(function* () {
+      return (yield* Model.session(silero)).signature
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        WebRuntime.layer({
+          wasmPaths: { wasm: wasmUrl },
+          models: { [silero.uri]: sileroUrl },
+          cacheName: false,
+          executionProviders: ["wasm"],
+        }),
+      ),
+      Effect.runPromise,
+    )
+    expect(signature?.inputs.map((i) => [i.name, i.dtype, i.dims])).toEqual([
+      ["input", "float32", ["", ""]],
+      ["state", "float32", [2, "", 128]],
+      ["sr", "int64", []],
+    ])
+    expect(signature?.outputs.map((o) => [o.name, o.dtype, o.dims[1]])).toEqual([
+      ["output", "float32", 1],
+      ["stateN", "float32", ""],
+    ])
+  })
+
   it("uses threads when the page is cross-origin isolated, and reads the count back", async () => {
     await runOnce({ executionProviders: ["wasm"] })
     const env = WebBackend.environment()

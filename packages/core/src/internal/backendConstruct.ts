@@ -179,6 +179,7 @@ export const make = <M extends "bytes" | "ref">(
         version: loaded.version ?? version ?? ref.version,
         inputNames: loaded.inputNames,
         outputNames: loaded.outputNames,
+        signature: loaded.signature,
         provider,
         warnings,
         runPromise,
