@@ -17,7 +17,7 @@ import {
   type Tensor,
 } from "@edgeline/core"
 import { Resample, TriageStudent, WavDecode } from "@edgeline/recipes"
-import { serveWorker, WebRuntime } from "@edgeline/runtime-web"
+import { isOnnxRuntimeThread, serveWorker, WebRuntime } from "@edgeline/runtime-web"
 import { Effect } from "effect"
 import wasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url"
 import {
@@ -29,11 +29,8 @@ import {
 import { MODEL_NAME, type WorkerSetup } from "../components/own-model/OwnModelSetup.js"
 import * as TensorJson from "../components/own-model/TensorJson.js"
 
-// onnxruntime-web starts its wasm threads from this same bundle, named "em-pthread":
-// those run ORT's thread code only, never a pipeline.
-const setup = self.name.startsWith("em-pthread")
-  ? undefined
-  : (JSON.parse(self.name) as WorkerSetup)
+// onnxruntime-web runs this same script in its wasm threads: only the worker itself reads its setup.
+const setup = isOnnxRuntimeThread() ? undefined : (JSON.parse(self.name) as WorkerSetup)
 const model = ModelRef.make(MODEL_NAME, setup?.modelUrl ?? "")
 // wasm only: every dtype and op runs there, while WebGPU lacks some (int64 among them).
 const layer = WebRuntime.layer({
