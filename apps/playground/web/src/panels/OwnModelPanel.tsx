@@ -78,6 +78,8 @@ export const OwnModelPanel = (_: { readonly config: Config }) => {
     ) as Runner.Runner<unknown, Array<OutputSummary>>
     setRunner(next)
     setResult(undefined)
+    // Load now, so the first Run times the model rather than its loading (a failure shows on Run).
+    void next.load().catch(() => undefined)
     return () => {
       void next.close().catch(() => undefined)
     }
