@@ -63,6 +63,23 @@ describe("the playground page", () => {
     expect(focused).toContain("Online")
   })
 
+  it("runs a demo from the keyboard alone: Tab to the voice assistant's sample, Enter, and the result is announced", async () => {
+    const page = await Session.load(session)
+    let reached = false
+    for (let i = 0; i < 40 && !reached; i++) {
+      await page.keyboard.press("Tab")
+      reached = await page.evaluate(
+        () => document.activeElement?.textContent?.trim() === "Run the sample",
+      )
+    }
+    expect(reached, "Tab never reached the sample's button").toBe(true)
+    await page.keyboard.press("Enter")
+    const panel = page.getByRole("region", { name: "Voice assistant" })
+    // The result lands in a live region, so a screen reader hears it.
+    const status = panel.locator('[aria-live="polite"]').filter({ hasText: /wake words? heard/ })
+    await status.first().waitFor({ timeout: 120_000 })
+  })
+
   it("has no serious accessibility violations (axe-core)", async () => {
     await Session.load(session)
     expect(await seriousViolations(session.page)).toEqual([])
