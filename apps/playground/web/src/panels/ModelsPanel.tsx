@@ -151,61 +151,57 @@ export const ModelsPanel = ({ config }: { readonly config: Config }) => {
           Update when the registry is reachable.
         </p>
       )}
-      <div class="scroll-x models">
-        <table>
-          <caption>
-            Models
-            {view?.offered === undefined ? "" : ` (registry manifest ${view.offered.version})`}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Model</th>
-              <th scope="col">Active here</th>
-              <th scope="col">Previous</th>
-              <th scope="col">Offered by the registry</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {names.map((name) => {
-              const installed = view?.installed[name]
-              const offered = offeredOf(name)
-              const wanted = view?.wanted.includes(name) ?? false
-              return (
-                <tr key={name} data-model={name}>
-                  <th scope="row">{name}</th>
-                  <td data-testid="active-version">
+      <h3>
+        Models
+        {view?.offered === undefined ? "" : ` (registry manifest ${view.offered.version})`}
+      </h3>
+      <ul class="model-list">
+        {names.map((name) => {
+          const installed = view?.installed[name]
+          const offered = offeredOf(name)
+          const wanted = view?.wanted.includes(name) ?? false
+          return (
+            <li key={name} data-model={name}>
+              <h4>{name}</h4>
+              <dl>
+                <div>
+                  <dt>Active here</dt>
+                  <dd data-testid="active-version">
                     {installed === undefined
                       ? wanted
                         ? "none yet"
                         : "not used on this page"
                       : `${installed.active.version} (${kib(installed.active.size)})`}
-                  </td>
-                  <td data-testid="previous-version">{installed?.previous?.version ?? "–"}</td>
-                  <td data-testid="offered-version">
+                  </dd>
+                </div>
+                <div>
+                  <dt>Previous</dt>
+                  <dd data-testid="previous-version">{installed?.previous?.version ?? "–"}</dd>
+                </div>
+                <div>
+                  <dt>Offered by the registry</dt>
+                  <dd data-testid="offered-version">
                     {offered === undefined
                       ? "–"
                       : `${offered.version} (${kib(offered.size)})${
                           offered.threshold === undefined ? "" : `, threshold ${offered.threshold}`
                         }`}
-                  </td>
-                  <td>
-                    <button
-                      type="button"
-                      class="secondary"
-                      disabled={busy || installed?.previous === undefined}
-                      aria-label={`Roll back ${name}`}
-                      onClick={() => void act(() => device.control.rollback(name))}
-                    >
-                      Roll back
-                    </button>
-                  </td>
-                </tr>
-              )
-            })}
-          </tbody>
-        </table>
-      </div>
+                  </dd>
+                </div>
+              </dl>
+              <button
+                type="button"
+                class="secondary"
+                disabled={busy || installed?.previous === undefined}
+                aria-label={`Roll back ${name}`}
+                onClick={() => void act(() => device.control.rollback(name))}
+              >
+                Roll back
+              </button>
+            </li>
+          )
+        })}
+      </ul>
       <h3 id="sync-log-title">Status log</h3>
       <div role="log" aria-live="polite" aria-labelledby="sync-log-title">
         <ol class="sync-log">
