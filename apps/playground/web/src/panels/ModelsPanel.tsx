@@ -83,10 +83,18 @@ export const ModelsPanel = ({ config }: { readonly config: Config }) => {
   const act = async (action: () => Promise<{ ok: boolean; message: string }>) => {
     setBusy(true)
     setOutcome(undefined)
+    const logged = (result: { ok: boolean; message: string }) => {
+      setOutcome(result)
+      // A check that fails reports no status of its own (only the background poll does).
+      if (!result.ok) {
+        const at = new Date().toLocaleTimeString("en-GB")
+        setLog((before) => [...before.slice(-19), { at, text: result.message, bad: true }])
+      }
+    }
     try {
-      setOutcome(await action())
+      logged(await action())
     } catch (e) {
-      setOutcome({ ok: false, message: messageOf(e) })
+      logged({ ok: false, message: messageOf(e) })
     } finally {
       setBusy(false)
       await refresh()
@@ -179,7 +187,9 @@ export const ModelsPanel = ({ config }: { readonly config: Config }) => {
                   <dd data-testid="previous-version">{installed?.previous?.version ?? "–"}</dd>
                 </div>
                 <div>
-                  <dt>Offered by the registry</dt>
+                  <dt>
+                    Offered by the registry{view?.offeredError === undefined ? "" : " (last read)"}
+                  </dt>
                   <dd data-testid="offered-version">
                     {offered === undefined
                       ? "–"

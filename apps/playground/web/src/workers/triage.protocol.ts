@@ -43,7 +43,7 @@ export interface ModelsView {
       { readonly active: InstalledVersion; readonly previous?: InstalledVersion | undefined }
     >
   >
-  /** The manifest the registry offers now (verified), or why it could not be read. */
+  /** The manifest the registry offers (verified), as last read; `offeredError` says why it could not be read now. */
   readonly offered?:
     | { readonly version: number; readonly models: ReadonlyArray<OfferedVersion> }
     | undefined

@@ -156,6 +156,8 @@ const start = (config: WorkerConfig) => {
     layer,
   )
 
+  /** The manifest as last read: shown, marked as such, while the registry is unreachable. */
+  let lastOffered: ModelsView["offered"]
   const view = async (client: SyncClient.PromiseClient): Promise<ModelsView> => {
     const state = await client.state()
     const installed: Record<string, { active: InstalledVersion; previous?: InstalledVersion }> = {}
@@ -178,27 +180,27 @@ const start = (config: WorkerConfig) => {
         ...(m.previous === undefined ? {} : { previous: versionOf(m.previous) }),
       }
     }
-    const offered = await readManifest().then(
-      (manifest) => ({ manifest }),
-      (e: unknown) => ({ error: messageOf(e) }),
-    )
+    let offeredError: string | undefined
+    try {
+      const manifest = await readManifest()
+      lastOffered = {
+        version: manifest.version,
+        models: manifest.models.map((m) => ({
+          name: m.name,
+          version: m.version,
+          size: m.size,
+          threshold: thresholdOf(m.metadata),
+        })),
+      }
+    } catch (e) {
+      offeredError = messageOf(e)
+    }
     return {
       installed,
       wanted: [TRIAGE_MODEL],
       serving,
-      ...("manifest" in offered
-        ? {
-            offered: {
-              version: offered.manifest.version,
-              models: offered.manifest.models.map((m) => ({
-                name: m.name,
-                version: m.version,
-                size: m.size,
-                threshold: thresholdOf(m.metadata),
-              })),
-            },
-          }
-        : { offeredError: offered.error }),
+      offered: lastOffered,
+      offeredError,
     }
   }
 
