@@ -35,6 +35,22 @@ const triageOnce = async (page: Page, runs: number) => {
   return triage(page).getByRole("figure", { name: "Message triage pipeline" }).locator("figcaption")
 }
 
+/** Publishes message-triage 1.1.0: the student with a metadata entry appended (new bytes, still loadable). */
+const publishVariant = async (session: Session.Session, directory: string) => {
+  const original = new Uint8Array(
+    await readFile(createRequire(import.meta.url).resolve(Student.specifier)),
+  )
+  const file = join(directory, "message-triage-1.1.0.onnx")
+  await writeFile(file, withMetadata(original, "edgeline.playground.version", "1.1.0"))
+  await session.playground.registry.publish({
+    name: "message-triage",
+    version: "1.1.0",
+    file,
+    metadata: { threshold: Student.threshold },
+  })
+  return original
+}
+
 describe("the models panel", () => {
   let session: Session.Session
   let page: Page
@@ -64,17 +80,7 @@ describe("the models panel", () => {
   })
 
   it("updates to a newly published 1.1.0 with progress, and triage runs on it", async () => {
-    const original = new Uint8Array(
-      await readFile(createRequire(import.meta.url).resolve(Student.specifier)),
-    )
-    const file = join(scratch, "message-triage-1.1.0.onnx")
-    await writeFile(file, withMetadata(original, "edgeline.playground.version", "1.1.0"))
-    await session.playground.registry.publish({
-      name: "message-triage",
-      version: "1.1.0",
-      file,
-      metadata: { threshold: Student.threshold },
-    })
+    const original = await publishVariant(session, scratch)
     await models(page).getByRole("button", { name: "Refresh" }).click()
     await expect.poll(() => cell(page, "offered-version")).toMatch(/^1\.1\.0 /)
     await expect(cell(page, "active-version")).resolves.toMatch(/^1\.0\.0 /)
@@ -105,7 +111,9 @@ describe("the models panel", () => {
     await session.screenshot("models-updated")
 
     const caption = await triageOnce(page, 2)
-    await expect.poll(() => caption.textContent()).toContain("message-triage 1.1.0")
+    await expect
+      .poll(() => caption.textContent(), { timeout: 30_000 })
+      .toContain("message-triage 1.1.0")
     await expect(triage(page).getByTestId("triage-label").textContent()).resolves.toMatch(
       /^(spam|ham)$/,
     )
@@ -121,7 +129,9 @@ describe("the models panel", () => {
       "Rolled message-triage back from 1.1.0 to 1.0.0",
     )
     const caption = await triageOnce(page, 3)
-    await expect.poll(() => caption.textContent()).toContain("message-triage 1.0.0")
+    await expect
+      .poll(() => caption.textContent(), { timeout: 30_000 })
+      .toContain("message-triage 1.0.0")
   })
 
   it("offline: Update fails with a clear message and the active model keeps working", async () => {
@@ -174,6 +184,53 @@ describe("the models panel", () => {
 
   it("has no serious accessibility violations (axe-core)", async () => {
     expect(await seriousViolations(page)).toEqual([])
+  })
+
+  it("logged no console errors", () => {
+    expect(session.errors).toEqual([])
+  })
+})
+
+describe("a first visit while offline", () => {
+  let session: Session.Session
+  let page: Page
+  let scratch: string
+  beforeAll(async () => {
+    session = await Session.open({ expectedErrors: [CUT] })
+    scratch = await mkdtemp(join(tmpdir(), "edgeline-models-test-"))
+    session.playground.network.set(false)
+    page = await Session.load(session, "#models")
+  })
+  afterAll(async () => {
+    await session?.close()
+    if (scratch !== undefined) await rm(scratch, { recursive: true, force: true })
+  })
+
+  it("triages on the student bundled with the page, then switches to the synced one", async () => {
+    await expect
+      .poll(() => models(page).textContent(), { timeout: 60_000 })
+      .toContain("Nothing synced on this device yet")
+    await expect(cell(page, "active-version")).resolves.toBe("none yet")
+    const caption = await triageOnce(page, 1)
+    await expect(triage(page).getByTestId("triage-label").textContent()).resolves.toMatch(
+      /^(spam|ham)$/,
+    )
+    await expect(caption.textContent()).resolves.toContain("message-triage bundled")
+
+    // A version whose bytes differ from the bundled copy: core keeps a session
+    // whose bytes are the same, so syncing 1.0.0 would change nothing visible.
+    await publishVariant(session, scratch)
+    await page.getByRole("switch", { name: "Offline" }).click()
+    await page.getByRole("switch", { name: "Online" }).waitFor()
+    await models(page).getByRole("button", { name: "Update" }).click()
+    await expect
+      .poll(() => models(page).getByTestId("sync-outcome").textContent(), { timeout: 60_000 })
+      .toBe("Activated message-triage 1.1.0.")
+    await expect(models(page).textContent()).resolves.not.toContain("Nothing synced")
+    await triageOnce(page, 2)
+    await expect
+      .poll(() => caption.textContent(), { timeout: 30_000 })
+      .toContain("message-triage 1.1.0")
   })
 
   it("logged no console errors", () => {
