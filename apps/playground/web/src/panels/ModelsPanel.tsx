@@ -9,6 +9,7 @@
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks"
 import type { Config } from "../Config.js"
 import { triageDevice } from "../components/triage/device.js"
+import { onNetworkChange } from "../network.js"
 import "../components/triage/triage.css"
 import type { ModelsView, OfferedVersion, StatusEvent } from "../workers/triage.protocol.js"
 
@@ -79,6 +80,9 @@ export const ModelsPanel = ({ config }: { readonly config: Config }) => {
       if (status._tag === "Activated" || status._tag === "RolledBack") void refresh()
     })
   }, [device, refresh])
+
+  // What the registry offers is read again when the link comes and goes.
+  useEffect(() => onNetworkChange(() => void refresh()), [refresh])
 
   const act = async (action: () => Promise<{ ok: boolean; message: string }>) => {
     setBusy(true)
