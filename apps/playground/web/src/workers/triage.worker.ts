@@ -18,7 +18,7 @@ import { ModelRef, ModelSource, OpenAiCloudModel } from "@edgeline/core"
 import * as Student from "@edgeline/model-message-triage"
 import bundledStudentUrl from "@edgeline/model-message-triage/model.onnx?url"
 import { MessageTriage, TokenCount } from "@edgeline/recipes"
-import { serveWorker, WebBackend } from "@edgeline/runtime-web"
+import { isOnnxRuntimeThread, serveWorker, WebBackend } from "@edgeline/runtime-web"
 import {
   BrowserStore,
   Layout,
@@ -259,6 +259,5 @@ const start = (config: WorkerConfig) => {
   statusChannel.postMessage(READY)
 }
 
-// onnxruntime-web starts its wasm threads from this same script, named
-// "em-pthread": those run its code only.
-if (!self.name.startsWith("em-pthread")) start(JSON.parse(self.name) as WorkerConfig)
+// onnxruntime-web runs this same script in its wasm threads: only the worker itself starts.
+if (!isOnnxRuntimeThread()) start(JSON.parse(self.name) as WorkerConfig)
