@@ -316,7 +316,7 @@ export const make = (
         return (yield* activate(model)) ? ("activated" as const) : ("skipped" as const)
       })
 
-    const check: Effect.Effect<Checked, CheckError> = Semaphore.withPermit(
+    const checkOnce: Effect.Effect<Checked, CheckError> = Semaphore.withPermit(
       lock,
       Effect.gen(function* () {
         yield* emit({ _tag: "Checking", channel: options.channel })
@@ -357,6 +357,9 @@ export const make = (
         return { manifest: manifest.version, activated }
       }),
     )
+    // A check asked for reports its failure on the status stream too; the
+    // poll reports its own, with when it tries again.
+    const check = Effect.tapError(checkOnce, (error) => emit({ _tag: "CheckFailed", error }))
 
     const activeOf = (name: string) =>
       Effect.map(SubscriptionRef.get(installed), (state) => state.models[name]?.active)
@@ -421,7 +424,7 @@ export const make = (
         let failures = 0
         const loop = Effect.gen(function* () {
           while (true) {
-            const exit = yield* Effect.exit(check)
+            const exit = yield* Effect.exit(checkOnce)
             let wait = pollOptions.intervalMs
             if (Exit.isFailure(exit)) {
               // A defect too (a bug, a store that threw) fails one check, never the poll.

@@ -316,6 +316,20 @@ describe("SyncClient", () => {
     expect((await refusal(second.ensure("silero-vad")))._tag).toBe("ModelUnavailableError")
   })
 
+  it("a check that fails reports CheckFailed on the status stream, once, as well as failing", async () => {
+    const reg = await registry()
+    const { client: device, statuses } = await client(reg, MemoryStore.make(), {
+      registry: "http://127.0.0.1:9/",
+      attempts: 1,
+      stallMs: 2000,
+    })
+    const error = await refusal(device.check)
+    const failed = statuses.filter((s) => s._tag === "CheckFailed")
+    expect(failed).toHaveLength(1)
+    expect(failed[0]).toMatchObject({ error: { _tag: error._tag, message: error.message } })
+    expect(failed[0]).not.toHaveProperty("retryInMs")
+  })
+
   it("a running pipeline switches to the activated version without a restart", async () => {
     const reg = await registry()
     await reg.publish(STUDENT, "triage", "1.0.0")

@@ -152,7 +152,8 @@ describe("the models panel", () => {
     await expect(cell(page, "active-version")).resolves.toMatch(/^1\.0\.0 /)
     // What the registry offered when it was last read, said to be that.
     await expect(cell(page, "offered-version")).resolves.toMatch(/^1\.1\.0 /)
-    await expect(models(page).getByRole("log").textContent()).resolves.toContain("Update failed")
+    // The client's own CheckFailed status, in the log.
+    await expect(models(page).getByRole("log").textContent()).resolves.toContain("Check failed")
     const caption = await triageOnce(page, 4)
     await expect(triage(page).getByTestId("triage-label").textContent()).resolves.toMatch(
       /^(spam|ham)$/,

@@ -87,18 +87,11 @@ export const ModelsPanel = ({ config }: { readonly config: Config }) => {
   const act = async (action: () => Promise<{ ok: boolean; message: string }>) => {
     setBusy(true)
     setOutcome(undefined)
-    const logged = (result: { ok: boolean; message: string }) => {
-      setOutcome(result)
-      // A check that fails reports no status of its own (only the background poll does).
-      if (!result.ok) {
-        const at = new Date().toLocaleTimeString("en-GB")
-        setLog((before) => [...before.slice(-19), { at, text: result.message, bad: true }])
-      }
-    }
+    // A failed check reaches the log by itself: the client reports it as a status.
     try {
-      logged(await action())
+      setOutcome(await action())
     } catch (e) {
-      logged({ ok: false, message: messageOf(e) })
+      setOutcome({ ok: false, message: messageOf(e) })
     } finally {
       setBusy(false)
       await refresh()
