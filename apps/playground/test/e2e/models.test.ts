@@ -16,6 +16,7 @@ import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { withMetadata } from "../../../../packages/sync/test/support/OnnxVariant.js"
 import { seriousViolations } from "../support/axe.js"
+import { sidewaysOverflow } from "../support/layout.js"
 import * as Session from "../support/session.js"
 
 // The browser's own line for a request the offline switch cut on purpose.
@@ -166,19 +167,8 @@ describe("the models panel", () => {
 
   it("reads at phone width without sideways scrolling", async () => {
     await page.setViewportSize({ width: 390, height: 844 })
-    const overflow = await page.evaluate(() => ({
-      by: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-      // What sticks out, to say what to fix (inside .scroll-x is allowed).
-      wide: [...document.querySelectorAll("body *")]
-        .filter((e) => e.closest(".scroll-x") === null)
-        .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth)
-        .map((e) => `${e.tagName.toLowerCase()}.${e.className}: ${e.textContent?.slice(0, 80)}`)
-        .slice(0, 5),
-      scrolls: [...document.querySelectorAll(".scroll-x")].map(
-        (e) => `${e.className} ${e.scrollWidth} > ${e.clientWidth}`,
-      ),
-    }))
-    expect(overflow.by, JSON.stringify(overflow)).toBeLessThanOrEqual(0)
+    const overflow = await sidewaysOverflow(page)
+    expect(overflow.by, overflow.wide.join("; ")).toBeLessThanOrEqual(0)
     await models(page).screenshot({ path: `${Session.ARTIFACTS}models-phone.png` })
     await page.setViewportSize({ width: 1280, height: 800 })
   })

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { seriousViolations } from "../support/axe.js"
+import { sidewaysOverflow } from "../support/layout.js"
 import * as Session from "../support/session.js"
 
 // The browser's own line for a request the switch cut on purpose.
@@ -88,10 +89,8 @@ describe("the playground page", () => {
   it("reads at phone width without sideways scrolling", async () => {
     await session.page.setViewportSize({ width: 390, height: 844 })
     const page = await Session.load(session)
-    const overflow = await page.evaluate(
-      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-    )
-    expect(overflow).toBeLessThanOrEqual(0)
+    const overflow = await sidewaysOverflow(page)
+    expect(overflow.by, overflow.wide.join("; ")).toBeLessThanOrEqual(0)
     await session.screenshot("shell-phone")
     await session.page.setViewportSize({ width: 1280, height: 800 })
   })

@@ -11,6 +11,7 @@ import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import samples from "../../web/samples/triage-samples.json" with { type: "json" }
 import { seriousViolations } from "../support/axe.js"
+import { sidewaysOverflow } from "../support/layout.js"
 import * as Session from "../support/session.js"
 
 // The browser's own line for a request the offline switch cut on purpose.
@@ -167,16 +168,8 @@ describe("message triage", () => {
 
   it("reads at phone width without sideways scrolling", async () => {
     await page.setViewportSize({ width: 390, height: 844 })
-    const overflow = await page.evaluate(() => ({
-      by: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-      // What sticks out, to say what to fix (inside .scroll-x is allowed).
-      wide: [...document.querySelectorAll("body *")]
-        .filter((e) => e.closest(".scroll-x") === null)
-        .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth)
-        .map((e) => `${e.tagName.toLowerCase()}.${e.className}`)
-        .slice(0, 5),
-    }))
-    expect(overflow.by, overflow.wide.join(", ")).toBeLessThanOrEqual(0)
+    const overflow = await sidewaysOverflow(page)
+    expect(overflow.by, overflow.wide.join("; ")).toBeLessThanOrEqual(0)
     await panel(page).screenshot({ path: `${Session.ARTIFACTS}triage-phone.png` })
     await page.setViewportSize({ width: 1280, height: 800 })
   })

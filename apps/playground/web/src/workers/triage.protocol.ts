@@ -5,6 +5,8 @@
  * events, as plain objects on a second one.
  */
 
+import type { SyncClient } from "@edgeline/sync"
+
 /** The model the triage pipeline runs, as the dev registry names it (server/DevRegistry.ts). */
 export const TRIAGE_MODEL = "message-triage"
 
@@ -78,35 +80,7 @@ export interface Control {
  */
 export const READY = { _tag: "Ready" } as const
 
-/** The sync client's status events, flattened to what a structured clone carries. */
+/** The sync client's status events as a structured clone carries them: a failure's error as its message. */
 export type StatusEvent =
-  | { readonly _tag: "Checking"; readonly channel: string }
-  | { readonly _tag: "UpToDate"; readonly channel: string; readonly version: number }
-  | { readonly _tag: "Waiting"; readonly reason: string }
-  | {
-      readonly _tag: "Downloading"
-      readonly model: string
-      readonly version: string
-      readonly done: number
-      readonly total: number
-    }
-  | {
-      readonly _tag: "Activated"
-      readonly model: string
-      readonly from?: string
-      readonly to: string
-    }
-  | {
-      readonly _tag: "Rejected"
-      readonly model: string
-      readonly version: string
-      readonly reason: string
-    }
-  | {
-      readonly _tag: "RolledBack"
-      readonly model: string
-      readonly from: string
-      readonly to: string
-      readonly reason?: string
-    }
+  | Exclude<SyncClient.Status, { readonly _tag: "CheckFailed" }>
   | { readonly _tag: "CheckFailed"; readonly message: string }

@@ -52,18 +52,11 @@ const messageOf = (e: unknown): string =>
       ? String(e.message)
       : String(e)
 
+/** A status as the page gets it: plain data (a check's error, a class, as its message). */
 const flatten = (status: SyncClient.Status): StatusEvent =>
   status._tag === "CheckFailed"
     ? { _tag: "CheckFailed", message: status.error.message }
-    : status._tag === "Downloading"
-      ? {
-          _tag: "Downloading",
-          model: status.model,
-          version: status.version,
-          done: status.done,
-          total: status.total,
-        }
-      : (JSON.parse(JSON.stringify(status)) as StatusEvent)
+    : { ...status }
 
 const thresholdOf = (metadata: Readonly<Record<string, unknown>> | undefined) =>
   typeof metadata?.threshold === "number" ? metadata.threshold : undefined
