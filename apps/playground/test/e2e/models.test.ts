@@ -19,9 +19,6 @@ import { seriousViolations } from "../support/axe.js"
 import { sidewaysOverflow } from "../support/layout.js"
 import * as Session from "../support/session.js"
 
-// The browser's own line for a request the offline switch cut on purpose.
-const CUT = /Failed to load resource: net::ERR_EMPTY_RESPONSE/
-
 const models = (page: Page) => page.getByRole("region", { name: "Models" })
 const triage = (page: Page) => page.getByRole("region", { name: "Message triage" })
 const row = (page: Page) => models(page).locator('[data-model="message-triage"]')
@@ -57,7 +54,7 @@ describe("the models panel", () => {
   let page: Page
   let scratch: string
   beforeAll(async () => {
-    session = await Session.open({ expectedErrors: [CUT] })
+    session = await Session.open({ expectedErrors: [Session.CUT_BY_OFFLINE_SWITCH] })
     scratch = await mkdtemp(join(tmpdir(), "edgeline-models-test-"))
     page = await Session.load(session, "#models")
   })
@@ -187,7 +184,7 @@ describe("a first visit while offline", () => {
   let page: Page
   let scratch: string
   beforeAll(async () => {
-    session = await Session.open({ expectedErrors: [CUT] })
+    session = await Session.open({ expectedErrors: [Session.CUT_BY_OFFLINE_SWITCH] })
     scratch = await mkdtemp(join(tmpdir(), "edgeline-models-test-"))
     session.playground.network.set(false)
     page = await Session.load(session, "#models")

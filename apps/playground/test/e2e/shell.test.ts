@@ -9,13 +9,10 @@ import { seriousViolations } from "../support/axe.js"
 import { sidewaysOverflow } from "../support/layout.js"
 import * as Session from "../support/session.js"
 
-// The browser's own line for a request the switch cut on purpose.
-const CUT = /Failed to load resource: net::ERR_EMPTY_RESPONSE/
-
 describe("the playground page", () => {
   let session: Session.Session
   beforeAll(async () => {
-    session = await Session.open({ expectedErrors: [CUT] })
+    session = await Session.open({ expectedErrors: [Session.CUT_BY_OFFLINE_SWITCH] })
   })
   afterAll(() => session?.close())
 

@@ -14,9 +14,6 @@ import { seriousViolations } from "../support/axe.js"
 import { sidewaysOverflow } from "../support/layout.js"
 import * as Session from "../support/session.js"
 
-// The browser's own line for a request the offline switch cut on purpose.
-const CUT = /Failed to load resource: net::ERR_EMPTY_RESPONSE/
-
 const sampleIndex = (prefix: string) => {
   const index = samples.findIndex((s) => s.title.startsWith(prefix))
   if (index < 0) throw new Error(`no sample titled ${prefix}…`)
@@ -42,7 +39,7 @@ describe("message triage", () => {
   let session: Session.Session
   let page: Page
   beforeAll(async () => {
-    session = await Session.open({ expectedErrors: [CUT] })
+    session = await Session.open({ expectedErrors: [Session.CUT_BY_OFFLINE_SWITCH] })
     page = await Session.load(session, "#triage")
   })
   afterAll(() => session?.close())

@@ -17,9 +17,6 @@ import * as Session from "../support/session.js"
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../../../packages/recipes/test/fixtures/wake/${name}`, import.meta.url))
 
-// The browser's own line for a cloud call the offline switch cut on purpose.
-const CUT = /Failed to load resource: net::ERR_EMPTY_RESPONSE/
-
 // Words of the sample's two requests ("turn off the kitchen lights", "set a timer for ten minutes").
 const REQUEST_WORDS = /\b(turn|off|kitchen|lights|set|timer|ten|minutes)\b/i
 
@@ -29,7 +26,7 @@ describe("the voice assistant panel", () => {
   let panel: Locator
   beforeAll(async () => {
     session = await Session.open({
-      expectedErrors: [CUT],
+      expectedErrors: [Session.CUT_BY_OFFLINE_SWITCH],
       args: [
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",

@@ -13,6 +13,9 @@ import { type Browser, chromium, type Page } from "playwright-core"
 import { CHROMIUM, chromiumArgs } from "../../../../tooling/browser.mjs"
 import * as Playground from "../../dist/node/server/Playground.js"
 
+/** The browser's own console line for a request the offline switch cut on purpose. */
+export const CUT_BY_OFFLINE_SWITCH = /Failed to load resource: net::ERR_EMPTY_RESPONSE/
+
 export const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url))
 
 export interface Session {
