@@ -133,8 +133,7 @@ describe("the models panel", () => {
   })
 
   it("offline: Update fails with a clear message and the active model keeps working", async () => {
-    await page.getByRole("switch", { name: "Online" }).click()
-    await page.getByRole("switch", { name: "Offline" }).waitFor()
+    await Session.setOnline(page, false)
     await models(page).getByRole("button", { name: "Update" }).click()
     await expect
       .poll(() => models(page).getByTestId("sync-outcome").textContent(), { timeout: 60_000 })
@@ -158,8 +157,7 @@ describe("the models panel", () => {
     )
     await expect(caption.textContent()).resolves.toContain("message-triage 1.0.0")
     await session.screenshot("models-offline")
-    await page.getByRole("switch", { name: "Offline" }).click()
-    await page.getByRole("switch", { name: "Online" }).waitFor()
+    await Session.setOnline(page, true)
   })
 
   it("reads at phone width without sideways scrolling", async () => {
@@ -208,8 +206,7 @@ describe("a first visit while offline", () => {
     // A version whose bytes differ from the bundled copy: core keeps a session
     // whose bytes are the same, so syncing 1.0.0 would change nothing visible.
     await publishVariant(session, scratch)
-    await page.getByRole("switch", { name: "Offline" }).click()
-    await page.getByRole("switch", { name: "Online" }).waitFor()
+    await Session.setOnline(page, true)
     await models(page).getByRole("button", { name: "Update" }).click()
     await expect
       .poll(() => models(page).getByTestId("sync-outcome").textContent(), { timeout: 60_000 })

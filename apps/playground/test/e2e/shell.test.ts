@@ -39,13 +39,10 @@ describe("the playground page", () => {
         }
       })
     await expect(reach()).resolves.toEqual({ registry: 200, cloud: 200 })
-    const toggle = page.getByRole("switch", { name: "Online" })
-    await toggle.click()
-    await page.getByRole("switch", { name: "Offline" }).waitFor()
+    await Session.setOnline(page, false)
     await expect(reach()).resolves.toEqual({ registry: "unreachable", cloud: "unreachable" })
     expect(session.playground.network.online()).toBe(false)
-    await page.getByRole("switch", { name: "Offline" }).click()
-    await page.getByRole("switch", { name: "Online" }).waitFor()
+    await Session.setOnline(page, true)
     await expect(reach()).resolves.toEqual({ registry: 200, cloud: 200 })
   })
 

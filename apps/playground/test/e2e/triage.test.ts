@@ -152,15 +152,13 @@ describe("message triage", () => {
   })
 
   it("still labels offline, and the escalation shows as degraded", async () => {
-    await page.getByRole("switch", { name: "Online" }).click()
-    await page.getByRole("switch", { name: "Offline" }).waitFor()
+    await Session.setOnline(page, false)
     const result = await triageSample(page, UNSURE_SPAM, 5)
     await expect(result.getByTestId("triage-label").textContent()).resolves.toBe("spam")
     await expect(result.getByTestId("degraded").textContent()).resolves.toContain("Degraded")
     await expect(result.textContent()).resolves.toContain("not sent")
     await session.screenshot("triage-offline-degraded")
-    await page.getByRole("switch", { name: "Offline" }).click()
-    await page.getByRole("switch", { name: "Online" }).waitFor()
+    await Session.setOnline(page, true)
   })
 
   it("reads at phone width without sideways scrolling", async () => {

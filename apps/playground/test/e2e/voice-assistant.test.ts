@@ -134,8 +134,7 @@ describe("the voice assistant panel", () => {
   })
 
   it("offline, still gates and hears the wakes on the device, and shows them degraded", async () => {
-    await page.getByRole("switch", { name: "Online" }).click()
-    await page.getByRole("switch", { name: "Offline" }).waitFor()
+    await Session.setOnline(page, false)
     await panel.getByTestId("offline-note").waitFor()
     await panel.getByRole("button", { name: "Run the sample" }).click()
     const status = await finished()
@@ -151,8 +150,7 @@ describe("the voice assistant panel", () => {
     expect(percentSent(shown.share)).toBeLessThan(50)
     expect(shown.share).toMatch(/none of it left the device/)
     await session.screenshot("voice-assistant-offline")
-    await page.getByRole("switch", { name: "Offline" }).click()
-    await page.getByRole("switch", { name: "Online" }).waitFor()
+    await Session.setOnline(page, true)
   })
 
   it("has no serious accessibility violations (axe-core), and reads at phone width", async () => {

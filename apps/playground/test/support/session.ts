@@ -80,3 +80,10 @@ export const load = async (session: Session, hash = ""): Promise<Page> => {
   await session.page.getByRole("heading", { name: "Edgeline playground" }).waitFor()
   return session.page
 }
+
+/** Flips the header's offline switch (a keyboard user's Space) and waits until the page says it. */
+export const setOnline = async (page: Page, online: boolean): Promise<void> => {
+  const toggle = page.getByRole("switch", { name: "Online" })
+  await toggle.and(page.locator(`[aria-checked="${!online}"]`)).click()
+  await toggle.and(page.locator(`[aria-checked="${online}"]`)).waitFor()
+}

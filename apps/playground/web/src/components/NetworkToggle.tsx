@@ -23,17 +23,20 @@ export const NetworkToggle = ({ initial }: { readonly initial: boolean }) => {
   }
   return (
     <div class="network">
+      {/* The name stays "Online"; aria-checked says whether it is (a name that flipped would read "Offline, off"). */}
       <button
         type="button"
         role="switch"
+        aria-label="Online"
         aria-checked={online}
+        aria-describedby="network-hint"
         disabled={busy}
         onClick={toggle}
         data-testid="network-switch"
       >
         {online ? "Online" : "Offline"}
       </button>
-      <span class="hint">
+      <span class="hint" id="network-hint">
         {online ? "registry and cloud reachable" : "cut off: local inference only"}
       </span>
       {error !== undefined && <span role="alert">{error}</span>}
