@@ -32,13 +32,13 @@ import { fileURLToPath } from "node:url"
 import { Evaluation, Report } from "@edgeline/distill"
 import type {
   FlywheelAnswer,
-  FlywheelRun,
   ReportAnswer,
   ReportJson,
   Skipped,
   Source,
 } from "../web/src/components/distill/DistillApi.js"
 import * as FlywheelChart from "./FlywheelChart.js"
+import * as FlywheelRunFile from "./FlywheelRunFile.js"
 import type { Handler } from "./Routes.js"
 
 interface Fallback {
@@ -161,24 +161,9 @@ const readReport = (path: string, modified: Date) =>
     return { report, plots, page: hasPage ? page : undefined }
   })
 
-const isNumber = (x: unknown) => typeof x === "number" && Number.isFinite(x)
-
 const readFlywheel = (path: string, modified: Date) =>
   cached(path, modified, async () => {
-    const run = (await readJson(path)) as FlywheelRun
-    const rounds = (run as { rounds?: unknown })?.rounds
-    const valid =
-      Array.isArray(rounds) &&
-      rounds.length > 0 &&
-      rounds.every(
-        (r: FlywheelRun["rounds"][number]) =>
-          isNumber(r?.round) && isNumber(r.escalationRate) && isNumber(r.tokensSent),
-      )
-    if (!valid) {
-      throw new Error(
-        "not a flywheel run: expected rounds with escalationRate and tokensSent (npx edgeline flywheel --json <file> writes one)",
-      )
-    }
+    const run = FlywheelRunFile.parse(await readJson(path))
     return { run, chart: await FlywheelChart.svg(run) }
   })
 

@@ -45,6 +45,8 @@ export const make = (): NetworkSwitch => {
         },
       )
       upstream.on("error", () => response.socket?.destroy())
+      // The page gave up, or the switch cut it: the upstream request goes too.
+      response.on("close", () => upstream.destroy())
       request.pipe(upstream)
     },
   }

@@ -187,6 +187,11 @@ describe("the Distill panel", () => {
     await utimes(join(data, "distill", "broken", "report.json"), later, later)
     await mkdir(join(data, "flywheel"), { recursive: true })
     await writeFile(join(data, "flywheel", "empty.json"), '{ "rounds": [] }')
+    // Rounds without the fields the table shows: skipped too, never rendered half.
+    await writeFile(
+      join(data, "flywheel", "half.json"),
+      JSON.stringify({ rounds: [{ round: 1, escalationRate: 0.5, tokensSent: 10 }] }),
+    )
 
     const page = await Session.load(session, "#distill")
     // What a user does after writing a report: Reload (the page stays as it is).
@@ -203,12 +208,12 @@ describe("the Distill panel", () => {
         .getByText(/not JSON/)
         .count(),
     ).resolves.toBe(1)
-    // The flywheel falls back to the committed run, and says why it skipped the user's file.
+    // The flywheel falls back to the committed run, and says why it skipped the user's files.
     await expect(
       panel(page)
         .getByText(/not a flywheel run/)
         .count(),
-    ).resolves.toBe(1)
+    ).resolves.toBe(2)
     await panel(page).getByRole("table", { name: "The flywheel's rounds" }).waitFor()
     await session.screenshot("distill-user-report")
   })
