@@ -109,12 +109,12 @@ describe("a fresh clone", () => {
     const pkg = JSON.parse(await readFile(join(clone, "packages/cli/package.json"), "utf8"))
     const version = await sh("npx", ["edgeline", "--version"])
     expect(version).toMatchObject({ code: 0, stdout: `${pkg.version}\n` })
-    const gate = await sh("npx", [
-      "edgeline",
-      "voice-gate",
-      "packages/recipes/test/fixtures/conversation-16k-mono.wav",
-      "--json",
-    ])
+    // The command as the README gives it, run as it stands.
+    const readme = await readFile(join(clone, "README.md"), "utf8")
+    const command = /^npx edgeline voice-gate \S+\.wav$/m.exec(readme)?.[0]
+    expect(command, "the README gives the voice gate as one command").toBeDefined()
+    const [, , ...args] = command!.split(" ")
+    const gate = await sh("npx", ["edgeline", ...args, "--json"])
     expect(gate.code, gate.stderr).toBe(0)
     expect(JSON.parse(gate.stdout).segments.length).toBeGreaterThanOrEqual(4)
   }, 120_000)
