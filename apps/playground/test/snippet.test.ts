@@ -52,6 +52,28 @@ describe("the exported TypeScript snippet", () => {
     expect(await typecheckSnippets(files)).toBe("")
   })
 
+  it("compiles for a hostile file name: quotes, a comment's end and a newline stay inside their string", async () => {
+    const fileName = 'my "best" */ model\nconsole.log(1) // `${x}`.onnx'
+    const files: Record<string, string> = {}
+    for (const runtime of ["node", "web"] as const) {
+      files[`hostile-${runtime}.ts`] = snippet({
+        fileName,
+        signature: silero,
+        preprocess: "tensor-json",
+        runtime,
+        window: 512,
+      })
+    }
+    expect(files["hostile-node.ts"]).toContain(JSON.stringify(`./${fileName}`))
+    expect(files["hostile-web.ts"]).toContain(JSON.stringify(`./${fileName}?url`))
+    for (const code of Object.values(files)) {
+      // The name's newline did not end the header comment: no line runs the injected code.
+      expect(code.split("\n").filter((line) => line.startsWith("console.log(1)"))).toEqual([])
+      expect(code.split("\n")[0]).toMatch(/^\/\/ my "best" {2}model console\.log\(1\)/)
+    }
+    expect(await typecheckSnippets(files)).toBe("")
+  })
+
   it("fails to compile when the snippet is wrong (the check can fail)", async () => {
     const broken = snippet({
       fileName: "m.onnx",

@@ -147,6 +147,9 @@ describe("VoiceAssistant", () => {
     const result = await assistant(wav, "http://127.0.0.1:9/v1")
     expect(result.wakes).toHaveLength(2)
     expect(result.wakes.every((w) => w.degraded && w.transcript === undefined)).toBe(true)
+    // Each wake still says what was to go, but nothing reached the cloud.
+    for (const wake of result.wakes) expect(wake.audioSeconds).toBeGreaterThan(0)
+    expect(result.audioSentSeconds).toBe(0)
   })
 
   it("with a lead, sends that much audio from before each wake too", async () => {

@@ -84,6 +84,41 @@ describe("Your model", () => {
     )
   })
 
+  it("loads the same file chosen again, and releases the blob URL of the model it replaces", async () => {
+    // The blob URLs the page makes and revokes from here on.
+    await page.evaluate(() => {
+      const blobs = { made: [] as Array<string>, revoked: [] as Array<string> }
+      Object.assign(window, { blobs })
+      const create = URL.createObjectURL.bind(URL)
+      const revoke = URL.revokeObjectURL.bind(URL)
+      URL.createObjectURL = (o) => {
+        const url = create(o)
+        blobs.made.push(url)
+        return url
+      }
+      URL.revokeObjectURL = (url) => {
+        blobs.revoked.push(url)
+        revoke(url)
+      }
+    })
+    const blobs = () =>
+      page.evaluate(
+        () =>
+          (window as unknown as { blobs: { made: Array<string>; revoked: Array<string> } }).blobs,
+      )
+    for (let load = 0; load < 2; load++) {
+      const before = (await blobs()).revoked.length
+      await uploadModel(page, SILERO)
+      // The shown model's URL goes once the new file replaces it, then the new one shows.
+      await expect.poll(async () => (await blobs()).revoked.length).toBeGreaterThan(before)
+      await panel(page).getByTestId("signature-inputs").waitFor({ timeout: 60_000 })
+    }
+    const { made, revoked } = await blobs()
+    expect(made).toHaveLength(2)
+    expect(revoked).toContain(made[0])
+    expect(revoked).not.toContain(made[1])
+  })
+
   it("runs Silero on a tensor typed as JSON, times it, and repeats it", async () => {
     const frame = Array.from({ length: 576 }, (_, i) => +(0.3 * Math.sin(i / 3)).toFixed(4))
     await panel(page)

@@ -46,13 +46,18 @@ export interface Heard {
   readonly transcript: string | undefined
   readonly degraded: boolean
   readonly reason?: string | undefined
-  /** Seconds of audio sent for it. */
+  /** Seconds of audio that followed it and went to the cloud (delivered or not: see `degraded`). */
   readonly audioSeconds: number
 }
 
 export interface Result {
   readonly wakes: ReadonlyArray<Heard>
-  /** Seconds of audio sent to the cloud. */
+  /**
+   * Seconds of audio the cloud received: the `audioSeconds` of the wakes it
+   * transcribed. A degraded wake's audio is not counted (its call failed, so
+   * it did not reach the cloud, or not for certain); with the cloud
+   * unreachable this is 0.
+   */
   readonly audioSentSeconds: number
   readonly inputSeconds: number
   /** Speech segments the gate found. */
@@ -160,7 +165,6 @@ const transcribeStage = (options: Options) =>
         let sent = 0
         for (const { at, score, utterance } of detected.woken) {
           const seconds = utterance.length / MODEL_RATE
-          sent += seconds
           const heard = yield* CloudModel.transcribe({
             audio: VoiceGate.toWav(utterance),
             filename: "utterance.wav",
@@ -172,6 +176,8 @@ const transcribeStage = (options: Options) =>
               Effect.succeed({ transcript: undefined, degraded: true, reason: error.message }),
             ),
           )
+          // Only a transcribed utterance counts as delivered.
+          if (!heard.degraded) sent += seconds
           wakes.push({ at, score, audioSeconds: seconds, ...heard })
         }
         return {

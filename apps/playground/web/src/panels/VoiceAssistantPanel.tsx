@@ -48,8 +48,13 @@ export const VoiceAssistantPanel = ({ config }: { readonly config: Config }) => 
   const [envelope, setEnvelope] = useState<Recording.Envelope | undefined>()
   const [result, setResult] = useState<VoiceAssistant.Result | undefined>()
   const [recording, setRecording] = useState<Microphone.Recording | undefined>()
+  // While the browser asks for the microphone: Record stays disabled, so one press is one capture.
+  const [starting, setStarting] = useState(false)
   const [recorded, setRecorded] = useState(0)
   const upload = useRef<HTMLInputElement>(null)
+  // The capture under way, and whether the panel is still shown: leaving stops the microphone.
+  const live = useRef<Microphone.Recording | undefined>()
+  const mounted = useRef(true)
 
   useEffect(() => {
     const started = startWorker(config)
@@ -59,6 +64,14 @@ export const VoiceAssistantPanel = ({ config }: { readonly config: Config }) => 
     }
   }, [config])
   useEffect(() => onNetworkChange(setOnline), [])
+  useEffect(
+    () => () => {
+      mounted.current = false
+      void live.current?.stop().catch(() => undefined)
+      live.current = undefined
+    },
+    [],
+  )
   useEffect(() => {
     if (recording === undefined) return
     const timer = setInterval(() => setRecorded(recording.seconds()), 250)
@@ -114,30 +127,45 @@ export const VoiceAssistantPanel = ({ config }: { readonly config: Config }) => 
     }, "Bundled sample")
 
   const runFile = () => {
-    const file = upload.current?.files?.[0]
-    if (file === undefined) return
+    const input = upload.current
+    const file = input?.files?.[0]
+    if (input === null || file === undefined) return
+    // Cleared, so choosing the same file again is a change too (the File stays readable).
+    input.value = ""
     return analyse(async () => new Uint8Array(await file.arrayBuffer()), file.name)
   }
 
   const startRecording = async () => {
     setError(undefined)
+    setStarting(true)
+    setStatus("Opening the microphone…")
     try {
+      const started = await Microphone.record()
+      if (!mounted.current) {
+        void started.stop().catch(() => undefined)
+        return
+      }
+      live.current = started
       setRecorded(0)
-      setRecording(await Microphone.record())
+      setRecording(started)
       setStatus("Recording from the microphone: say “hey jarvis”, then a request.")
     } catch (e) {
+      if (!mounted.current) return
       setStatus("The microphone is not available.")
       setError(Microphone.problemOf(e))
+    } finally {
+      if (mounted.current) setStarting(false)
     }
   }
 
   const stopRecording = async () => {
     if (recording === undefined) return
+    live.current = undefined
     setRecording(undefined)
     await analyse(() => recording.stop(), "Your recording")
   }
 
-  const idle = runner !== undefined && !busy && recording === undefined
+  const idle = runner !== undefined && !busy && !starting && recording === undefined
   return (
     <div class="voice-assistant">
       <p>

@@ -18,7 +18,9 @@ export interface SnippetOptions {
 }
 
 const describe = (values: ReadonlyArray<InferenceBackend.ValueInfo>) =>
-  values.map((v) => `${v.name} ${v.dtype} [${v.dims.map(dimText).join(", ")}]`).join(", ")
+  values
+    .map((v) => `${commentText(v.name)} ${v.dtype} [${v.dims.map(dimText).join(", ")}]`)
+    .join(", ")
 
 const CORE_TYPES = new Set([
   "float32",
@@ -47,16 +49,27 @@ const key = (name: string) => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.str
 
 const isInteger = (dtype: string) => /^u?int(8|16|32|64)$/.test(dtype)
 
-/** The infer stage's `encode`, and the type of what it takes. */
-const encodeFor = (o: SnippetOptions): { readonly input: string; readonly body: string } => {
+/** A file name inside a `//` comment: on one line, and never closing a block comment. */
+const commentText = (text: string) => text.replace(/[\r\n\u2028\u2029]+/g, " ").replaceAll("*/", "")
+
+/** The infer stage's `encode`: its parameter, the type of what it takes, and its body. */
+interface Encode {
+  readonly param: string
+  readonly input: string
+  readonly body: string
+}
+
+const encodeFor = (o: SnippetOptions): Encode => {
   const inputs = o.signature.inputs
-  if (o.preprocess === "tensor-json") return { input: "Tensor.Feeds", body: "(feeds) => feeds" }
+  if (o.preprocess === "tensor-json")
+    return { param: "feeds", input: "Tensor.Feeds", body: "feeds" }
   if (o.preprocess === "featurizer") {
     const indices = inputs.find((i) => isInteger(i.dtype))?.name ?? "indices"
     const values = inputs.find((i) => i.dtype.startsWith("float"))?.name ?? "values"
     return {
+      param: "{ features }",
       input: "TriageStudent.Featurized",
-      body: `({ features }) => {
+      body: `{
     // One row of hashed n-grams: bucket indices and their weights.
     const { width, indices, values } = SparseBatch.pad([features])
     return {
@@ -77,8 +90,9 @@ const encodeFor = (o: SnippetOptions): { readonly input: string; readonly body: 
         : `      ${key(i.name)}: ${zerosExpr(i, batch)},`,
     )
   return {
+    param: "samples",
     input: "Float32Array",
-    body: `(samples) => {
+    body: `{
     // 16 kHz audio cut into ${width}-sample windows, stacked on dim 0: one run scores them all.
     const rows = Math.max(1, Math.ceil(samples.length / ${width}))
     const windows = new Float32Array(rows * ${width})
@@ -127,24 +141,23 @@ export const snippet = (o: SnippetOptions): string => {
     node
       ? `import { NodeRuntime } from "@edgeline/runtime-node"`
       : `import { serveWorker, WebRuntime } from "@edgeline/runtime-web"`,
-    !node && o.preprocess === "featurizer" ? `import { Effect } from "effect"` : undefined,
-    node && o.preprocess === "featurizer" ? `import { Effect } from "effect"` : undefined,
+    o.preprocess === "featurizer" ? `import { Effect } from "effect"` : undefined,
     node ? undefined : `import wasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url"`,
-    node ? undefined : `import modelUrl from "./${o.fileName}?url"`,
+    node ? undefined : `import modelUrl from ${JSON.stringify(`./${o.fileName}?url`)}`,
   ].filter((line) => line !== undefined)
   const model = node
-    ? `ModelRef.make("${MODEL_NAME}", "./${o.fileName}")`
+    ? `ModelRef.make("${MODEL_NAME}", ${JSON.stringify(`./${o.fileName}`)})`
     : `ModelRef.make("${MODEL_NAME}", modelUrl)`
   const stage = `const yourModel = Infer.infer({
   name: "${MODEL_NAME}",
   model: ${model},
-  encode: ${encode.body.replace(/^\(([^)]*)\)/, (_, args: string) => `(${args}: ${encode.input})`)},
+  encode: (${encode.param}: ${encode.input}) => ${encode.body},
   decode: (outputs) => ({
 ${outputs.join("\n")}
   }),
 })`
   const header = [
-    `// ${o.fileName} in an Edgeline pipeline${node ? ", on Node" : ", in a Web Worker (bundled with Vite)"}.`,
+    `// ${commentText(o.fileName)} in an Edgeline pipeline${node ? ", on Node" : ", in a Web Worker (bundled with Vite)"}.`,
     `// Inputs: ${describe(o.signature.inputs)}`,
     `// Outputs: ${describe(o.signature.outputs)}`,
   ]

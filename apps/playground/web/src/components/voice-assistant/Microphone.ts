@@ -40,16 +40,28 @@ export const record = async (): Promise<Recording> => {
       autoGainControl: false,
     },
   })
-  const context = new AudioContext({ sampleRate: RATE })
+  // Until the recorder runs, any failure must release the microphone and the context.
+  let context: AudioContext | undefined
   try {
+    context = new AudioContext({ sampleRate: RATE })
     await context.audioWorklet.addModule(recorderUrl)
+    const source = context.createMediaStreamSource(stream)
+    const recorder = new AudioWorkletNode(context, "pcm-recorder")
+    return collect(stream, context, source, recorder)
   } catch (e) {
     for (const track of stream.getTracks()) track.stop()
-    await context.close()
+    await context?.close().catch(() => undefined)
     throw e
   }
-  const source = context.createMediaStreamSource(stream)
-  const recorder = new AudioWorkletNode(context, "pcm-recorder")
+}
+
+/** Collects the recorder's blocks until stopped. */
+const collect = (
+  stream: MediaStream,
+  context: AudioContext,
+  source: MediaStreamAudioSourceNode,
+  recorder: AudioWorkletNode,
+): Recording => {
   const blocks: Array<Float32Array> = []
   let samples = 0
   recorder.port.onmessage = ({ data }: MessageEvent<Float32Array>) => {

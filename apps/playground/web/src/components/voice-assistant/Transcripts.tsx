@@ -7,23 +7,26 @@ import type { VoiceAssistant } from "@edgeline/recipes"
 const percent = (seconds: number, of: number) =>
   `${((seconds / Math.max(of, 1e-9)) * 100).toFixed(1)} %`
 
-/** The share of the recording that went to the cloud; a failed call's audio counts as tried, not delivered. */
+/** The share of the recording the cloud received (a degraded wake's audio never arrived). */
 const Share = ({ result }: { readonly result: VoiceAssistant.Result }) => {
-  const undelivered = result.wakes.reduce((s, w) => s + (w.degraded ? w.audioSeconds : 0), 0)
+  const share = <strong>{percent(result.audioSentSeconds, result.inputSeconds)}</strong>
   const of = `of the audio (${result.audioSentSeconds.toFixed(1)} s of ${result.inputSeconds.toFixed(1)} s)`
-  if (undelivered > 0 && undelivered >= result.audioSentSeconds)
+  if (result.wakes.length > 0 && result.wakes.every((w) => w.degraded)) {
+    const tried = result.wakes.reduce((s, w) => s + w.audioSeconds, 0)
     return (
       <p data-testid="share-sent">
-        To the cloud: <strong>{percent(result.audioSentSeconds, result.inputSeconds)}</strong> {of}{" "}
-        was to go, but the cloud was unreachable, so none of it left the device.
+        Sent to the cloud: {share} {of}. The cloud was unreachable, so the {tried.toFixed(1)} s
+        after the wakes never left the device either.
       </p>
     )
+  }
+  const undelivered = result.wakes.filter((w) => w.degraded).length
   return (
     <p data-testid="share-sent">
-      Sent to the cloud: <strong>{percent(result.audioSentSeconds, result.inputSeconds)}</strong>{" "}
-      {of}
-      {undelivered > 0 && `, of which ${undelivered.toFixed(1)} s could not be delivered`}; the rest
-      never left the device.
+      Sent to the cloud: {share} {of}
+      {undelivered > 0 &&
+        `; the audio after ${undelivered} wake${undelivered === 1 ? "" : "s"} could not be delivered`}
+      ; the rest never left the device.
     </p>
   )
 }
