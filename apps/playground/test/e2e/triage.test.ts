@@ -153,10 +153,17 @@ describe("message triage", () => {
 
   it("still labels offline, and the escalation shows as degraded", async () => {
     await Session.setOnline(page, false)
+    const saved = await number(page, "total-tokens-saved")
     const result = await triageSample(page, UNSURE_SPAM, 5)
     await expect(result.getByTestId("triage-label").textContent()).resolves.toBe("spam")
     await expect(result.getByTestId("degraded").textContent()).resolves.toContain("Degraded")
     await expect(result.textContent()).resolves.toContain("not sent")
+    // Going offline is no saving: only what condensing cut counts, as when the cloud answers.
+    const full = Number(await result.getByTestId("tokens-before").textContent())
+    const condensed = Number(await result.getByTestId("tokens-after").textContent())
+    expect(condensed).toBeGreaterThan(0)
+    expect(await number(page, "total-tokens-saved")).toBeLessThanOrEqual(saved + full - condensed)
+    expect(await number(page, "total-tokens-saved")).toBe(saved + full - condensed)
     await session.screenshot("triage-offline-degraded")
     await Session.setOnline(page, true)
   })

@@ -18,7 +18,7 @@ import {
 import {
   type Run,
   TriageResult,
-  tokensSent,
+  tokensSaved,
   wantedCloud,
 } from "../components/triage/TriageResult.js"
 import * as Validation from "../components/triage/validation.js"
@@ -31,7 +31,7 @@ const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 const Totals = ({ runs }: { readonly runs: ReadonlyArray<Run> }) => {
   const wanted = runs.filter(wantedCloud).length
-  const saved = runs.reduce((sum, run) => sum + run.tokensFull - tokensSent(run), 0)
+  const saved = runs.reduce((sum, run) => sum + tokensSaved(run), 0)
   return (
     <dl class="totals" aria-label="Running totals">
       <div>
@@ -189,7 +189,8 @@ export const TriagePanel = ({ config }: { readonly config: Config }) => {
       <h3>Running totals</h3>
       <Totals runs={runs} />
       <p class="hint">
-        Tokens saved: what sending every message whole would cost, less what was sent. *Cost at an
+        Tokens saved: what sending every message whole would cost, less what was sent (or would
+        have been, for an escalation the cloud could not take). *Cost at an
         assumed ${USD_PER_MILLION_INPUT_TOKENS.toFixed(2)} per million input tokens (GPT-4o's list
         price); the reference cloud tier here charges nothing.
       </p>
