@@ -27,6 +27,18 @@ export const tokensSaved = (run: Run) =>
     ? run.tokensFull - (run.triaged.input.prompt?.tokensOut ?? run.tokensFull)
     : run.tokensFull
 
+/** The run in one line, for the live region: label, confidence, what happened. */
+export const summaryOf = (run: Run) => {
+  const { triaged } = run
+  const what =
+    triaged.source === "cloud"
+      ? "escalated, the cloud answered"
+      : triaged.degraded
+        ? "escalation wanted but the cloud did not answer (degraded)"
+        : "kept on the device"
+  return `${triaged.value}, student confidence ${triaged.input.confidence.toFixed(4)}: ${what}.`
+}
+
 const counted = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
 
 /** What the condense masked, as words ("" when nothing). */
