@@ -217,7 +217,7 @@ describe("a first visit while offline", () => {
     await expect
       .poll(() => models(page).getByTestId("sync-outcome").textContent(), { timeout: 60_000 })
       .toBe("Activated message-triage 1.1.0.")
-    await expect(models(page).textContent()).resolves.not.toContain("Nothing synced")
+    await expect.poll(() => models(page).textContent()).not.toContain("Nothing synced")
     await triageOnce(page, 2)
     await expect
       .poll(() => caption.textContent(), { timeout: 30_000 })

@@ -98,14 +98,11 @@ export const ModelsPanel = ({ config }: { readonly config: Config }) => {
     setBusy(true)
     setOutcome(undefined)
     // A failed check reaches the log by itself: the client reports it as a status.
-    try {
-      setOutcome(await action())
-    } catch (e) {
-      setOutcome({ ok: false, message: messageOf(e) })
-    } finally {
-      setBusy(false)
-      await refresh()
-    }
+    const done = await action().catch((e: unknown) => ({ ok: false, message: messageOf(e) }))
+    // The view is read again before the outcome shows, so the two agree.
+    await refresh()
+    setOutcome(done)
+    setBusy(false)
   }
 
   const names = [
