@@ -8,29 +8,42 @@
 // escalated, accuracy and tokens from it, with no model run per move.
 //
 // It takes a while (every message condensed and asked), so the table is
-// kept in node_modules/.cache keyed by what it depends on.
+// kept in node_modules/.cache keyed by what decides it: this script, the
+// student, the built code of the recipes (condense, the cloud request), the
+// cloud server and distill (the split), and the cloud's teacher model.
 import { createHash } from "node:crypto"
-import { mkdir, readFile, writeFile } from "node:fs/promises"
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises"
+import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { CloudServer, defaultModels } from "@edgeline/cloud-server"
+import { CloudServer, defaultModels, TriageTeacher } from "@edgeline/cloud-server"
 import { createRunner, OpenAiCloudModel } from "@edgeline/core"
 import { SpamAssassin } from "@edgeline/distill"
 import * as Student from "@edgeline/model-message-triage"
-import { TextCondense, TriageStudent } from "@edgeline/recipes"
+import { MessageTriage, TextCondense, TriageStudent } from "@edgeline/recipes"
 import { NodeRuntime } from "@edgeline/runtime-node"
 import { Effect } from "effect"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const out = join(root, "dist/web/triage-validation.json")
 
-const self = await readFile(fileURLToPath(import.meta.url))
-const key = createHash("sha256")
-  .update(self)
+/** A built package's JavaScript (names and contents, in a fixed order): what runs. */
+const hashBuilt = async (hash, specifier) => {
+  const dist = dirname(createRequire(import.meta.url).resolve(specifier))
+  const files = (await readdir(dist, { recursive: true }))
+    .filter((file) => file.endsWith(".js"))
+    .sort()
+  for (const file of files) hash.update(file).update(await readFile(join(dist, file)))
+}
+
+const hash = createHash("sha256")
+  .update(await readFile(fileURLToPath(import.meta.url)))
   .update(Student.sha256)
-  .update(String(TextCondense.DEFAULT_TOKEN_BUDGET))
-  .digest("hex")
-  .slice(0, 16)
+  .update(await readFile(TriageTeacher.modelUrl))
+for (const specifier of ["@edgeline/recipes", "@edgeline/cloud-server", "@edgeline/distill"]) {
+  await hashBuilt(hash, specifier)
+}
+const key = hash.digest("hex").slice(0, 16)
 const cached = join(root, `node_modules/.cache/edgeline-playground/triage-validation-${key}.json`)
 
 const build = async () => {
@@ -45,13 +58,6 @@ const build = async () => {
     model: models[0].id,
     retries: false,
   })
-  // The recipe's question: one label out of the student's, as JSON.
-  const schema = {
-    type: "object",
-    properties: { label: { type: "string", enum: Student.labels } },
-    required: ["label"],
-    additionalProperties: false,
-  }
   try {
     const items = []
     for (const message of validation) {
@@ -59,16 +65,15 @@ const build = async () => {
         student.run({ text: message.text }),
         Effect.runPromise(TextCondense.condense(message.text)),
       ])
-      const answer = await cloud.chat({
-        messages: [{ role: "user", content: condensed.text }],
-        responseFormat: { type: "json_schema", name: "triage", schema, strict: true },
-      })
+      // The recipe's own request and answer parsing, with the defaults the
+      // worker's cascade uses: the table cannot drift from the live one.
+      const answer = await cloud.chat(MessageTriage.cloudRequest(condensed.text))
       items.push({
         id: message.id,
         truth: message.label,
         student: scored.label,
         confidence: Number(scored.confidence.toFixed(6)),
-        cloud: JSON.parse(answer.content).label,
+        cloud: MessageTriage.cloudLabel(answer.content),
         tokensFull: condensed.tokensIn,
         tokensCondensed: condensed.tokensOut,
       })

@@ -197,6 +197,12 @@ describe("a first visit while offline", () => {
       .poll(() => models(page).textContent(), { timeout: 60_000 })
       .toContain("Nothing synced on this device yet")
     await expect(cell(page, "active-version")).resolves.toBe("none yet")
+    // The failed first check is logged once: the client's own CheckFailed, no echo of it.
+    const log = models(page).getByRole("log")
+    await expect.poll(() => log.textContent()).toContain("Check failed")
+    await expect(
+      log.getByRole("listitem").filter({ hasText: "Check failed" }).count(),
+    ).resolves.toBe(1)
     const caption = await triageOnce(page, 1)
     await expect(triage(page).getByTestId("triage-label").textContent()).resolves.toMatch(
       /^(spam|ham)$/,
@@ -211,11 +217,49 @@ describe("a first visit while offline", () => {
     await expect
       .poll(() => models(page).getByTestId("sync-outcome").textContent(), { timeout: 60_000 })
       .toBe("Activated message-triage 1.1.0.")
-    await expect(models(page).textContent()).resolves.not.toContain("Nothing synced")
+    await expect.poll(() => models(page).textContent()).not.toContain("Nothing synced")
     await triageOnce(page, 2)
     await expect
       .poll(() => caption.textContent(), { timeout: 30_000 })
       .toContain("message-triage 1.1.0")
+  })
+
+  it("logged no console errors", () => {
+    expect(session.errors).toEqual([])
+  })
+})
+
+describe("a device whose model store cannot be opened", () => {
+  let session: Session.Session
+  let page: Page
+  beforeAll(async () => {
+    session = await Session.open()
+    // The page opens the worker's database first at a far newer version, so
+    // the worker's own open fails (VersionError), as a blocked store would.
+    await session.page.addInitScript(() => {
+      indexedDB.open("edgeline-playground-sync", 999)
+    })
+    page = await Session.load(session, "#models")
+  })
+  afterAll(() => session?.close())
+
+  it("says sync is off, refuses Update with what to do, and triages on the bundled student", async () => {
+    await expect
+      .poll(() => models(page).getByTestId("store-error").textContent(), { timeout: 60_000 })
+      .toContain("Sync is off")
+    await expect(models(page).getByTestId("store-error").textContent()).resolves.toContain(
+      "newer version",
+    )
+    await models(page).getByRole("button", { name: "Update" }).click()
+    await expect
+      .poll(() => models(page).getByTestId("sync-outcome").textContent())
+      .toMatch(/^Sync is off: .+ reload the page\.$/)
+    const caption = await triageOnce(page, 1)
+    await expect(triage(page).getByTestId("triage-label").textContent()).resolves.toMatch(
+      /^(spam|ham)$/,
+    )
+    await expect(caption.textContent()).resolves.toContain("message-triage bundled")
+    await session.screenshot("models-store-unavailable")
   })
 
   it("logged no console errors", () => {

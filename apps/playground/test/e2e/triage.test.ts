@@ -51,6 +51,15 @@ describe("message triage", () => {
       0.99,
     )
     await expect(result.textContent()).resolves.toContain("Kept on the device")
+    // The live region says the outcome in one line, never the prompt.
+    const summary = panel(page).getByTestId("triage-summary")
+    await expect(summary.getAttribute("aria-live")).resolves.toBe("polite")
+    await expect(summary.textContent()).resolves.toBe(
+      `spam, student confidence ${await result.getByTestId("triage-confidence").textContent()}: kept on the device.`,
+    )
+    await expect(
+      panel(page).locator("[aria-live] pre, [aria-live] [role=alert]").count(),
+    ).resolves.toBe(0)
     expect(Number(await result.getByTestId("tokens-before").textContent())).toBeGreaterThan(500)
     await expect(result.getByTestId("condensed-prompt").count()).resolves.toBe(0)
     // Nothing sent: every token of the message is saved.
@@ -64,6 +73,9 @@ describe("message triage", () => {
     const result = await triageSample(page, UNSURE_SPAM, 2)
     await expect(result.textContent()).resolves.toContain("Escalated")
     await expect(result.getByTestId("cloud-answer").textContent()).resolves.toMatch(/^(spam|ham)$/)
+    await expect(panel(page).getByTestId("triage-summary").textContent()).resolves.toMatch(
+      /: escalated, the cloud answered\.$/,
+    )
     const before = Number(await result.getByTestId("tokens-before").textContent())
     const after = Number(await result.getByTestId("tokens-after").textContent())
     expect(after).toBeGreaterThan(0)
@@ -120,7 +132,8 @@ describe("message triage", () => {
   })
 
   it("moves the validation numbers with the threshold slider, by keyboard, and live runs follow it", async () => {
-    const slider = panel(page).getByRole("slider", { name: /Escalation threshold/ })
+    // Its name stays fixed as it moves; the value is its aria-valuetext.
+    const slider = panel(page).getByRole("slider", { name: "Escalation threshold", exact: true })
     const read = async () => ({
       threshold: Number(await slider.getAttribute("aria-valuetext")),
       escalated: await number(page, "validation-escalated"),
@@ -142,6 +155,7 @@ describe("message triage", () => {
     expect(lowest.threshold).toBe(0.5)
     expect(lowest.escalated).toBeLessThan(start.escalated)
     expect(lowest.tokens).toBeLessThan(start.tokens)
+    await expect(panel(page).getByTestId("threshold-value").textContent()).resolves.toBe("0.5000")
     // Live runs meet the slider's threshold: at 0.5 nothing is escalated.
     const result = await triageSample(page, UNSURE_SPAM, 4)
     await expect(result.textContent()).resolves.toContain("Kept on the device")
@@ -153,10 +167,17 @@ describe("message triage", () => {
 
   it("still labels offline, and the escalation shows as degraded", async () => {
     await Session.setOnline(page, false)
+    const saved = await number(page, "total-tokens-saved")
     const result = await triageSample(page, UNSURE_SPAM, 5)
     await expect(result.getByTestId("triage-label").textContent()).resolves.toBe("spam")
     await expect(result.getByTestId("degraded").textContent()).resolves.toContain("Degraded")
     await expect(result.textContent()).resolves.toContain("not sent")
+    // Going offline is no saving: only what condensing cut counts, as when the cloud answers.
+    const full = Number(await result.getByTestId("tokens-before").textContent())
+    const condensed = Number(await result.getByTestId("tokens-after").textContent())
+    expect(condensed).toBeGreaterThan(0)
+    expect(await number(page, "total-tokens-saved")).toBeLessThanOrEqual(saved + full - condensed)
+    expect(await number(page, "total-tokens-saved")).toBe(saved + full - condensed)
     await session.screenshot("triage-offline-degraded")
     await Session.setOnline(page, true)
   })

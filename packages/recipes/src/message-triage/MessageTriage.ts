@@ -74,6 +74,8 @@ export interface Options extends TriageStudent.Options {
   readonly onDegraded?: ((item: Escalate.DegradedItem<Prepared, string>) => void) | undefined
 }
 
+const DEFAULT_LABELS: ReadonlyArray<string> = ["ham", "spam"]
+
 const answerSchema = (labels: ReadonlyArray<string>) => ({
   type: "object",
   properties: { label: { type: "string", enum: labels } },
@@ -81,8 +83,33 @@ const answerSchema = (labels: ReadonlyArray<string>) => ({
   additionalProperties: false,
 })
 
-/** The cloud's label from its JSON answer; a label outside the list is a failed escalation. */
-const labelOf = (content: string, labels: ReadonlyArray<string>): string => {
+/**
+ * The cloud request the cascade sends for one condensed prompt: one label
+ * out of `labels` (default `ham`, `spam`), as strict JSON. Exported so an
+ * offline evaluation asks exactly what the live cascade asks.
+ */
+export const cloudRequest = (
+  prompt: string,
+  options: {
+    readonly labels?: ReadonlyArray<string> | undefined
+    readonly cloudModel?: string | undefined
+  } = {},
+): CloudModel.ChatRequest => ({
+  model: options.cloudModel,
+  messages: [{ role: "user", content: prompt }],
+  responseFormat: {
+    type: "json_schema",
+    name: "triage",
+    schema: answerSchema(options.labels ?? DEFAULT_LABELS),
+    strict: true,
+  },
+})
+
+/** The cloud's label from its JSON answer to `cloudRequest`; throws for a label outside `labels`. */
+export const cloudLabel = (
+  content: string,
+  labels: ReadonlyArray<string> = DEFAULT_LABELS,
+): string => {
   const label = (JSON.parse(content) as { label?: unknown }).label
   if (typeof label !== "string" || !labels.includes(label)) {
     throw new Error(`the cloud answered ${JSON.stringify(label)}, not one of ${labels.join(", ")}`)
@@ -105,7 +132,7 @@ export const make = (
   Effect.map(TriageStudent.features<Message>(options), (featurize) => {
     const student = TriageStudent.classify<Message>(options)
     const policy = EscalationPolicy.make(options.policy)
-    const labels = options.labels ?? ["ham", "spam"]
+    const labels = options.labels ?? DEFAULT_LABELS
     const condense: Stage.Stage<
       TriageStudent.Scored<Message>,
       Prepared,
@@ -135,17 +162,10 @@ export const make = (
       shouldEscalate: (prepared) => prepared.prompt !== undefined,
       ask: (prepared) =>
         Effect.flatMap(
-          CloudModel.chat({
-            model: options.cloudModel,
-            messages: [{ role: "user", content: prepared.prompt!.text }],
-            responseFormat: {
-              type: "json_schema",
-              name: "triage",
-              schema: answerSchema(labels),
-              strict: true,
-            },
-          }),
-          (answer) => Effect.try(() => labelOf(answer.content, labels)),
+          CloudModel.chat(
+            cloudRequest(prepared.prompt!.text, { labels, cloudModel: options.cloudModel }),
+          ),
+          (answer) => Effect.try(() => cloudLabel(answer.content, labels)),
         ),
       timeoutMs: options.timeoutMs,
       onDegraded: options.onDegraded,

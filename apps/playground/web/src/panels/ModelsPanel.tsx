@@ -6,7 +6,7 @@
  * pipeline switches to it); Rollback returns to the previous version. The
  * client's status events make the log.
  */
-import { useCallback, useEffect, useMemo, useState } from "preact/hooks"
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks"
 import type { Config } from "../Config.js"
 import { triageDevice } from "../components/triage/device.js"
 import { onNetworkChange } from "../network.js"
@@ -39,6 +39,8 @@ const describe = (status: StatusEvent): string => {
 }
 
 interface LogLine {
+  /** Its own key: the log is trimmed from the front, so positions shift. */
+  readonly id: number
   readonly at: string
   readonly text: string
   readonly bad: boolean
@@ -53,16 +55,23 @@ export const ModelsPanel = ({ config }: { readonly config: Config }) => {
   const [outcome, setOutcome] = useState<{ ok: boolean; message: string } | undefined>()
   const [progress, setProgress] = useState<Progress | undefined>()
   const [log, setLog] = useState<ReadonlyArray<LogLine>>([])
+  const lines = useRef(0)
+  /** The latest read asked for: an older one that answers late (a slow offline read) is dropped. */
+  const reads = useRef(0)
 
-  const refresh = useCallback(
-    () =>
-      device.control
-        .models()
-        .then(setView, (e: unknown) =>
-          setOutcome({ ok: false, message: `Could not read the models: ${messageOf(e)}` }),
-        ),
-    [device],
-  )
+  const refresh = useCallback(() => {
+    const read = ++reads.current
+    return device.control.models().then(
+      (fresh) => {
+        if (read === reads.current) setView(fresh)
+      },
+      (e: unknown) => {
+        if (read === reads.current) {
+          setOutcome({ ok: false, message: `Could not read the models: ${messageOf(e)}` })
+        }
+      },
+    )
+  }, [device])
   useEffect(() => {
     void refresh()
     return device.onStatus((status) => {
@@ -72,6 +81,7 @@ export const ModelsPanel = ({ config }: { readonly config: Config }) => {
         if (status.done !== 0 && status.done !== status.total) return
       }
       const line = {
+        id: lines.current++,
         at: new Date().toLocaleTimeString("en-GB"),
         text: describe(status),
         bad: status._tag === "CheckFailed" || status._tag === "Rejected",
@@ -88,14 +98,11 @@ export const ModelsPanel = ({ config }: { readonly config: Config }) => {
     setBusy(true)
     setOutcome(undefined)
     // A failed check reaches the log by itself: the client reports it as a status.
-    try {
-      setOutcome(await action())
-    } catch (e) {
-      setOutcome({ ok: false, message: messageOf(e) })
-    } finally {
-      setBusy(false)
-      await refresh()
-    }
+    const done = await action().catch((e: unknown) => ({ ok: false, message: messageOf(e) }))
+    // The view is read again before the outcome shows, so the two agree.
+    await refresh()
+    setOutcome(done)
+    setBusy(false)
   }
 
   const names = [
@@ -150,11 +157,20 @@ export const ModelsPanel = ({ config }: { readonly config: Config }) => {
           active models.
         </p>
       )}
-      {view?.serving === "bundled" && (
-        <p class="degraded">
-          Nothing synced on this device yet: triage runs the student bundled with the page. Press
-          Update when the registry is reachable.
+      {view?.storeError !== undefined ? (
+        <p class="degraded" data-testid="store-error">
+          Sync is off: this device's model store (IndexedDB) cannot be opened ({view.storeError}).
+          Triage runs the student bundled with the page. Allow this site to store data, then reload
+          the page.
         </p>
+      ) : (
+        view?.serving === "bundled" && (
+          <p class="degraded" data-testid="serving-bundled">
+            Nothing synced on this device yet
+            {view.bundledBecause === undefined ? "" : ` (${view.bundledBecause})`}: triage runs the
+            student bundled with the page. Press Update when the registry is reachable.
+          </p>
+        )
       )}
       <h3>
         Models
@@ -212,8 +228,8 @@ export const ModelsPanel = ({ config }: { readonly config: Config }) => {
       <h3 id="sync-log-title">Status log</h3>
       <div role="log" aria-live="polite" aria-labelledby="sync-log-title">
         <ol class="sync-log">
-          {log.map((line, i) => (
-            <li key={i} class={line.bad ? "error" : ""}>
+          {log.map((line) => (
+            <li key={line.id} class={line.bad ? "error" : ""}>
               <time>{line.at}</time> {line.text}
             </li>
           ))}

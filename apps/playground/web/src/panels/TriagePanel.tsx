@@ -17,8 +17,9 @@ import {
 } from "../components/triage/ThresholdSlider.js"
 import {
   type Run,
+  summaryOf,
   TriageResult,
-  tokensSent,
+  tokensSaved,
   wantedCloud,
 } from "../components/triage/TriageResult.js"
 import * as Validation from "../components/triage/validation.js"
@@ -31,7 +32,7 @@ const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 const Totals = ({ runs }: { readonly runs: ReadonlyArray<Run> }) => {
   const wanted = runs.filter(wantedCloud).length
-  const saved = runs.reduce((sum, run) => sum + run.tokensFull - tokensSent(run), 0)
+  const saved = runs.reduce((sum, run) => sum + tokensSaved(run), 0)
   return (
     <dl class="totals" aria-label="Running totals">
       <div>
@@ -171,27 +172,31 @@ export const TriagePanel = ({ config }: { readonly config: Config }) => {
             </button>
           </div>
         </form>
-        <div aria-live="polite" aria-busy={busy}>
+        <div>
           <h3>Result</h3>
           {error !== undefined && (
             <p class="error" role="alert">
               {error}
             </p>
           )}
-          {busy && <p>Triaging…</p>}
-          {last === undefined ? (
-            !busy && <p class="hint">Pick a sample or paste a message, then press Triage.</p>
-          ) : (
-            <TriageResult run={last} />
-          )}
+          {/* Only this line is announced: the result below holds the whole prompt. */}
+          <p aria-live="polite" data-testid="triage-summary">
+            {busy
+              ? "Triaging…"
+              : last === undefined
+                ? "Pick a sample or paste a message, then press Triage."
+                : summaryOf(last)}
+          </p>
+          {last !== undefined && <TriageResult run={last} />}
         </div>
       </div>
       <h3>Running totals</h3>
       <Totals runs={runs} />
       <p class="hint">
-        Tokens saved: what sending every message whole would cost, less what was sent. *Cost at an
-        assumed ${USD_PER_MILLION_INPUT_TOKENS.toFixed(2)} per million input tokens (GPT-4o's list
-        price); the reference cloud tier here charges nothing.
+        Tokens saved: what sending every message whole would cost, less what was sent (or would have
+        been, for an escalation the cloud could not take). *Cost at an assumed $
+        {USD_PER_MILLION_INPUT_TOKENS.toFixed(2)} per million input tokens (GPT-4o's list price);
+        the reference cloud tier here charges nothing.
       </p>
       <h3>Escalation threshold</h3>
       {tableError !== undefined && (

@@ -54,6 +54,10 @@ export interface ModelsView {
   readonly wanted: ReadonlyArray<string>
   /** Where the running triage model came from: sync's store, or the copy bundled with the page (offline before any sync). */
   readonly serving: "sync" | "bundled" | "starting"
+  /** Why triage runs the bundled copy (serving "bundled"): what ensuring a synced one met. */
+  readonly bundledBecause?: string | undefined
+  /** Why sync is off on this device: its store (IndexedDB) could not be opened. */
+  readonly storeError?: string | undefined
 }
 
 export interface Outcome {

@@ -12,7 +12,8 @@
  * - The cloud: the reference tier at /cloud/v1 (the triage teacher).
  *
  * A first visit while offline has nothing synced: the pipeline then runs
- * the student bundled with the page, and says so.
+ * the student bundled with the page, and says so (as it does when the store
+ * cannot be opened at all, e.g. IndexedDB blocked: then sync is off).
  */
 import { ModelRef, ModelSource, OpenAiCloudModel } from "@edgeline/core"
 import * as Student from "@edgeline/model-message-triage"
@@ -71,64 +72,84 @@ const start = (config: WorkerConfig) => {
   /** The slider's threshold (the page sets it first to the active version's own). */
   let threshold = Student.threshold
 
-  const opened = SyncClient.open(
-    {
-      registry,
-      channel: config.channel,
-      trusted,
-      deviceId: config.deviceId,
-      // A dead link fails a check in seconds, not the default ten per wait.
-      stallMs: 5_000,
-      attempts: 2,
-      onStatus: (status) => statusChannel.postMessage(flatten(status)),
-    },
-    BrowserStore.make({ database: "edgeline-playground-sync" }),
-  )
+  /** Sync's client, or why there is none (its store could not be opened). */
+  const opened: Promise<SyncClient.PromiseClient | { readonly storeError: string }> =
+    SyncClient.open(
+      {
+        registry,
+        channel: config.channel,
+        trusted,
+        deviceId: config.deviceId,
+        // A dead link fails a check in seconds, not the default ten per wait.
+        stallMs: 5_000,
+        attempts: 2,
+        onStatus: (status) => statusChannel.postMessage(flatten(status)),
+      },
+      BrowserStore.make({ database: "edgeline-playground-sync" }),
+    ).catch((e: unknown) => ({ storeError: messageOf(e) }))
 
+  /** Why the bundled student runs, when it does. */
+  let bundledBecause: string | undefined
   /** The local version if there is one, else the registry's; whether the pipeline has a synced one. */
   const ensured = opened.then(async (client) => {
+    if ("storeError" in client) {
+      serving = "bundled"
+      bundledBecause = "this device's model store cannot be opened"
+      return client
+    }
     try {
       await client.ensure(TRIAGE_MODEL, "local-or-latest")
       serving = "sync"
     } catch (e) {
+      // Nothing is on the device: ensure fails only then. A failed check has
+      // already reached the log as the client's own CheckFailed status.
       serving = "bundled"
-      statusChannel.postMessage({
-        _tag: "CheckFailed",
-        message: `no synced ${TRIAGE_MODEL} on this device yet (${messageOf(e)}); running the copy bundled with the page`,
-      } satisfies StatusEvent)
+      bundledBecause = messageOf(e)
     }
     return client
   })
 
-  /** Sync's active version, or the bundled student when sync has none. */
+  /** The student bundled with the page, as a model source's answer. */
+  const bundled = (ref: ModelRef.ModelRef) =>
+    ModelSource.fromPromise(ref, async () => {
+      const response = await fetch(bundledStudentUrl)
+      if (!response.ok) {
+        throw new Error(
+          `the bundled copy could not be read (HTTP ${response.status} for ${bundledStudentUrl})`,
+        )
+      }
+      return new Uint8Array(await response.arrayBuffer())
+    }).pipe(Effect.map((bytes) => ({ ...bytes, version: "bundled" })))
+
+  /**
+   * Sync's active version; the bundled student only while sync has none on
+   * this device. A synced version that cannot be read fails the load (the
+   * pipeline says so) rather than quietly running another model.
+   */
   const sourceOf = (client: SyncClient.PromiseClient): ModelSource.Shape => ({
     resolve: (ref) =>
-      client.effect.source
-        .resolve(ref)
-        .pipe(
-          Effect.catch(() =>
-            ModelSource.fromPromise(
-              ref,
-              async () => new Uint8Array(await (await fetch(bundledStudentUrl)).arrayBuffer()),
-            ).pipe(Effect.map((bytes) => ({ ...bytes, version: "bundled" }))),
-          ),
-        ),
+      client.effect.state.pipe(
+        Effect.map((state) => state.models[ref.name]?.active !== undefined),
+        Effect.mapError((e) => ModelSource.notFound(ref, e.message)),
+        Effect.flatMap((synced) => (synced ? client.effect.source.resolve(ref) : bundled(ref))),
+      ),
     changes: client.effect.source.changes,
   })
 
+  const backend = WebBackend.layer({ wasmPaths: { wasm: wasmUrl }, executionProviders: ["wasm"] })
   const layer = Layer.unwrap(
     Effect.map(
       Effect.promise(() => ensured),
       (client) =>
         Layer.mergeAll(
-          Layer.mergeAll(
-            Layer.succeed(ModelSource.ModelSource, sourceOf(client)),
-            Layer.effectDiscard(SyncClient.rollBackFailedLoads(client.effect)),
-          ).pipe(
-            Layer.provideMerge(
-              WebBackend.layer({ wasmPaths: { wasm: wasmUrl }, executionProviders: ["wasm"] }),
-            ),
-          ),
+          "storeError" in client
+            ? Layer.succeed(ModelSource.ModelSource, { resolve: bundled }).pipe(
+                Layer.provideMerge(backend),
+              )
+            : Layer.mergeAll(
+                Layer.succeed(ModelSource.ModelSource, sourceOf(client)),
+                Layer.effectDiscard(SyncClient.rollBackFailedLoads(client.effect)),
+              ).pipe(Layer.provideMerge(backend)),
           OpenAiCloudModel.layer({
             baseUrl: `${location.origin}/cloud/v1`,
             model: config.chatModel,
@@ -151,8 +172,11 @@ const start = (config: WorkerConfig) => {
 
   /** The manifest as last read: shown, marked as such, while the registry is unreachable. */
   let lastOffered: ModelsView["offered"]
-  const view = async (client: SyncClient.PromiseClient): Promise<ModelsView> => {
-    const state = await client.state()
+  const view = async (
+    client: SyncClient.PromiseClient | { readonly storeError: string },
+  ): Promise<ModelsView> => {
+    const storeError = "storeError" in client ? client.storeError : undefined
+    const state = "storeError" in client ? { models: {} } : await client.state()
     const installed: Record<string, { active: InstalledVersion; previous?: InstalledVersion }> = {}
     const versionOf = (v: {
       version: string
@@ -194,6 +218,8 @@ const start = (config: WorkerConfig) => {
       serving,
       offered: lastOffered,
       offeredError,
+      bundledBecause: serving === "bundled" ? bundledBecause : undefined,
+      storeError,
     }
   }
 
@@ -210,10 +236,16 @@ const start = (config: WorkerConfig) => {
     return Effect.runPromise(Signatures.verify(json, { trusted, channel: config.channel }))
   }
 
+  const syncOff = (storeError: string) => ({
+    ok: false,
+    message: `Sync is off: this device's model store (IndexedDB) cannot be opened (${storeError}). Allow this site to store data, then reload the page.`,
+  })
+
   const control: Control = {
     models: async () => view(await ensured),
     update: async () => {
       const client = await ensured
+      if ("storeError" in client) return syncOff(client.storeError)
       try {
         const checked = await client.check()
         if (serving === "bundled" && (await client.state()).models[TRIAGE_MODEL] !== undefined) {
@@ -235,6 +267,7 @@ const start = (config: WorkerConfig) => {
     },
     rollback: async (name) => {
       const client = await ensured
+      if ("storeError" in client) return syncOff(client.storeError)
       try {
         const to = await client.rollback(name, "rolled back from the playground")
         return { ok: true, message: `${name} is back on ${to.version}.` }

@@ -29,10 +29,12 @@ export const ThresholdSlider = ({
   const outcome = Validation.at(table, threshold)
   return (
     <div class="threshold">
-      <label for="triage-threshold">
-        Escalation threshold: escalate below confidence{" "}
-        <strong data-testid="threshold-value">{formatThreshold(threshold)}</strong>
-      </label>
+      {/* The name stays fixed; the value is said by aria-valuetext and shown beside it. */}
+      <label for="triage-threshold">Escalation threshold</label>{" "}
+      <span>
+        (escalate below confidence{" "}
+        <strong data-testid="threshold-value">{formatThreshold(threshold)}</strong>)
+      </span>
       <input
         id="triage-threshold"
         type="range"

@@ -13,12 +13,31 @@ export interface Run {
   readonly threshold: number
 }
 
-/** Tokens that left the device for this run. */
-export const tokensSent = (run: Run) =>
-  run.triaged.source === "cloud" ? (run.triaged.input.prompt?.tokensOut ?? 0) : 0
-
 /** Whether the policy wanted the cloud for this run (answered or degraded). */
 export const wantedCloud = (run: Run) => run.triaged.source === "cloud" || run.triaged.degraded
+
+/**
+ * Tokens this run saved against sending the message to the cloud whole:
+ * all of them when it stayed on the device; when the cloud was wanted,
+ * only what condensing cut, whether the cloud answered or not (going offline
+ * must not look like a saving).
+ */
+export const tokensSaved = (run: Run) =>
+  wantedCloud(run)
+    ? run.tokensFull - (run.triaged.input.prompt?.tokensOut ?? run.tokensFull)
+    : run.tokensFull
+
+/** The run in one line, for the live region: label, confidence, what happened. */
+export const summaryOf = (run: Run) => {
+  const { triaged } = run
+  const what =
+    triaged.source === "cloud"
+      ? "escalated, the cloud answered"
+      : triaged.degraded
+        ? "escalation wanted but the cloud did not answer (degraded)"
+        : "kept on the device"
+  return `${triaged.value}, student confidence ${triaged.input.confidence.toFixed(4)}: ${what}.`
+}
 
 const counted = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
 
@@ -50,7 +69,7 @@ const decision = (run: Run) => {
       <p class="degraded" data-testid="degraded">
         <strong>Degraded</strong>: escalation was wanted (confidence {confidence} is below{" "}
         {run.threshold.toFixed(4)}), but the cloud did not answer ({triaged.reason ?? "no reason"}
-        ). The label is the student's; it will be asked again when the link is back.
+        ). The label is the student's; triage it again when the link is back.
       </p>
     )
   }

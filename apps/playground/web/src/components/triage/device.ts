@@ -56,30 +56,45 @@ export const triageDevice = (config: Config): Device => {
     name: JSON.stringify(workerConfig),
   })
   const listeners = new Set<(status: StatusEvent) => void>()
-  let started: () => void = () => {}
-  const ready = new Promise<void>((resolve, reject) => {
-    started = resolve
-    setTimeout(
-      () => reject(new Error("the triage worker did not start within a minute: reload the page")),
-      60_000,
-    )
-  })
-  ready.catch(() => {})
+  // Each call waits for the worker's READY on its own timer, cleared when it
+  // comes: a worker that is slow to start fails only the calls that gave up
+  // on it, and a late READY still serves every call after it.
+  let started = false
+  const waiting = new Set<() => void>()
+  const ready = (): Promise<void> =>
+    started
+      ? Promise.resolve()
+      : new Promise((resolve, reject) => {
+          const done = () => {
+            clearTimeout(timer)
+            resolve()
+          }
+          const timer = setTimeout(() => {
+            waiting.delete(done)
+            reject(new Error("the triage worker did not start within a minute: reload the page"))
+          }, 60_000)
+          waiting.add(done)
+        })
   // Made before the worker, so its first messages are heard.
   const statuses = new BroadcastChannel(workerConfig.status)
   statuses.onmessage = ({ data }) => {
-    if ((data as { _tag?: unknown })._tag === READY._tag) return started()
+    if ((data as { _tag?: unknown })._tag === READY._tag) {
+      started = true
+      for (const done of waiting) done()
+      waiting.clear()
+      return
+    }
     for (const listener of listeners) listener(data as StatusEvent)
   }
   const remote = Comlink.wrap<Control>(new BroadcastChannel(workerConfig.control))
   device = {
     runner: connectWorker<TriagePipeline>(worker),
     control: {
-      models: () => ready.then(() => remote.models()),
-      update: () => ready.then(() => remote.update()),
-      rollback: (name) => ready.then(() => remote.rollback(name)),
-      setThreshold: (threshold) => ready.then(() => remote.setThreshold(threshold)),
-      tokens: (text) => ready.then(() => remote.tokens(text)),
+      models: () => ready().then(() => remote.models()),
+      update: () => ready().then(() => remote.update()),
+      rollback: (name) => ready().then(() => remote.rollback(name)),
+      setThreshold: (threshold) => ready().then(() => remote.setThreshold(threshold)),
+      tokens: (text) => ready().then(() => remote.tokens(text)),
     },
     onStatus: (listener) => {
       listeners.add(listener)
