@@ -53,6 +53,7 @@ describe("the exported TypeScript snippet", () => {
   })
 
   it("compiles for a hostile file name: quotes, a comment's end and a newline stay inside their string", async () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the hostile name carries a placeholder on purpose.
     const fileName = 'my "best" */ model\nconsole.log(1) // `${x}`.onnx'
     const files: Record<string, string> = {}
     for (const runtime of ["node", "web"] as const) {

@@ -82,7 +82,8 @@ export const TriagePanel = ({ config }: { readonly config: Config }) => {
   // Live runs meet the slider's threshold (the recipe's policy reads it per message).
   const threshold = position === undefined ? undefined : thresholdAt(position)
   useEffect(() => {
-    if (threshold !== undefined) void device.control.setThreshold(threshold)
+    // A worker that never started says so on Triage; the slider has nothing to add.
+    if (threshold !== undefined) device.control.setThreshold(threshold).catch(() => undefined)
   }, [device, threshold])
 
   const triage = async (texts: ReadonlyArray<string>) => {

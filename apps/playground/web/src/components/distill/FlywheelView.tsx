@@ -3,6 +3,8 @@
  * tokens sent as bars; drawn by the server) and, beside it, the same
  * numbers in a table, the chart's text alternative.
  */
+
+import { ScrollX } from "../ScrollX.js"
 import type { FlywheelAnswer } from "./DistillApi.js"
 import * as format from "./format.js"
 import { SourceLine } from "./ReportView.js"
@@ -29,7 +31,7 @@ export const FlywheelView = ({ answer }: { readonly answer: FlywheelAnswer }) =>
           {/* Our server's SVG, drawn with distill's Plot.svg from the run's numbers. */}
           <div class="distill-plot" dangerouslySetInnerHTML={{ __html: answer.chart }} />
         </figure>
-        <div class="scroll-x">
+        <ScrollX label="The flywheel's rounds">
           <table class="distill-rounds">
             <caption>The flywheel's rounds</caption>
             <thead>
@@ -57,7 +59,7 @@ export const FlywheelView = ({ answer }: { readonly answer: FlywheelAnswer }) =>
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollX>
       </div>
       <p class="hint">
         Measure your own from the repository's root (about half a minute for 3 rounds), then Reload:{" "}

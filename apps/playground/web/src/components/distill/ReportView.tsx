@@ -3,6 +3,8 @@
  * plots (SVGs drawn by the server with distill's own renderer, each an
  * image named by what it shows, with its numbers in a table under it).
  */
+
+import { ScrollX } from "../ScrollX.js"
 import type { ReportAnswer, ReportJson, Skipped, Source } from "./DistillApi.js"
 import * as format from "./format.js"
 
@@ -142,7 +144,7 @@ export const ReportView = ({ answer }: { readonly answer: ReportAnswer }) => {
                 <figcaption>{plot.description}</figcaption>
                 <details>
                   <summary>The plot's numbers</summary>
-                  <div class="scroll-x" dangerouslySetInnerHTML={{ __html: plot.data ?? "" }} />
+                  <ScrollX label={`${plot.heading}: the numbers`} html={plot.data ?? ""} />
                 </details>
               </>
             )}

@@ -1,4 +1,6 @@
 /** The last run's outputs (dims and first values) and the times of the runs so far. */
+
+import { ScrollX } from "../ScrollX.js"
 import type { OutputSummary } from "./OwnModelSetup.js"
 
 export interface Timed {
@@ -20,7 +22,7 @@ export const RunResults = ({ result }: { readonly result: Timed }) => {
           : `${times.length} runs: mean ${ms(mean)}, min ${ms(Math.min(...times))}`}{" "}
         (page to worker and back)
       </p>
-      <div class="scroll-x">
+      <ScrollX label="Outputs of the last run">
         <table data-testid="own-model-outputs">
           <caption>Outputs of the last run</caption>
           <thead>
@@ -47,7 +49,7 @@ export const RunResults = ({ result }: { readonly result: Timed }) => {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollX>
     </div>
   )
 }

@@ -1,5 +1,6 @@
 /** A model's declared inputs or outputs: name, element type, dims (symbolic ones by name). */
 import type { InferenceBackend } from "@edgeline/core"
+import { ScrollX } from "../ScrollX.js"
 import { dimText } from "./OwnModelSetup.js"
 
 export const SignatureTable = ({
@@ -9,7 +10,7 @@ export const SignatureTable = ({
   readonly caption: string
   readonly values: ReadonlyArray<InferenceBackend.ValueInfo>
 }) => (
-  <div class="scroll-x">
+  <ScrollX label={caption}>
     <table data-testid={`signature-${caption.toLowerCase()}`}>
       <caption>{caption}</caption>
       <thead>
@@ -31,5 +32,5 @@ export const SignatureTable = ({
         ))}
       </tbody>
     </table>
-  </div>
+  </ScrollX>
 )

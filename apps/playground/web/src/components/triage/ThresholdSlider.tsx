@@ -4,6 +4,8 @@
  * crowd near 1, so the slider moves in "nines" (0.5, 0.95, 0.995, …): each
  * step is the same share of the remaining doubt.
  */
+
+import { ScrollX } from "../ScrollX.js"
 import type { ValidationTable } from "./validation.js"
 import * as Validation from "./validation.js"
 
@@ -49,7 +51,7 @@ export const ThresholdSlider = ({
         The student's calibrated threshold is {formatThreshold(table.student.threshold)}; the slider
         also sets it for the messages you run above.
       </p>
-      <div class="scroll-x">
+      <ScrollX label="On the validation split">
         <table aria-describedby="triage-validation-about">
           <caption>
             On the validation split ({outcome.messages} SpamAssassin messages) at this threshold
@@ -73,7 +75,7 @@ export const ThresholdSlider = ({
             </tr>
           </tbody>
         </table>
-      </div>
+      </ScrollX>
       <p class="hint" id="triage-validation-about">
         Every fifth message of the corpus's <code>-1</code> subsets (never used to train the
         student). Where the cascade escalates, the label is the cloud's answer to the condensed

@@ -3,6 +3,7 @@
  * always detected on the device; only its transcript needs the cloud.
  */
 import type { VoiceAssistant } from "@edgeline/recipes"
+import { ScrollX } from "../ScrollX.js"
 
 const percent = (seconds: number, of: number) =>
   `${((seconds / Math.max(of, 1e-9)) * 100).toFixed(1)} %`
@@ -40,7 +41,7 @@ export const Transcripts = ({ result }: { readonly result: VoiceAssistant.Result
           No “hey jarvis” was heard, so nothing was sent. Say “hey jarvis” and then your request.
         </p>
       ) : (
-        <div class="scroll-x">
+        <ScrollX label="Transcripts">
           <table data-testid="wakes">
             <caption>Transcripts, one per wake word</caption>
             <thead>
@@ -72,7 +73,7 @@ export const Transcripts = ({ result }: { readonly result: VoiceAssistant.Result
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollX>
       )}
     </div>
   )
