@@ -7,11 +7,10 @@
  */
 import { Plot } from "@edgeline/distill"
 import type { FlywheelRun } from "../web/src/components/distill/DistillApi.js"
+import { percent1 as percent } from "../web/src/components/distill/format.js"
 
 const RATE = "#1d4ed8"
 const TOKENS = "#9ca3af"
-
-const percent = (x: number) => `${(x * 100).toFixed(1)}%`
 
 /** The chart's name: what a screen reader says for it. */
 export const describe = (run: FlywheelRun): string =>

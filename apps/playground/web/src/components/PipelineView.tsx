@@ -3,9 +3,8 @@
  * runner's `observe` pushes snapshots (from inside the worker), never polled.
  */
 import type { Runner } from "@edgeline/core"
+import { ms } from "@edgeline/distill/format"
 import { useEffect, useState } from "preact/hooks"
-
-const ms = (x: number) => (x >= 100 ? `${x.toFixed(0)} ms` : `${x.toFixed(x >= 10 ? 1 : 2)} ms`)
 
 export const PipelineView = ({
   name,

@@ -11,10 +11,9 @@ import type { Config } from "../Config.js"
 import { triageDevice } from "../components/triage/device.js"
 import { onNetworkChange } from "../network.js"
 import "../components/triage/triage.css"
+import { kib } from "@edgeline/distill/format"
+import { messageOf } from "../messageOf.js"
 import type { ModelsView, OfferedVersion, StatusEvent } from "../workers/triage.protocol.js"
-
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
-const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`
 
 /** A status event as a line of the log. */
 const describe = (status: StatusEvent): string => {

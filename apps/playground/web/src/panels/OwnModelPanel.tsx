@@ -14,8 +14,7 @@ import { DEFAULT_WINDOW, type Preprocess } from "../components/own-model/OwnMode
 import { startOwnModelWorker } from "../components/own-model/OwnModelWorker.js"
 import { SignatureTable } from "../components/own-model/SignatureTable.js"
 import { SnippetExport } from "../components/own-model/SnippetExport.js"
-
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
+import { messageOf } from "../messageOf.js"
 
 interface Loaded {
   readonly fileName: string

@@ -24,11 +24,10 @@ import {
 } from "../components/triage/TriageResult.js"
 import * as Validation from "../components/triage/validation.js"
 import "../components/triage/triage.css"
+import { messageOf } from "../messageOf.js"
 
 /** An assumption, shown as one: GPT-4o's list price for input tokens; the reference cloud tier is free. */
 const USD_PER_MILLION_INPUT_TOKENS = 2.5
-
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 const Totals = ({ runs }: { readonly runs: ReadonlyArray<Run> }) => {
   const wanted = runs.filter(wantedCloud).length

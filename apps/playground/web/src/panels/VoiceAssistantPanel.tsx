@@ -18,6 +18,7 @@ import { Transcripts } from "../components/voice-assistant/Transcripts.js"
 import type { VoiceAssistantConfig } from "../components/voice-assistant/VoiceAssistantConfig.js"
 import { Waveform } from "../components/voice-assistant/Waveform.js"
 import "../components/voice-assistant/voice-assistant.css"
+import { messageOf } from "../messageOf.js"
 import { onNetworkChange } from "../network.js"
 
 type Assistant = VoiceAssistant.Assistant
@@ -36,8 +37,6 @@ const startWorker = (config: Config): Runner => {
     }),
   )
 }
-
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 export const VoiceAssistantPanel = ({ config }: { readonly config: Config }) => {
   const [runner, setRunner] = useState<Runner | undefined>()

@@ -30,6 +30,7 @@ import {
 import * as Comlink from "comlink"
 import { Effect, Layer } from "effect"
 import wasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url"
+import { messageOf } from "../messageOf.js"
 import {
   type Control,
   type InstalledVersion,
@@ -45,13 +46,6 @@ import {
  * npm package's file, and every newer version differs from it).
  */
 const model = ModelRef.make(TRIAGE_MODEL, `sync:${TRIAGE_MODEL}`)
-
-const messageOf = (e: unknown): string =>
-  e instanceof Error
-    ? e.message
-    : typeof e === "object" && e !== null && "message" in e
-      ? String(e.message)
-      : String(e)
 
 /** A status as the page gets it: plain data (a check's error, a class, as its message). */
 const flatten = (status: SyncClient.Status): StatusEvent =>

@@ -7,14 +7,13 @@
 import type { InferenceBackend, Runner } from "@edgeline/core"
 import { connectWorker } from "@edgeline/runtime-web"
 import { useEffect, useState } from "preact/hooks"
+import { messageOf } from "../../messageOf.js"
 import { PipelineView } from "../PipelineView.js"
 import { type OutputSummary, PREPROCESSES, type Preprocess } from "./OwnModelSetup.js"
 import { startOwnModelWorker } from "./OwnModelWorker.js"
 import { RunResults, type Timed } from "./RunResults.js"
 
 const REPEATS = 5
-
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 /** Zeros for every input, symbolic dims as 1: a start the user edits. */
 const exampleJson = (signature: InferenceBackend.Signature) =>

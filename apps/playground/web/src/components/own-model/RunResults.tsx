@@ -1,5 +1,6 @@
 /** The last run's outputs (dims and first values) and the times of the runs so far. */
 
+import { ms } from "@edgeline/distill/format"
 import { ScrollX } from "../ScrollX.js"
 import type { OutputSummary } from "./OwnModelSetup.js"
 
@@ -8,8 +9,6 @@ export interface Timed {
   /** Round trip of each run from the page, in ms. */
   readonly times: ReadonlyArray<number>
 }
-
-const ms = (x: number) => `${x.toFixed(x >= 100 ? 0 : 1)} ms`
 
 export const RunResults = ({ result }: { readonly result: Timed }) => {
   const { outputs, times } = result
