@@ -1,5 +1,7 @@
 /** Whether the page reads at its width: how far it scrolls sideways, and what sticks out. */
 import type { Page } from "playwright-core"
+import { expect } from "vitest"
+import { seriousViolations } from "./axe.js"
 
 export interface Overflow {
   /** Pixels the page scrolls sideways (≤ 0: none). */
@@ -8,7 +10,7 @@ export interface Overflow {
   readonly wide: ReadonlyArray<string>
 }
 
-export const sidewaysOverflow = (page: Page): Promise<Overflow> =>
+const sidewaysOverflow = (page: Page): Promise<Overflow> =>
   page.evaluate(() => {
     const width = document.documentElement.clientWidth
     return {
@@ -20,3 +22,14 @@ export const sidewaysOverflow = (page: Page): Promise<Overflow> =>
         .slice(0, 5),
     }
   })
+
+/**
+ * What a page at phone width must be: no sideways scroll, and no serious
+ * axe-core violation there either (a table that scrolls now must be
+ * reachable by keyboard).
+ */
+export const expectReadable = async (page: Page): Promise<void> => {
+  const overflow = await sidewaysOverflow(page)
+  expect(overflow.by, overflow.wide.join("; ")).toBeLessThanOrEqual(0)
+  expect(await seriousViolations(page)).toEqual([])
+}
