@@ -55,7 +55,8 @@ describe("chunk sizes", () => {
       })
       expect(detection.wakes.map((w) => w.at)).toEqual(reference.wakes.map((w) => w.at))
     }
-  })
+    // Four passes over 15 s of audio through three models: a loaded CI took over 30 s.
+  }, 120_000)
 })
 
 describe("reset", () => {

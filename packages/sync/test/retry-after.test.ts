@@ -78,6 +78,11 @@ describe("Retry-After", () => {
     cleanups.push(device.close)
     const error = await Effect.runPromise(Effect.flip(device.client.ensure("triage")))
     expect(error).toMatchObject({ _tag: "DownloadError", status: 503, retryAfterMs: 120_000 })
+    // The check ensure made reports its failure too, with no retry time: it is not the poll.
+    const reported = device.statuses.filter((s) => s._tag === "CheckFailed")
+    expect(reported).toHaveLength(1)
+    expect(reported[0]).not.toHaveProperty("retryInMs")
+    device.statuses.length = 0
 
     const poll = async (maxBackoffMs: number) => {
       const scope = await Effect.runPromise(Scope.make())
