@@ -1,21 +1,18 @@
 /**
  * The report's plots, as Vega-Lite specs rendered to SVG by `Plot.svg`.
  */
-import type { TopLevelSpec } from "vega-lite"
 import type { EvaluationReport } from "../evaluate/Evaluation.js"
 import { svg } from "./Plot.js"
 
 const WIDTH = 360
 const HEIGHT = 240
 
-const render = (spec: TopLevelSpec, name: string): Promise<string> => svg(spec, name)
-
 const shareAxis = (title: string) => ({ title, format: ".0%" })
 
 export const reliability = (report: EvaluationReport, name: string): Promise<string> => {
   const calibration = report.calibration!
   const bins = calibration.bins.filter((bin) => bin.count > 0)
-  return render(
+  return svg(
     {
       width: WIDTH,
       height: HEIGHT,
@@ -77,7 +74,7 @@ export const escalation = (report: EvaluationReport, name: string): Promise<stri
     { escalated: p.escalated, value: p.agreement, series: "Agreement with the teacher" },
   ])
   const chosenValue = chosen.target.metric === "accuracy" ? chosen.accuracy! : chosen.agreement
-  return render(
+  return svg(
     {
       width: WIDTH,
       height: HEIGHT,
@@ -164,7 +161,7 @@ export const confusion = (
   )
   const max = Math.max(1, ...cells.map((c) => c.count))
   const side = Math.min(WIDTH, 80 * labels.length)
-  return render(
+  return svg(
     {
       width: side,
       height: side,
@@ -219,7 +216,7 @@ export const histogram = (report: EvaluationReport, name: string): Promise<strin
     count,
     fraction: h.fractions[i]!,
   }))
-  return render(
+  return svg(
     {
       width: WIDTH,
       height: HEIGHT,
