@@ -28,6 +28,7 @@ const runOnce = (
     return {
       provider: session.provider,
       warnings: session.warnings,
+      signature: session.signature,
       probability: (out.output!.data as Float32Array)[0]!,
       stateN: out.stateN!,
     }
@@ -59,20 +60,7 @@ describe("onnxruntime-web backend", () => {
   })
 
   it("declares the model's signature from onnxruntime-web's metadata", async () => {
-    const signature = await Effect.gen(function* () {
-      return (yield* Model.session(silero)).signature
-    }).pipe(
-      Effect.scoped,
-      Effect.provide(
-        WebRuntime.layer({
-          wasmPaths: { wasm: wasmUrl },
-          models: { [silero.uri]: sileroUrl },
-          cacheName: false,
-          executionProviders: ["wasm"],
-        }),
-      ),
-      Effect.runPromise,
-    )
+    const { signature } = await runOnce({ executionProviders: ["wasm"] })
     expect(signature?.inputs.map((i) => [i.name, i.dtype, i.dims])).toEqual([
       ["input", "float32", ["", ""]],
       ["state", "float32", [2, "", 128]],
