@@ -49,19 +49,28 @@ const publishVariant = async (session: Session.Session, directory: string) => {
   return original
 }
 
+/** A playground (online or cut off from the start), a scratch directory for model variants, and the page at Models. */
+const openAtModels = async ({ online }: { readonly online: boolean }) => {
+  const session = await Session.open({ expectedErrors: [Session.CUT_BY_OFFLINE_SWITCH] })
+  const scratch = await mkdtemp(join(tmpdir(), "edgeline-models-test-"))
+  session.playground.network.set(online)
+  const page = await Session.load(session, "#models")
+  const close = async () => {
+    await session.close()
+    await rm(scratch, { recursive: true, force: true })
+  }
+  return { session, page, scratch, close }
+}
+
 describe("the models panel", () => {
   let session: Session.Session
   let page: Page
   let scratch: string
+  let close: (() => Promise<void>) | undefined
   beforeAll(async () => {
-    session = await Session.open({ expectedErrors: [Session.CUT_BY_OFFLINE_SWITCH] })
-    scratch = await mkdtemp(join(tmpdir(), "edgeline-models-test-"))
-    page = await Session.load(session, "#models")
+    ;({ session, page, scratch, close } = await openAtModels({ online: true }))
   })
-  afterAll(async () => {
-    await session?.close()
-    if (scratch !== undefined) await rm(scratch, { recursive: true, force: true })
-  })
+  afterAll(() => close?.())
 
   it("shows the synced model: active 1.0.0, as the registry offers", async () => {
     await expect.poll(() => cell(page, "active-version"), { timeout: 60_000 }).toMatch(/^1\.0\.0 /)
@@ -180,16 +189,11 @@ describe("a first visit while offline", () => {
   let session: Session.Session
   let page: Page
   let scratch: string
+  let close: (() => Promise<void>) | undefined
   beforeAll(async () => {
-    session = await Session.open({ expectedErrors: [Session.CUT_BY_OFFLINE_SWITCH] })
-    scratch = await mkdtemp(join(tmpdir(), "edgeline-models-test-"))
-    session.playground.network.set(false)
-    page = await Session.load(session, "#models")
+    ;({ session, page, scratch, close } = await openAtModels({ online: false }))
   })
-  afterAll(async () => {
-    await session?.close()
-    if (scratch !== undefined) await rm(scratch, { recursive: true, force: true })
-  })
+  afterAll(() => close?.())
 
   it("triages on the student bundled with the page, then switches to the synced one", async () => {
     await expect
