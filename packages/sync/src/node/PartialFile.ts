@@ -11,6 +11,7 @@
  */
 import { open, readFile } from "node:fs/promises"
 import { crc32 } from "node:zlib"
+import { concat } from "../internal/concat.js"
 import * as Durable from "./Durable.js"
 import { isMissing } from "./FsFailure.js"
 
@@ -44,14 +45,7 @@ export const read = async (path: string): Promise<Uint8Array | undefined> => {
   const bytes = await bytesOf(path)
   if (bytes === undefined) return undefined
   const { payloads } = scan(bytes)
-  if (payloads.length === 0) return undefined
-  const out = new Uint8Array(payloads.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const payload of payloads) {
-    out.set(payload, at)
-    at += payload.length
-  }
-  return out
+  return payloads.length === 0 ? undefined : concat(payloads)
 }
 
 /** Appends `bytes` (not empty) as one frame, flushed; a torn tail is cut off first. */

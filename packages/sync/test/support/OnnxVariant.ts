@@ -8,6 +8,7 @@
  * that must fail its smoke check, leaves a file onnxruntime refuses.)
  */
 import { readFile, writeFile } from "node:fs/promises"
+import { concat } from "../../src/internal/concat.js"
 
 const varint = (value: number): Array<number> => {
   const out: Array<number> = []
@@ -29,24 +30,14 @@ const field = (number: number, bytes: Uint8Array): Uint8Array => {
   return out
 }
 
-const concat = (...parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
-}
-
 /** ModelProto.metadata_props is field 14; StringStringEntryProto is { key = 1, value = 2 }. */
 const METADATA_PROPS = 14
 
 /** `model` with the metadata entry `key: value` appended. */
 export const withMetadata = (model: Uint8Array, key: string, value: string): Uint8Array => {
   const text = new TextEncoder()
-  const entry = concat(field(1, text.encode(key)), field(2, text.encode(value)))
-  return concat(model, field(METADATA_PROPS, entry))
+  const entry = concat([field(1, text.encode(key)), field(2, text.encode(value))])
+  return concat([model, field(METADATA_PROPS, entry)])
 }
 
 /**
