@@ -29,4 +29,5 @@ export { WakeWordError, type WakeWordProblem } from "./voice-assistant/WakeWordE
 export * as FrameScore from "./voice-gate/FrameScore.js"
 export * as Segmenter from "./voice-gate/Segmenter.js"
 export * as SileroVad from "./voice-gate/SileroVad.js"
+export * as StretchScore from "./voice-gate/StretchScore.js"
 export * as VoiceGate from "./voice-gate/VoiceGate.js"

@@ -18,6 +18,7 @@ import { Effect } from "effect"
 import { MODEL_RATE } from "../audio/Audio.js"
 import type { Frames } from "../audio/Frames.js"
 import { messageOf } from "../internal/messageOf.js"
+import * as StretchScore from "./StretchScore.js"
 
 export const FRAME = 512
 /** The stage's name: in its timings and progress events. */
@@ -115,10 +116,25 @@ const warmup: Tensor.Feeds = {
 /** The stage scores frames; it needs a backend and a model source. */
 export type SileroStage = Stage.Stage<Frames, Scored, Infer.InferError, Infer.InferServices>
 
+/**
+ * How each input's frames are scored: `"sequential"`, frame after frame
+ * (bit-identical to Silero's reference loop; the default), or `"batched"`, in
+ * stretches scored side by side (`StretchScore`; pass its options to tune it).
+ */
+export type Scoring = "sequential" | "batched" | StretchScore.Options
+
 export const make = (
-  options: { readonly model?: ModelRef.ModelRef | undefined } = {},
-): SileroStage =>
-  Infer.inferStateful({
+  options: {
+    readonly model?: ModelRef.ModelRef | undefined
+    readonly scoring?: Scoring | undefined
+  } = {},
+): SileroStage => {
+  const scoring = options.scoring ?? "sequential"
+  const stretches =
+    scoring === "sequential"
+      ? undefined
+      : StretchScore.resolve(scoring === "batched" ? {} : scoring)
+  return Infer.inferStateful({
     name: STAGE,
     model: options.model ?? model,
     // No thread count: each runtime picks its own (one on Node), and a backend that cannot apply one would warn.
@@ -142,7 +158,16 @@ export const make = (
       Effect.gen(function* () {
         const probabilities = new Float32Array(frames.count)
         const listener = yield* Progress.Reporter
-        for (let done = 0; done < frames.count; ) {
+        const layout = stretches && StretchScore.layout(frames.count, stretches)
+        if (layout !== undefined) {
+          state.feeds = yield* StretchScore.score(session, layout, frames, state, probabilities, {
+            sliceMs: SLICE_MS,
+            report: (done) =>
+              Progress.notify(listener, { scope: "stage", name: STAGE, done, total: frames.count }),
+          })
+        }
+        // Batched, every frame is scored already; sequential, frame after frame:
+        for (let done = layout === undefined ? 0 : frames.count; done < frames.count; ) {
           // A plain flag rather than the AbortSignal tryPromise can make:
           // creating an AbortController per push costs more than a frame's JS.
           const stop = { aborted: false }
@@ -166,3 +191,4 @@ export const make = (
         return { ...frames, probabilities }
       }),
   })
+}

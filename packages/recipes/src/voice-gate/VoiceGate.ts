@@ -33,6 +33,17 @@ export interface Options extends Segmenter.Options {
   readonly model?: ModelRef.ModelRef | undefined
 }
 
+/** A whole input's gate also chooses how its frames are scored. */
+export interface FileOptions extends Options {
+  /**
+   * `"sequential"` (the default): frame after frame, bit-identical to
+   * Silero's reference loop. `"batched"`: in stretches scored side by side,
+   * about 2× faster on native, with probabilities close to the sequential
+   * ones and the same segments up to a frame at the joins (see the README).
+   */
+  readonly scoring?: SileroVad.Scoring | undefined
+}
+
 export interface Gated {
   /** Speech segments, in seconds from the start. */
   readonly segments: ReadonlyArray<{ readonly start: number; readonly end: number }>
@@ -87,7 +98,8 @@ export const live = (options: Options = {}): Gate<AudioChunk> =>
     "voice-gate-live",
     Resample.stage,
     Frames.make(SileroVad.FRAME),
-    SileroVad.make(options),
+    // Always sequential: a live stream's pushes are small, and its results must not depend on how it was cut.
+    SileroVad.make({ model: options.model }),
     Segmenter.make(options),
     toSpeech,
   )
@@ -95,8 +107,11 @@ export const live = (options: Options = {}): Gate<AudioChunk> =>
 /**
  * The gate for a WAV file: its bytes in, whole (`run`) or in pieces of any
  * size pushed through `Pipeline.open` / `runner.open()` as they arrive.
+ * With `scoring: "batched"`, each piece's frames are scored in stretches
+ * (a piece too short for two is scored frame by frame), its first stretch
+ * continuing where the previous piece ended.
  */
-export const fromWav = (options: Options = {}): WavGate =>
+export const fromWav = (options: FileOptions = {}): WavGate =>
   Pipeline.make(
     "voice-gate",
     WavDecode.stage,
