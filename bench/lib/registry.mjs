@@ -70,4 +70,10 @@ export const benchmarks = [
     title: "(r) Sync: 500 devices at once from the dev server",
     module: "../sync-fleet.mjs",
   },
+  {
+    id: "file-gate-native",
+    suite: "native",
+    title: "(q) Whole file vs sherpa-onnx, in-process",
+    module: "../file-gate-native.mjs",
+  },
 ]

@@ -50,6 +50,28 @@ describe("edgeline voice-gate", () => {
     expect(report.modelLoadMs).toBeGreaterThan(0)
   })
 
+  it("a file is scored in stretches by default; --sequential scores it as stdin is, frame by frame", async () => {
+    // 48 s: four copies of the 12 s fixture (16 kHz PCM16), long enough to split into stretches.
+    const bytes = new Uint8Array(await readFile(sample))
+    const once = new Int16Array(bytes.slice(bytes.length - 384_000).buffer)
+    const pcm = new Int16Array(once.length * 4)
+    for (let k = 0; k < 4; k++) pcm.set(once, k * once.length)
+    const longWav = wav("16", pcm)
+    const file = join(dir, "long.wav")
+    await writeFile(file, longWav)
+    const [batched, sequential, piped] = await Promise.all([
+      edgeline("voice-gate", file, "--json"),
+      edgeline("voice-gate", file, "--json", "--sequential"),
+      run(["voice-gate", "-", "--json"], { stdin: longWav }),
+    ])
+    const [b, s, p] = [batched, sequential, piped].map((r) => JSON.parse(r.stdout))
+    // Sequential scoring does not depend on how the input was cut: the same segments exactly.
+    expect(s.segments).toEqual(p.segments)
+    expect(b.bytesIn).toBe(s.bytesIn)
+    expect(Math.abs(b.segments.length - s.segments.length)).toBeLessThanOrEqual(2)
+    expect(Math.abs(b.speechRatio - s.speechRatio)).toBeLessThan(0.02)
+  })
+
   it("--threshold changes what is kept", async () => {
     const low = JSON.parse(
       (await edgeline("voice-gate", sample, "--json", "--threshold", "0.05")).stdout,
