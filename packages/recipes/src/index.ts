@@ -3,6 +3,7 @@
  * models; a runtime Layer (Node or web) runs them unchanged.
  */
 export * as Audio from "./audio/Audio.js"
+export * as FiniteAudio from "./audio/FiniteAudio.js"
 export * as Frames from "./audio/Frames.js"
 export * as Resample from "./audio/Resample.js"
 export { ResampleError } from "./audio/ResampleError.js"
@@ -28,6 +29,8 @@ export * as WakeWord from "./voice-assistant/WakeWord.js"
 export { WakeWordError, type WakeWordProblem } from "./voice-assistant/WakeWordError.js"
 export * as FrameScore from "./voice-gate/FrameScore.js"
 export * as Segmenter from "./voice-gate/Segmenter.js"
+export * as SileroBatch from "./voice-gate/SileroBatch.js"
 export * as SileroVad from "./voice-gate/SileroVad.js"
 export * as StretchScore from "./voice-gate/StretchScore.js"
 export * as VoiceGate from "./voice-gate/VoiceGate.js"
+export * as VoiceGateway from "./voice-gate/VoiceGateway.js"

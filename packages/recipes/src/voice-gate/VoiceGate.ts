@@ -16,9 +16,17 @@
  * console.log(gated.segments, VoiceGate.speechRatio(gated))
  * ```
  */
-import { Condense, type Infer, type ModelRef, Pipeline } from "@edgeline/core"
-import { Effect } from "effect"
+import {
+  Condense,
+  type Infer,
+  type ModelLoadError,
+  type ModelNotFoundError,
+  type ModelRef,
+  Pipeline,
+} from "@edgeline/core"
+import { Effect, type Layer, type Scope } from "effect"
 import { type AudioChunk, MODEL_RATE, toPcm16 } from "../audio/Audio.js"
+import * as FiniteAudio from "../audio/FiniteAudio.js"
 import * as Frames from "../audio/Frames.js"
 import * as Resample from "../audio/Resample.js"
 import type { ResampleError } from "../audio/ResampleError.js"
@@ -27,6 +35,7 @@ import type { WavDecodeError } from "../audio/WavDecodeError.js"
 import * as WavEncode from "../audio/WavEncode.js"
 import * as Segmenter from "./Segmenter.js"
 import * as SileroVad from "./SileroVad.js"
+import * as VoiceGateway from "./VoiceGateway.js"
 
 export interface Options extends Segmenter.Options {
   /** Another Silero v5 file (e.g. from a fleet registry). */
@@ -103,6 +112,49 @@ export const live = (options: Options = {}): Gate<AudioChunk> =>
     Segmenter.make(options),
     toSpeech,
   )
+
+export interface GatewayOptions extends Options {
+  /** Most streams whose frames share one model call (default 64). */
+  readonly maxBatch?: number | undefined
+}
+
+/**
+ * The live gate's pipeline as a gateway runs it; its entry also refuses
+ * NaN or infinite samples (`InputValidationError`), which would spoil the
+ * stream's model state.
+ */
+export const gatewayPipeline = (options: Options = {}): Gate<AudioChunk> =>
+  Pipeline.make(
+    "voice-gate-gateway",
+    FiniteAudio.resampleStage,
+    Frames.make(SileroVad.FRAME),
+    SileroVad.make(options),
+    Segmenter.make(options),
+    toSpeech,
+  )
+
+/** A gateway of live gates, for Promise users. */
+export type GatewayRunner = VoiceGateway.GatewayRunner<AudioChunk, Gated>
+
+/**
+ * The live gate for many streams in one process (a server for many
+ * microphones): `open()` one stream per microphone and `push` its chunks;
+ * the frames of every stream pushed in the same turn of the event loop share
+ * one model call, each stream with its own state. Loads the model before it
+ * resolves. See `VoiceGateway`; `gatewayEffect` is the same for Effect users.
+ */
+export const gateway = <ER>(
+  options: GatewayOptions & { readonly layer: Layer.Layer<Infer.InferServices, ER> },
+): Promise<GatewayRunner> => VoiceGateway.start(gatewayPipeline(options), options)
+
+/** `gateway` as a scoped Effect: the scope's end closes it. */
+export const gatewayEffect = (
+  options: GatewayOptions = {},
+): Effect.Effect<
+  VoiceGateway.Gateway<AudioChunk, Gated, GateError>,
+  ModelLoadError | ModelNotFoundError,
+  Scope.Scope | Infer.InferServices
+> => VoiceGateway.make(gatewayPipeline(options), options)
 
 /**
  * The gate for a WAV file: its bytes in, whole (`run`) or in pieces of any
