@@ -76,4 +76,10 @@ export const benchmarks = [
     title: "(q) Whole file vs sherpa-onnx, in-process",
     module: "../file-gate-native.mjs",
   },
+  {
+    id: "live-streams",
+    suite: "native",
+    title: "(s) 64 live streams",
+    module: "../live-streams.mjs",
+  },
 ]

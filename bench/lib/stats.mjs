@@ -8,6 +8,16 @@ export const median = (xs) => {
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
 }
 
+/** The `p`-th percentile (0–100) by linear interpolation between the nearest ranks. */
+export const percentile = (xs, p) => {
+  if (xs.length === 0) return Number.NaN
+  const s = Float64Array.from(xs).sort()
+  const at = (p / 100) * (s.length - 1)
+  const lo = Math.floor(at)
+  const hi = Math.ceil(at)
+  return s[lo] + (s[hi] - s[lo]) * (at - lo)
+}
+
 /** Median absolute deviation: a robust spread around the median. */
 export const mad = (xs) => {
   const m = median(xs)
