@@ -126,6 +126,23 @@ describe("VoiceGate.gateway", () => {
     expect(gateway.streams).toBe(0)
   })
 
+  it("more streams than maxBatch are scored in groups, with the same results", async () => {
+    const small = await VoiceGate.gateway({ layer: NodeRuntime.layer(), maxBatch: 2 })
+    try {
+      const five = feeds.slice(0, 5)
+      const got = await Promise.all(
+        five.map(async (f) => {
+          const session = await small.open()
+          const pushed = await pushAll(session, f.chunks)
+          return VoiceGate.merge([...pushed, ...(await session.end())])
+        }),
+      )
+      for (const [i, f] of five.entries()) expectSame(f.name, got[i]!, await aloneMerged(f.chunks))
+    } finally {
+      await small.close()
+    }
+  })
+
   it("a push without a complete frame adds no row and resolves with no probabilities", async () => {
     const session = await gateway.open()
     const count = async () => (await gateway.timings()).find((t) => t.stage === "silero-vad")!.count

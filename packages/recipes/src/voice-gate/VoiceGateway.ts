@@ -17,6 +17,10 @@
  * whatever was pushed before it runs. A stream whose push has no complete
  * frame yet adds no row. Pushes of one stream run in order; several queued in
  * one turn score their frames one after the other in the same calls.
+ *
+ * The gateway holds the model version it loaded until it closes (its
+ * streams' states belong to that version); a newer one serves the next
+ * gateway.
  */
 
 import {
@@ -135,7 +139,8 @@ const makeInternal = <In, Out, E, R>(
     const queue: Array<Item> = []
     const inFlight = new Set<Item>()
     const wake = Latch.makeUnsafe(false)
-    let open = 0
+    /** Streams opened and not yet closed: what the gateway's end closes. */
+    const streams = new Set<Stream>()
     let closed = false
 
     const cancelled = () => new CancelledError({ message: "the gateway is closed" })
@@ -145,6 +150,7 @@ const makeInternal = <In, Out, E, R>(
         closed = true
         for (const item of [...inFlight, ...queue.splice(0)]) item.done(Exit.fail(cancelled()))
         inFlight.clear()
+        for (const stream of streams) closeStream(stream)
       }),
     )
     const session = yield* Model.session(options.model ?? sileroModel, {
@@ -154,7 +160,7 @@ const makeInternal = <In, Out, E, R>(
     const closeStream = (stream: Stream) => {
       if (stream.closed) return
       stream.closed = true
-      open--
+      streams.delete(stream)
       for (const instance of stream.instances) instance?.close?.()
     }
 
@@ -298,7 +304,17 @@ const makeInternal = <In, Out, E, R>(
           wake.closeUnsafe()
           const items = queue.splice(0)
           for (const item of items) inFlight.add(item)
-          yield* drain(items)
+          // A bug of ours fails this batch's calls, not the gateway.
+          yield* drain(items).pipe(
+            Effect.catchCause((cause) =>
+              Effect.sync(() => {
+                for (const item of items) {
+                  inFlight.delete(item)
+                  item.done(Exit.failCause(cause))
+                }
+              }),
+            ),
+          )
         }),
       ),
     )
@@ -315,7 +331,7 @@ const makeInternal = <In, Out, E, R>(
         ended: false,
         closed: false,
       }
-      open++
+      streams.add(stream)
       // Once closed, or after this stream's end, nothing is queued: the call settles at once.
       const refuse = (done: Done) => {
         if (!closed) return false
@@ -351,7 +367,7 @@ const makeInternal = <In, Out, E, R>(
       open: Effect.sync(() => effectSession<In, Out, E>(openHandle())),
       openHandle,
       timings: Pipeline.timings(pipeline),
-      streams: () => open,
+      streams: () => streams.size,
     }
   })
 
