@@ -111,7 +111,7 @@ export const make = <In, Out, E, R>(
 ): Effect.Effect<
   Gateway<In, Out, E>,
   ModelLoadError | ModelNotFoundError,
-  Scope.Scope | Infer.InferServices
+  Scope.Scope | Infer.InferServices | R
 > => makeInternal(pipeline, options)
 
 const makeInternal = <In, Out, E, R>(
@@ -120,7 +120,7 @@ const makeInternal = <In, Out, E, R>(
 ): Effect.Effect<
   Internal<In, Out, E>,
   ModelLoadError | ModelNotFoundError,
-  Scope.Scope | Infer.InferServices
+  Scope.Scope | Infer.InferServices | R
 > =>
   Effect.gen(function* () {
     const at = pipeline.stages.findIndex((stage) => stage.name === STAGE)
@@ -417,7 +417,7 @@ const promised = <A>(call: (done: Done) => void): Promise<A> =>
  */
 export const start = async <In, Out, E, R, ER>(
   pipeline: Pipeline.Pipeline<In, Out, E, R>,
-  options: Options & { readonly layer: Layer.Layer<Infer.InferServices, ER> },
+  options: Options & { readonly layer: Layer.Layer<Infer.InferServices | R, ER> },
 ): Promise<GatewayRunner<In, Out>> => {
   const runtime = ManagedRuntime.make(
     options.layer.pipe(Layer.provideMerge(Layer.succeed(Metric.MetricRegistry, new Map()))),
