@@ -76,4 +76,10 @@ export const benchmarks = [
     title: "(q) Whole file vs sherpa-onnx, in-process",
     module: "../file-gate-native.mjs",
   },
+  {
+    id: "batched-wasm",
+    suite: "native",
+    title: "(u) Browser: batched vs sequential wasm gate",
+    module: "../web/batched-wasm.mjs",
+  },
 ]

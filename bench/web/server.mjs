@@ -30,7 +30,8 @@ export const startServer = async () => {
       // The workspace packages, node_modules (ORT's wasm, the model) and the pre-bundled deps.
       fs: { allow: [repoRoot, cacheDir] },
     },
-    optimizeDeps: { include: prebundled },
+    // wasm-feature-detect: only the batched-vs-sequential bench worker reads it.
+    optimizeDeps: { include: [...prebundled, "wasm-feature-detect"] },
   })
   await server.listen()
   const url = server.resolvedUrls?.local[0]

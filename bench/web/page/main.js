@@ -12,10 +12,16 @@ const insideGate = () =>
   new Worker(new URL("./gate.worker.js", import.meta.url), { type: "module", name: "inside" })
 const sileroWorker = () =>
   new Worker(new URL("./silero.worker.js", import.meta.url), { type: "module" })
+const stretchWorker = (threads) =>
+  new Worker(new URL("./stretch-gate.worker.js", import.meta.url), {
+    type: "module",
+    name: `threads-${threads}`,
+  })
 
 // Workers end with the browser, which the benchmark closes.
 const gate = {}
 const silero = new Map()
+const stretch = new Map()
 
 window.bench = {
   page: () => ({
@@ -64,4 +70,15 @@ window.bench = {
     const { ms, probabilities } = await ask(silero.get(key), "run")
     return { ms, probabilities: Array.from(probabilities) }
   },
+
+  /** Both gates (sequential, batched) in a worker of their own with `threads` ORT threads. */
+  stretchOpen: (key, threads, wav, samples) => {
+    const worker = stretchWorker(threads)
+    stretch.set(key, worker)
+    return ask(worker, "open", { bytes: wav, samples })
+  },
+  /** One run of `mode` ("sequential" or "batched"), clocked inside the worker. */
+  stretchRun: (key, mode) => ask(stretch.get(key), "run", { mode }),
+  /** A raw loop of `steps` calls of `batch` rows on the recording, clocked inside the worker. */
+  stretchBatch: (key, batch, steps) => ask(stretch.get(key), "batch", { batch, steps }),
 }

@@ -1,0 +1,253 @@
+// (u) Browser: batched vs sequential wasm gate. The 60 s recording as WAV
+// bytes through the whole-file voice gate in a Chromium Web Worker on
+// onnxruntime-web (wasm EP), frame after frame (`scoring: "sequential"`) and
+// in stretches side by side (`scoring: "batched"`), with 1 ORT thread and
+// with 2 where cross-origin isolation allows (a worker each: ORT fixes its
+// threads per wasm instance), clocked inside the worker; sherpa-onnx-node's
+// C++ loop in Node on the same audio for reference. Rounds interleave all
+// cases. Then the model's own cost per frame in calls of 1, 8, 16 and 32
+// rows, on wasm (both workers) and on onnxruntime-node, also interleaved:
+// what batching saves on each. And what ORT runs on: which .wasm it loaded,
+// SIMD, threads, its pthread workers, WebGPU.
+import { FrameScore, StretchScore } from "@edgeline/recipes"
+import * as ort from "onnxruntime-node"
+import { num, spread } from "../lib/markdown.mjs"
+import { createRawSilero, SESSION_OPTIONS } from "../lib/raw-silero.mjs"
+import { createSherpaVad, gateSamples } from "../lib/sherpa-vad.mjs"
+import { scoreBatch } from "../lib/silero-loop.mjs"
+import { forJson, interleaveTimed, ratios } from "../lib/stats.mjs"
+import { browserUnavailable, offsite, requestsRow, withBenchPage } from "./bench-page.mjs"
+
+/** Batched faster than sequential on wasm (1 thread), by this much. */
+export const TARGET = 1.2
+const F1_TOLERANCE = 0.005
+const BATCHES = [1, 8, 16, 32]
+/** Model calls per batch-cost measurement. */
+const STEPS = 64
+
+const ID = "batched-wasm"
+const TITLE = "(u) Browser: batched vs sequential wasm gate"
+const TARGET_TEXT = `sequential/batched ≥ ${TARGET}× on wasm (1 thread); F1 within ${F1_TOLERANCE}`
+
+/** Segments of `b` that `a` has too, both boundaries within `frames` frames. */
+const shared = (a, b, frames) => {
+  const near = (x, y) => Math.abs(x - y) <= frames * FrameScore.FRAME_SEC + 1e-9
+  return b.filter((t) => a.some((s) => near(s.start, t.start) && near(s.end, t.end))).length
+}
+
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`
+
+export const run = async ({ recording, warmup = 2, reps = 9, log }) => {
+  const unavailable = browserUnavailable({ id: ID, title: TITLE, target: TARGET_TEXT })
+  if (unavailable) return unavailable
+  const { wav, samples, truth, durationSec } = recording
+  const frames = FrameScore.framesFor(durationSec)
+  const layout = StretchScore.layout(frames, StretchScore.resolve())
+  const vad = createSherpaVad()
+  const native = await createRawSilero()
+  try {
+    return await withBenchPage(async ({ call, requests }, browser) => {
+      log(`batched-wasm: Chromium ${browser.chromium}; loading both gates in each worker`)
+      const env = { one: await call("stretchOpen", "one", 1, wav, samples) }
+      // Two threads need SharedArrayBuffer, i.e. an isolated page; else ORT would drop to one.
+      const withTwo = browser.crossOriginIsolated
+      if (withTwo) env.two = await call("stretchOpen", "two", 2, wav, samples)
+      const web = (key, mode) => () => call("stretchRun", key, mode)
+      const cases = {
+        sequential1: web("one", "sequential"),
+        batched1: web("one", "batched"),
+        ...(withTwo
+          ? { sequential2: web("two", "sequential"), batched2: web("two", "batched") }
+          : {}),
+        sherpa: async () => {
+          const t0 = performance.now()
+          const segments = gateSamples(vad, samples)
+          return { ms: performance.now() - t0, out: { segments } }
+        },
+      }
+      log(`batched-wasm: ${warmup} warm-up + ${reps} interleaved rounds of the gates`)
+      const r = await interleaveTimed(cases, { warmup, reps })
+
+      const costCases = {}
+      for (const batch of BATCHES) {
+        const webBatch = (key) => () => call("stretchBatch", key, batch, STEPS)
+        costCases[`one${batch}`] = webBatch("one")
+        if (withTwo) costCases[`two${batch}`] = webBatch("two")
+        costCases[`node${batch}`] = async () => {
+          const t0 = performance.now()
+          await scoreBatch(ort, native.session, samples, batch, STEPS)
+          return { ms: performance.now() - t0 }
+        }
+      }
+      log(`batched-wasm: per-frame cost at batch ${BATCHES.join("/")}, interleaved`)
+      const cost = await interleaveTimed(costCases, { warmup: 1, reps: 5 })
+      const perFrame = (key, batch) => (cost[key].median * 1000) / (STEPS * batch)
+      const costOf = (side) =>
+        Object.fromEntries(BATCHES.map((b) => [b, perFrame(`${side}${b}`, b)]))
+      const costs = {
+        one: costOf("one"),
+        ...(withTwo ? { two: costOf("two") } : {}),
+        node: costOf("node"),
+      }
+      // What a call of B rows saves: the cost per frame alone over the cost per frame in the call.
+      const gain = (side, b) => costs[side][1] / costs[side][b]
+
+      const over1 = ratios(r.sequential1, r.batched1)
+      const over2 = withTwo ? ratios(r.sequential2, r.batched2) : undefined
+      const sherpaOver = ratios(r.sherpa, r.batched1)
+      const f1 = Object.fromEntries(
+        Object.entries(r).map(([k, v]) => [k, FrameScore.score(v.out.segments, truth, frames).f1]),
+      )
+      const f1Gap = Math.abs(f1.batched1 - f1.sequential1)
+      const seq = r.sequential1.out.segments
+      const bat = r.batched1.out.segments
+      const oneFrame = shared(bat, seq, 1)
+
+      const network = offsite(requests())
+      const wasmFiles = [
+        ...new Set(
+          requests()
+            .filter((url) => /\.wasm(\?|$)/.test(url))
+            .map((url) => new URL(url).pathname.split("/").pop()),
+        ),
+      ]
+      const simdBuild = wasmFiles.length > 0 && wasmFiles.every((f) => f.includes("-simd"))
+      const envs = Object.values(env)
+      const threadsRead = envs.map((e) => e.ortThreads)
+      const threadsReal = !withTwo || env.two.ortThreads === 2
+
+      const pass = over1.ratio >= TARGET && f1Gap <= F1_TOLERANCE && network.ok
+      const perFrameGate = (s) => `${((s.median / frames) * 1000).toFixed(0)} µs/frame`
+      const gateRow = (label, s) => ({
+        measure: `${label} (median wall)`,
+        value: `${spread(s)}; ${perFrameGate(s)}`,
+      })
+      const costRow = (label, side) => ({
+        measure: `model alone per frame, ${label}: batch ${BATCHES.join(" / ")}`,
+        value: `${BATCHES.map((b) => costs[side][b].toFixed(0)).join(" / ")} µs (batch 8: ${num(gain(side, 8), 2)}× less than alone, 16: ${num(gain(side, 16), 2)}×, 32: ${num(gain(side, 32), 2)}×)`,
+      })
+      const t = (n) => plural(n, "thread")
+      const env1 = env.one
+      return {
+        id: ID,
+        title: TITLE,
+        summary: `The ${durationSec} s recording as 16 kHz PCM16 WAV bytes through \`createRunner(VoiceGate.fromWav({ scoring }), { layer: WebRuntime.layer(…) })\` in a Chromium ${browser.chromium} Web Worker (headless, ${browser.hardwareConcurrency} logical cores, cross-origin isolated: ${browser.crossOriginIsolated ? "yes" : "no"}), onnxruntime-web wasm EP: frame after frame (\`"sequential"\`) and in ${layout?.rows ?? 1} stretches side by side (\`"batched"\`, StretchScore's defaults), one worker with 1 ORT thread${withTwo ? " and one with 2" : ""}, each run clocked inside its worker on a fresh copy of the bytes; sherpa-onnx-node's VoiceActivityDetector (C++, one thread, the gate's rules) in Node on the decoded samples for reference. Models loaded and each gate run once beforehand; ${warmup} warm-up rounds, then ${reps} rounds alternating forwards and backwards; ratios = median of per-round ratios. Then a raw Silero loop of ${STEPS} calls of B rows (input [B, 576], state carried) in each worker and on onnxruntime-node (${t(SESSION_OPTIONS.intraOpNumThreads)}), 1 + 5 interleaved rounds.`,
+        headline: `wasm sequential/batched ${num(over1.ratio, 2)}× (1 thread)${over2 ? `, ${num(over2.ratio, 2)}× (2 threads)` : ""}; sherpa/wasm batched ${num(sherpaOver.ratio, 2)}×; F1 batched ${num(f1.batched1, 4)} vs sequential ${num(f1.sequential1, 4)}; SIMD ${simdBuild ? "yes" : "no"}, threads ${threadsRead.join("/")}`,
+        target: TARGET_TEXT,
+        status: pass ? "PASS" : "FAIL",
+        rows: [
+          gateRow("wasm, 1 thread, sequential", r.sequential1),
+          gateRow("wasm, 1 thread, batched", r.batched1),
+          {
+            measure: "sequential / batched, 1 thread (median of rounds)",
+            value: `${num(over1.ratio, 2)}× (ratio of medians ${num(over1.ratioOfMedians, 2)}×)`,
+            target: `≥ ${TARGET}×`,
+            result: over1.ratio >= TARGET ? "PASS" : "FAIL",
+          },
+          ...(withTwo
+            ? [
+                gateRow("wasm, 2 threads, sequential", r.sequential2),
+                gateRow("wasm, 2 threads, batched", r.batched2),
+                {
+                  measure: "sequential / batched, 2 threads",
+                  value: `${num(over2.ratio, 2)}×`,
+                },
+                {
+                  measure: "2 threads vs 1: sequential / batched",
+                  value: `${num(ratios(r.sequential1, r.sequential2).ratio, 2)}× / ${num(ratios(r.batched1, r.batched2).ratio, 2)}×`,
+                },
+              ]
+            : [
+                {
+                  measure: "wasm, 2 threads",
+                  value: "not run: the page is not cross-origin isolated",
+                },
+              ]),
+          gateRow("sherpa-onnx-node in Node, C++ loop, 1 thread (reference)", r.sherpa),
+          {
+            measure: "sherpa / wasm batched, 1 thread (reference)",
+            value: `${num(sherpaOver.ratio, 2)}× (sherpa / wasm sequential ${num(ratios(r.sherpa, r.sequential1).ratio, 2)}×)`,
+            result: "INFO",
+          },
+          {
+            measure: `frame F1 vs truth: sherpa / wasm sequential / batched (1 thread)${withTwo ? " / sequential / batched (2 threads)" : ""}`,
+            value: [f1.sherpa, f1.sequential1, f1.batched1, f1.sequential2, f1.batched2]
+              .filter((x) => x !== undefined)
+              .map((x) => num(x, 4))
+              .join(" / "),
+          },
+          {
+            measure: "|F1 batched − F1 sequential| on wasm",
+            value: num(f1Gap, 4),
+            target: `≤ ${F1_TOLERANCE}`,
+            result: f1Gap <= F1_TOLERANCE ? "PASS" : "FAIL",
+          },
+          {
+            measure: "segments: batched / sequential; sequential ones batched has within one frame",
+            value: `${bat.length} / ${seq.length}; ${oneFrame} of ${seq.length}`,
+          },
+          costRow("wasm 1 thread", "one"),
+          ...(withTwo ? [costRow("wasm 2 threads", "two")] : []),
+          costRow(`onnxruntime-node ${t(SESSION_OPTIONS.intraOpNumThreads)}`, "node"),
+          {
+            measure: "wasm SIMD: .wasm ORT loaded; SIMD in this browser (WebAssembly.validate)",
+            value: `${wasmFiles.join(", ") || "none seen"}; ${env1.simdSupported ? "yes" : "no"}`,
+            target: "SIMD build",
+            result: simdBuild && env1.simdSupported ? "PASS" : "FAIL",
+          },
+          {
+            measure:
+              "wasm threads: cross-origin isolated; SharedArrayBuffer; wasm threads (validate)",
+            value: `${env1.crossOriginIsolated ? "yes" : "no"}; ${env1.sharedArrayBuffer ? "yes" : "no"}; ${env1.threadsSupported ? "yes" : "no"}`,
+          },
+          {
+            measure:
+              "ORT threads asked → read back (ort.env.wasm.numThreads); pthread workers started",
+            value: envs
+              .map((e) => `${e.wanted} → ${e.ortThreads}, ${plural(e.pthreadWorkers, "worker")}`)
+              .join("; "),
+            target: withTwo ? "2 → 2" : "",
+            result: withTwo ? (threadsReal ? "PASS" : "FAIL") : "INFO",
+          },
+          {
+            measure: "JSEP / WebGPU",
+            value: `JSEP build (${env1.wasmFile}, WebGPU-capable) with the wasm EP only; navigator.gpu ${env1.webgpu ? "present" : "absent"}, no adapter asked for (Chromium without --enable-unsafe-webgpu)`,
+          },
+          requestsRow(network),
+        ],
+        notes: [
+          "All gate times are clocked with `performance.now()` inside the worker, sherpa's in Node; Node orders the runs, so all take turns on the same machine. Wall time only.",
+          `Batched on wasm: each stretch but the first starts from zero state ${StretchScore.DEFAULTS.warmupFrames} frames early; all advance in lockstep, one call of ${layout?.rows ?? 1} rows per step. Results equal the same batched gate on onnxruntime-node within float noise (runtime-web's test voice-gate-batched.test.ts: max |Δp| ≈ 2e-6, same segments).`,
+          "onnxruntime-web 1.30 ships only SIMD builds (ort-wasm-simd-threaded{,.jsep,.jspi,.asyncify}.wasm) and refuses to start where fixed-width SIMD is missing, so a running gate is a SIMD gate; runtime-web imports the default (JSEP) bundle, hence the .jsep.wasm. Threads: ORT starts its pthreads as workers named em-pthread, counted in the worker before ORT starts.",
+          "The model-alone rows explain the ratio: a call of B rows costs B × its per-frame figure, so the gate's speed-up from batching is bounded by batch-1 cost / batch-8 cost, less the warm-ups (8 stretches × 32 frames ≈ 14 % more frames on 60 s) and the gate's own per-step work.",
+        ],
+        raw: {
+          browser,
+          environment: env,
+          wasmFiles,
+          sequential1: forJson(r.sequential1),
+          batched1: forJson(r.batched1),
+          ...(withTwo
+            ? { sequential2: forJson(r.sequential2), batched2: forJson(r.batched2) }
+            : {}),
+          sherpa: forJson(r.sherpa),
+          over1,
+          over2,
+          sherpaOver,
+          f1,
+          f1Gap,
+          segments: { batched: bat.length, sequential: seq.length, oneFrame },
+          stretches: layout?.rows ?? 1,
+          microsecondsPerFrameByBatch: costs,
+          batchCost: Object.fromEntries(Object.entries(cost).map(([k, v]) => [k, forJson(v)])),
+          steps: STEPS,
+          network,
+          target: TARGET,
+          pass,
+        },
+      }
+    })
+  } finally {
+    await native.release()
+  }
+}
