@@ -36,6 +36,14 @@ const shared = (a, b, frames) => {
   return b.filter((t) => a.some((s) => near(s.start, t.start) && near(s.end, t.end))).length
 }
 
+/** The sides of the per-frame cost rows. */
+const SIDES = {
+  one: "wasm 1 thread",
+  two: "wasm 2 threads",
+  plain: "plain build",
+  node: "onnxruntime-node",
+}
+
 const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`
 
 export const run = async ({ recording, warmup = 2, reps = 9, costReps = 7, log }) => {
@@ -53,6 +61,7 @@ export const run = async ({ recording, warmup = 2, reps = 9, costReps = 7, log }
       // Two threads need SharedArrayBuffer, i.e. an isolated page; else ORT would drop to one.
       const withTwo = browser.crossOriginIsolated
       if (withTwo) env.two = await call("stretchOpen", "two", 2, wav, samples)
+      await call("plainOpen", samples)
       const web = (key, mode) => () => call("stretchRun", key, mode)
       const cases = {
         sequential1: web("one", "sequential"),
@@ -74,6 +83,7 @@ export const run = async ({ recording, warmup = 2, reps = 9, costReps = 7, log }
         const webBatch = (key) => () => call("stretchBatch", key, batch, stepsOf(batch))
         costCases[`one${batch}`] = webBatch("one")
         if (withTwo) costCases[`two${batch}`] = webBatch("two")
+        costCases[`plain${batch}`] = () => call("plainBatch", batch, stepsOf(batch))
         costCases[`node${batch}`] = async () => {
           const t0 = performance.now()
           await scoreBatch(ort, native.session, samples, batch, stepsOf(batch))
@@ -87,6 +97,7 @@ export const run = async ({ recording, warmup = 2, reps = 9, costReps = 7, log }
       const costs = {
         one: costOf("one"),
         ...(withTwo ? { two: costOf("two") } : {}),
+        plain: costOf("plain"),
         node: costOf("node"),
       }
       // What a call of B rows saves: the cost per frame alone over the cost per frame in the call.
@@ -202,15 +213,24 @@ export const run = async ({ recording, warmup = 2, reps = 9, costReps = 7, log }
           },
           costRow("wasm 1 thread", "one"),
           ...(withTwo ? [costRow("wasm 2 threads", "two")] : []),
+          costRow("wasm 1 thread, plain build (onnxruntime-web/wasm, no JSEP)", "plain"),
           costRow(`onnxruntime-node ${t(SESSION_OPTIONS.intraOpNumThreads)}`, "node"),
           {
-            measure: `per frame: left at batch ${largest} (mostly arithmetic) / removed by batching (batch 1 − batch ${largest}): ${Object.keys(split).join(" / ")}`,
+            measure: `per frame: left at batch ${largest} (mostly arithmetic) / removed by batching (batch 1 − batch ${largest}): ${Object.keys(
+              split,
+            )
+              .map((k) => SIDES[k])
+              .join(" / ")}`,
             value: Object.values(split)
               .map((x) => `${x.arithmeticUs.toFixed(0)} / ${x.removedUs.toFixed(0)} µs`)
               .join(" · "),
           },
           {
-            measure: `gate's sequential/batched predicted by the model alone (${frames} calls of 1 row vs ${steps} of ${rows}): ${Object.keys(costs).join(" / ")}`,
+            measure: `gate's sequential/batched predicted by the model alone (${frames} calls of 1 row vs ${steps} of ${rows}): ${Object.keys(
+              costs,
+            )
+              .map((k) => SIDES[k])
+              .join(" / ")}`,
             value: `${Object.keys(costs)
               .map((side) => `${num(predicted(side), 2)}×`)
               .join(
@@ -218,7 +238,8 @@ export const run = async ({ recording, warmup = 2, reps = 9, costReps = 7, log }
               )} (measured on wasm: ${num(over1.ratio, 2)}×${over2 ? ` / ${num(over2.ratio, 2)}×` : ""})`,
           },
           {
-            measure: "wasm SIMD: .wasm ORT loaded; SIMD in this browser (WebAssembly.validate)",
+            measure:
+              "wasm SIMD: the .wasm files ORT loaded (the gates', the plain-build loop's); SIMD in this browser (WebAssembly.validate)",
             value: `${wasmFiles.join(", ") || "none seen"}; ${env1.simdSupported ? "yes" : "no"}`,
             target: "SIMD build",
             result: simdBuild && env1.simdSupported ? "PASS" : "FAIL",
@@ -239,7 +260,7 @@ export const run = async ({ recording, warmup = 2, reps = 9, costReps = 7, log }
           },
           {
             measure: "JSEP / WebGPU",
-            value: `JSEP build (${env1.wasmFile}, WebGPU-capable) with the wasm EP only; navigator.gpu ${env1.webgpu ? "present" : "absent"}, no adapter asked for (Chromium without --enable-unsafe-webgpu)`,
+            value: `JSEP build (${env1.wasmFile}, WebGPU-capable) with the wasm EP only; navigator.gpu ${env1.webgpu ? "present" : "absent"}, no adapter asked for (Chromium without --enable-unsafe-webgpu); JSEP / plain build per frame at batch 1: ${num(costs.one[1] / costs.plain[1], 2)}×, at batch ${largest}: ${num(costs.one[largest] / costs.plain[largest], 2)}×`,
           },
           requestsRow(network),
         ],

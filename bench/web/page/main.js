@@ -22,6 +22,7 @@ const stretchWorker = (threads) =>
 const gate = {}
 const silero = new Map()
 const stretch = new Map()
+let plain
 
 window.bench = {
   page: () => ({
@@ -81,4 +82,10 @@ window.bench = {
   stretchRun: (key, mode) => ask(stretch.get(key), "run", { mode }),
   /** A raw loop of `steps` calls of `batch` rows on the recording, clocked inside the worker. */
   stretchBatch: (key, batch, steps) => ask(stretch.get(key), "batch", { batch, steps }),
+  /** The same raw loop on ORT's plain wasm build (no JSEP), one thread, in a worker of its own. */
+  plainOpen: (samples) => {
+    plain = new Worker(new URL("./plain-batch.worker.js", import.meta.url), { type: "module" })
+    return ask(plain, "open", { audio: samples })
+  },
+  plainBatch: (batch, steps) => ask(plain, "batch", { batch, steps }),
 }
