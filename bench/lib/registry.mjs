@@ -82,4 +82,10 @@ export const benchmarks = [
     title: "(s) 64 live streams",
     module: "../live-streams.mjs",
   },
+  {
+    id: "batched-wasm",
+    suite: "native",
+    title: "(u) Browser: batched vs sequential wasm gate",
+    module: "../web/batched-wasm.mjs",
+  },
 ]

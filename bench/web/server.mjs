@@ -30,7 +30,8 @@ export const startServer = async () => {
       // The workspace packages, node_modules (ORT's wasm, the model) and the pre-bundled deps.
       fs: { allow: [repoRoot, cacheDir] },
     },
-    optimizeDeps: { include: prebundled },
+    // Only benchmark (u)'s workers import these two.
+    optimizeDeps: { include: [...prebundled, "wasm-feature-detect", "onnxruntime-web/wasm"] },
   })
   await server.listen()
   const url = server.resolvedUrls?.local[0]

@@ -21,6 +21,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     globalSetup: [
       "./test/setup/node-reference.ts",
+      "./test/setup/batched-reference.ts",
       "./test/setup/distill-reference.ts",
       "./test/setup/cloud-tier.ts",
       "./test/setup/triage-reference.ts",

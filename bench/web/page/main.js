@@ -12,10 +12,17 @@ const insideGate = () =>
   new Worker(new URL("./gate.worker.js", import.meta.url), { type: "module", name: "inside" })
 const sileroWorker = () =>
   new Worker(new URL("./silero.worker.js", import.meta.url), { type: "module" })
+const stretchWorker = (threads) =>
+  new Worker(new URL("./stretch-gate.worker.js", import.meta.url), {
+    type: "module",
+    name: `threads-${threads}`,
+  })
 
 // Workers end with the browser, which the benchmark closes.
 const gate = {}
 const silero = new Map()
+const stretch = new Map()
+let plain
 
 window.bench = {
   page: () => ({
@@ -64,4 +71,21 @@ window.bench = {
     const { ms, probabilities } = await ask(silero.get(key), "run")
     return { ms, probabilities: Array.from(probabilities) }
   },
+
+  /** Both gates (sequential, batched) in a worker of their own with `threads` ORT threads. */
+  stretchOpen: (key, threads, wav, samples) => {
+    const worker = stretchWorker(threads)
+    stretch.set(key, worker)
+    return ask(worker, "open", { bytes: wav, samples })
+  },
+  /** One run of `mode` ("sequential" or "batched"), clocked inside the worker. */
+  stretchRun: (key, mode) => ask(stretch.get(key), "run", { mode }),
+  /** A raw loop of `steps` calls of `batch` rows on the recording, clocked inside the worker. */
+  stretchBatch: (key, batch, steps) => ask(stretch.get(key), "batch", { batch, steps }),
+  /** The same raw loop on ORT's plain wasm build (no JSEP), one thread, in a worker of its own. */
+  plainOpen: (samples) => {
+    plain = new Worker(new URL("./plain-batch.worker.js", import.meta.url), { type: "module" })
+    return ask(plain, "open", { audio: samples })
+  },
+  plainBatch: (batch, steps) => ask(plain, "batch", { batch, steps }),
 }

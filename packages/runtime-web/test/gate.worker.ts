@@ -5,14 +5,15 @@ import { SileroVad, VoiceGate } from "@edgeline/recipes"
 import wasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url"
 import { serveWorker, WebRuntime } from "../src/index.js"
 
-// The worker's name picks the execution provider: "webgpu", or wasm otherwise.
-const provider = self.name
+// The worker's name picks the variant: "webgpu" (the WebGPU provider),
+// "batched" (wasm, scoring in stretches), or wasm frame by frame otherwise.
+const variant = self.name
 
 serveWorker(
-  VoiceGate.file,
+  variant === "batched" ? VoiceGate.fromWav({ scoring: "batched" }) : VoiceGate.file,
   WebRuntime.layer({
     wasmPaths: { wasm: wasmUrl },
     models: { [SileroVad.model.uri]: sileroUrl },
-    executionProviders: provider === "webgpu" ? ["webgpu"] : ["wasm"],
+    executionProviders: variant === "webgpu" ? ["webgpu"] : ["wasm"],
   }),
 )
