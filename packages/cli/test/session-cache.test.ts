@@ -20,7 +20,7 @@ const modelBytes = new Uint8Array(
   await readFile(createRequire(import.meta.url).resolve(SileroModel.specifier)),
 )
 const model: ModelRef.ModelBytes = {
-  ref: ModelRef.make({ name: "silero-vad", uri: `npm:${SileroModel.specifier}` }),
+  ref: ModelRef.make("silero-vad", `npm:${SileroModel.specifier}`),
   bytes: modelBytes,
   sha256: SileroModel.sha256,
 }
