@@ -41,11 +41,7 @@ export default defineConfig({
   input: { edgeline: "dist/bin.js" },
   platform: "node",
   plugins: [onnxruntimeByRequire],
-  external: [
-    "@edgeline/cloud-server",
-    "@edgeline/distill",
-    "@edgeline/model-message-triage",
-  ],
+  external: ["@edgeline/cloud-server", "@edgeline/distill", "@edgeline/model-message-triage"],
   output: {
     // A directory of its own, emptied first: stale chunks must not reach the tarball.
     dir: "dist/command",
