@@ -16,10 +16,10 @@ export const EDGELINE = fileURLToPath(
 
 /**
  * Runs `node …args` once; resolves with wall ms (spawn to exit), ms to the
- * first byte of stdout, peak RSS bytes and stdout. Rejects on a non-zero
- * exit, with its stderr.
+ * first byte of stdout, peak RSS bytes and stdout; `env` adds to this
+ * process's environment. Rejects on a non-zero exit, with its stderr.
  */
-export const timeNode = async (args, { stdin } = {}) => {
+export const timeNode = async (args, { stdin, env } = {}) => {
   const dir = await mkdtemp(join(tmpdir(), "edgeline-bench-rss-"))
   const rssFile = join(dir, "rss")
   try {
@@ -27,7 +27,7 @@ export const timeNode = async (args, { stdin } = {}) => {
     let firstByte = Number.NaN
     const { code, stdout, stderr } = await new Promise((resolve, reject) => {
       const child = spawn(process.execPath, ["--import", peakRss, ...args], {
-        env: { ...process.env, EDGELINE_PEAK_RSS_FILE: rssFile },
+        env: { ...process.env, ...env, EDGELINE_PEAK_RSS_FILE: rssFile },
         stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       })
       let out = ""
