@@ -46,20 +46,19 @@ export const run = async ({ recording, warmup = 2, reps = 12, log }) => {
         cli: () => timeNode([EDGELINE, "voice-gate", wav, "--json"]),
         sherpa: () => timeNode([sherpa, wav]),
       },
+      // Node's own start and exit, with nothing to load: the floor under both. And
+      // the CLI on a first run, before its optimized-model cache holds Silero.
+      beside: {
+        node: () => timeNode(["-e", ""]),
+        uncached: () =>
+          timeNode([EDGELINE, "voice-gate", wav, "--json"], { env: { EDGELINE_CACHE: "off" } }),
+      },
       warmup,
       reps,
       log,
     })
-    // Node's own start and exit, with nothing to load: the floor under both. And
-    // the CLI on a first run, before its optimized-model cache holds Silero.
-    const empty = []
-    const uncached = []
-    for (let i = 0; i < reps; i++) {
-      empty.push((await timeNode(["-e", ""])).ms)
-      uncached.push(
-        await timeNode([EDGELINE, "voice-gate", wav, "--json"], { env: { EDGELINE_CACHE: "off" } }),
-      )
-    }
+    const empty = timed.beside.node.map((r) => r.ms)
+    const uncached = timed.beside.uncached
 
     const cli = timed.cli.wall
     const peer = timed.sherpa.wall
@@ -138,8 +137,8 @@ export const run = async ({ recording, warmup = 2, reps = 12, log }) => {
         },
       ],
       notes: [
-        "The CLI loads Silero from its cache of ORT-optimized models (`~/.cache/edgeline`, filled by the first warm-up run); the cache-off row is what a first run costs, measured in runs beside `node -e` after the pairs, not paired with sherpa.",
-        `Node start-up alone is \`node -e ""\` spawned ${reps} times after the pairs; "rest" is the CLI's time to first byte less Node start-up, model load and every stage's time: loading its modules and onnxruntime-node, opening and reading the file, the pipeline's hops between stages, closing the session.`,
+        "The CLI loads Silero from its cache of ORT-optimized models (`~/.cache/edgeline`, filled by the first warm-up run); the cache-off row is what a first run costs, run after each pair, not paired with sherpa.",
+        `Node start-up alone is \`node -e ""\`, run after each pair; "rest" is the CLI's time to first byte less Node start-up, model load and every stage's time: loading its modules and onnxruntime-node, opening and reading the file, the pipeline's hops between stages, closing the session.`,
         "Both print their segments; the counts may differ by a few because sherpa's segmenter is its own code (its padding, where it splits), with the gate's threshold and shortest speech and silence; both score the same audio with the same model.",
         "The projection subtracts 60 % of each run's own scoring time (batched scoring is ≈ 2.5× faster per frame) from that run's wall time; it is an estimate until batched scoring is the CLI's.",
       ],

@@ -8,8 +8,10 @@ import { median, pairRatios, summarize } from "./stats.mjs"
  * each, then `reps` pairs. Resolves per case with the wall times, times to
  * first output byte, peak RSS and every stdout, plus `ratio`: a/b as the
  * median of the per-pair ratios (the first case's key over the second's).
+ * `beside` cases run once after each pair, in the same noise, outside the
+ * ratio (e.g. Node's bare start-up); their runs come back as `beside.name`.
  */
-export const timeProcessPairs = async ({ cases, warmup, reps, log, label }) => {
+export const timeProcessPairs = async ({ cases, beside = {}, warmup, reps, log, label }) => {
   const names = Object.keys(cases)
   if (names.length !== 2) throw new Error("timeProcessPairs times exactly two cases")
   log(`${label}: ${warmup} warm-up pairs, then ${reps} pairs alternating the order`)
@@ -17,6 +19,7 @@ export const timeProcessPairs = async ({ cases, warmup, reps, log, label }) => {
   const runs = Object.fromEntries(
     names.map((name) => [name, { ms: [], firstByteMs: [], peakRssBytes: [], stdouts: [] }]),
   )
+  const besideRuns = Object.fromEntries(Object.keys(beside).map((name) => [name, []]))
   for (let i = 0; i < reps; i++) {
     for (const name of i % 2 === 0 ? names : [...names].reverse()) {
       const r = await cases[name]()
@@ -25,6 +28,7 @@ export const timeProcessPairs = async ({ cases, warmup, reps, log, label }) => {
       runs[name].peakRssBytes.push(r.peakRssBytes)
       runs[name].stdouts.push(r.stdout)
     }
+    for (const [name, run] of Object.entries(beside)) besideRuns[name].push(await run())
   }
   const [a, b] = names
   return {
@@ -32,6 +36,7 @@ export const timeProcessPairs = async ({ cases, warmup, reps, log, label }) => {
       names.map((name) => [name, { ...runs[name], wall: summarize(runs[name].ms) }]),
     ),
     ratio: median(pairRatios(runs[a].ms, runs[b].ms)),
+    beside: besideRuns,
   }
 }
 
