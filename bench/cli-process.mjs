@@ -10,7 +10,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { EDGELINE, timeNode } from "./lib/command.mjs"
 import { ms, num } from "./lib/markdown.mjs"
-import { median, pairRatios, summarize } from "./lib/stats.mjs"
+import { mib, timeProcessPairs } from "./lib/process-pairs.mjs"
 
 export const TARGET = 1.3
 
@@ -21,29 +21,25 @@ export const run = async ({ recording, warmup = 2, reps = 12, log }) => {
   try {
     const wav = join(dir, "recording.wav")
     await writeFile(wav, recording.wav)
-    const cases = {
-      cli: () => timeNode([EDGELINE, "voice-gate", wav, "--json"]),
-      bare: () => timeNode([bare, wav]),
+    const timed = await timeProcessPairs({
+      label: "cli-process",
+      cases: {
+        cli: () => timeNode([EDGELINE, "voice-gate", wav, "--json"]),
+        bare: () => timeNode([bare, wav]),
+      },
+      warmup,
+      reps,
+      log,
+    })
+    const rss = { cli: timed.cli.peakRssBytes, bare: timed.bare.peakRssBytes }
+    const last = {
+      cli: JSON.parse(timed.cli.stdouts.at(-1)),
+      bare: JSON.parse(timed.bare.stdouts.at(-1)),
     }
-    log(`cli-process: ${warmup} warm-up pairs, then ${reps} ABBA pairs`)
-    for (let i = 0; i < warmup; i++) for (const c of Object.values(cases)) await c()
-    const times = { cli: [], bare: [] }
-    const rss = { cli: [], bare: [] }
-    let last
-    for (let i = 0; i < reps; i++) {
-      const order = i % 2 === 0 ? ["cli", "bare"] : ["bare", "cli"]
-      for (const name of order) {
-        const r = await cases[name]()
-        times[name].push(r.ms)
-        rss[name].push(r.peakRssBytes)
-        last = { ...last, [name]: JSON.parse(r.stdout) }
-      }
-    }
-    const cli = summarize(times.cli)
-    const base = summarize(times.bare)
-    const ratio = median(pairRatios(times.cli, times.bare))
+    const cli = timed.cli.wall
+    const base = timed.bare.wall
+    const ratio = timed.ratio
     const status = ratio <= TARGET ? "PASS" : "FAIL"
-    const mib = (bytes) => `${(median(bytes) / 2 ** 20).toFixed(0)} MiB`
     return {
       id: "cli-process",
       title: "(h) CLI as a whole process vs a bare onnxruntime-node script",

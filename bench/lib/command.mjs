@@ -1,5 +1,6 @@
-// Timing whole processes: a command's wall time from spawn to exit, its peak
-// RSS (via peak-rss.mjs), its stdout. Whole-process benchmarks compare these.
+// Timing whole processes: a command's wall time from spawn to exit, its first
+// byte of output, its peak RSS (via peak-rss.mjs), its stdout. Whole-process
+// benchmarks compare these.
 import { spawn } from "node:child_process"
 import { mkdtemp, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
@@ -14,22 +15,27 @@ export const EDGELINE = fileURLToPath(
 )
 
 /**
- * Runs `node …args` once; resolves with wall ms, peak RSS bytes and stdout.
- * Rejects on a non-zero exit, with its stderr.
+ * Runs `node …args` once; resolves with wall ms (spawn to exit), ms to the
+ * first byte of stdout, peak RSS bytes and stdout; `env` adds to this
+ * process's environment. Rejects on a non-zero exit, with its stderr.
  */
-export const timeNode = async (args, { stdin } = {}) => {
+export const timeNode = async (args, { stdin, env } = {}) => {
   const dir = await mkdtemp(join(tmpdir(), "edgeline-bench-rss-"))
   const rssFile = join(dir, "rss")
   try {
     const t0 = performance.now()
+    let firstByte = Number.NaN
     const { code, stdout, stderr } = await new Promise((resolve, reject) => {
       const child = spawn(process.execPath, ["--import", peakRss, ...args], {
-        env: { ...process.env, EDGELINE_PEAK_RSS_FILE: rssFile },
+        env: { ...process.env, ...env, EDGELINE_PEAK_RSS_FILE: rssFile },
         stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       })
       let out = ""
       let err = ""
-      child.stdout.setEncoding("utf8").on("data", (d) => (out += d))
+      child.stdout.setEncoding("utf8").on("data", (d) => {
+        if (out === "") firstByte = performance.now() - t0
+        out += d
+      })
       child.stderr.setEncoding("utf8").on("data", (d) => (err += d))
       child.on("error", reject)
       child.on("close", (c) => resolve({ code: c, stdout: out, stderr: err }))
@@ -37,7 +43,12 @@ export const timeNode = async (args, { stdin } = {}) => {
     })
     const ms = performance.now() - t0
     if (code !== 0) throw new Error(`node ${args.join(" ")} exited ${code}: ${stderr.trim()}`)
-    return { ms, peakRssBytes: Number(await readFile(rssFile, "utf8")), stdout }
+    return {
+      ms,
+      firstByteMs: firstByte,
+      peakRssBytes: Number(await readFile(rssFile, "utf8")),
+      stdout,
+    }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

@@ -30,6 +30,12 @@ export const benchmarks = [
     module: "../cli-process.mjs",
   },
   {
+    id: "cli-vs-sherpa",
+    suite: "native",
+    title: "(r) CLI as a whole process vs sherpa-onnx's whole process",
+    module: "../cli-vs-sherpa.mjs",
+  },
+  {
     id: "long-recordings",
     title: "(i) Long recordings in flat memory",
     module: "../long-recordings.mjs",

@@ -4,7 +4,11 @@
  * terminal, only when the total is known and large (or when forced), so
  * piped output and short runs stay clean.
  */
-import cliProgress from "cli-progress"
+import { createRequire } from "node:module"
+
+/** cli-progress, loaded only when a bar is shown: most runs (piped, short) never need it. */
+const cliProgress = (): typeof import("cli-progress") =>
+  createRequire(import.meta.url)("cli-progress")
 
 export interface ProgressBar {
   /** `note` is shown after the counts (e.g. tokens and cost so far). */
@@ -30,7 +34,8 @@ export const progressBar = (options: {
     (options.force ?? (process.stderr.isTTY === true && total >= options.minTotal))
   if (!wanted) return { update: () => {}, stop: () => {} }
   const bytes = options.unit !== "items"
-  const bar = new cliProgress.SingleBar(
+  const { Presets, SingleBar } = cliProgress()
+  const bar = new SingleBar(
     {
       stream: process.stderr,
       format: `${options.title ?? "voice gate"} [{bar}] {percentage}% | {value}/{total}${bytes ? " MB" : ""}{note} | eta {eta}s`,
@@ -39,7 +44,7 @@ export const progressBar = (options: {
       noTTYOutput: options.force === true,
       notTTYSchedule: 200,
     },
-    cliProgress.Presets.shades_classic,
+    Presets.shades_classic,
   )
   bar.start(total, 0, { note: "" })
   let stopped = false

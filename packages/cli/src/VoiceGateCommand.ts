@@ -13,6 +13,7 @@ import { createRunner, type Pipeline } from "@edgeline/core"
 import { VoiceGate } from "@edgeline/recipes"
 import { NodeRuntime } from "@edgeline/runtime-node"
 import { progressBar } from "./ProgressBar.js"
+import * as SessionCache from "./SessionCache.js"
 import * as SpeechFile from "./SpeechFile.js"
 import { InputFileError } from "./UsageError.js"
 
@@ -147,7 +148,10 @@ export const run = async (
     padMs: flags.padMs,
     scoring: flags.sequential || path === "-" ? "sequential" : "batched",
   })
-  const runner = await createRunner(pipeline, { layer: NodeRuntime.layer() })
+  // Sessions from the optimized-model cache: a short run's start-up is much of its time.
+  const runner = await createRunner(pipeline, {
+    layer: NodeRuntime.layer({ createSession: SessionCache.createSession() }),
+  })
   const bar = progressBar({
     force: flags.progress,
     total: input.size,

@@ -47,6 +47,10 @@ stream from stdin, e.g. \`sox -d -t wav - | edgeline voice-gate - --jsonl\`.
   --progress | --no-progress
                          force the progress bar on or off (default: on a terminal, for long files)
 
+The first run saves Silero's optimized session in ~/.cache/edgeline (or
+$XDG_CACHE_HOME/edgeline) and later runs load it, about 20 ms sooner;
+EDGELINE_CACHE_DIR moves the cache, EDGELINE_CACHE=off turns it off.
+
 cloud serve: the reference OpenAI-compatible cloud tier on loopback, for offline
 development and tests (real deployments use OpenAI, vLLM, Ollama, llama.cpp).
 Prints its URL on one line; serves until SIGINT or SIGTERM.

@@ -46,6 +46,8 @@ describe("edgeline start-up", () => {
     expect(run.loaded.some((url) => /onnxruntime-node/.test(url))).toBe(true)
     expect(run.loaded.some((url) => /\/dist\/command\/(?!edgeline\.mjs)/.test(url))).toBe(true)
     expect(distillLoaded(run.loaded)).toBe(false)
+    // No progress bar off a terminal, so cli-progress stays unloaded.
+    expect(run.loaded.some((url) => /\/cli-progress\//.test(url))).toBe(false)
   })
 
   it("--help leaves @edgeline/distill unloaded; a distill command loads it", async () => {
