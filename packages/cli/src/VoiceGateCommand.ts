@@ -61,6 +61,13 @@ export interface Report {
 /** Pieces read from disk at a time: large enough that per-piece costs vanish, small enough to stay flat. */
 const PIECE_BYTES = 1 << 20
 
+/**
+ * Batched scoring splits each piece into stretches: a piece of 8 MiB (over
+ * four minutes of 16 kHz PCM16) gets the most stretches, so a file up to that
+ * size is scored as one, and memory stays flat beyond it.
+ */
+const BATCHED_PIECE_BYTES = 8 << 20
+
 /** Files this large get a progress bar on a terminal (about 30 s of 16 kHz PCM16). */
 const LONG_FILE_BYTES = 1_000_000
 
@@ -72,7 +79,7 @@ interface Input {
   readonly close: () => Promise<void>
 }
 
-const openInput = async (path: string): Promise<Input> => {
+const openInput = async (path: string, pieceBytes: number): Promise<Input> => {
   if (path === "-") {
     if (process.stdin.isTTY) {
       throw new InputFileError(
@@ -90,7 +97,7 @@ const openInput = async (path: string): Promise<Input> => {
       throw Object.assign(new Error("is a directory"), { code: "EISDIR" })
     }
     const stream: ReadStream = handle.createReadStream({
-      highWaterMark: PIECE_BYTES,
+      highWaterMark: pieceBytes,
       autoClose: false,
     })
     return {
@@ -132,7 +139,8 @@ export const run = async (
   flags: Flags,
   options: RunOptions = {},
 ): Promise<Report> => {
-  const input = await openInput(path)
+  const scoring = flags.sequential || path === "-" ? "sequential" : "batched"
+  const input = await openInput(path, scoring === "batched" ? BATCHED_PIECE_BYTES : PIECE_BYTES)
   let speech: SpeechFile.SpeechFile | undefined
   try {
     // Checked before the model loads: a bad --out fails at once, not after the work.
@@ -146,7 +154,7 @@ export const run = async (
     minSpeechMs: flags.minSpeechMs,
     minSilenceMs: flags.minSilenceMs,
     padMs: flags.padMs,
-    scoring: flags.sequential || path === "-" ? "sequential" : "batched",
+    scoring,
   })
   // Sessions from the optimized-model cache: a short run's start-up is much of its time.
   const runner = await createRunner(pipeline, {
