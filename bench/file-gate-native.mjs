@@ -9,17 +9,12 @@ import { createRunner } from "@edgeline/core"
 import { FrameScore, StretchScore, VoiceGate } from "@edgeline/recipes"
 import { NodeRuntime } from "@edgeline/runtime-node"
 import { num, spread } from "./lib/markdown.mjs"
+import { sharedSegments } from "./lib/segments.mjs"
 import { createSherpaVad, gateSamples } from "./lib/sherpa-vad.mjs"
 import { forJson, interleaveTimed, ratios, timeOnce } from "./lib/stats.mjs"
 
 export const TARGET = 1.4
 const F1_TOLERANCE = 0.005
-
-/** Segments of `b` that `a` has too, both boundaries within `frames` frames. */
-const shared = (a, b, frames) => {
-  const near = (x, y) => Math.abs(x - y) <= frames * FrameScore.FRAME_SEC + 1e-9
-  return b.filter((t) => a.some((s) => near(s.start, t.start) && near(s.end, t.end))).length
-}
 
 export const run = async ({ recording, warmup = 2, reps = 11, log }) => {
   const { wav, samples, truth, durationSec } = recording
@@ -64,7 +59,7 @@ export const run = async ({ recording, warmup = 2, reps = 11, log }) => {
     const b = FrameScore.labels(seq.segments, frames)
     let labelDiff = 0
     for (let i = 0; i < frames; i++) if (a[i] !== b[i]) labelDiff++
-    const oneFrame = shared(bat.segments, seq.segments, 1)
+    const oneFrame = sharedSegments(bat.segments, seq.segments, 1)
     const layout = StretchScore.layout(seq.probabilities.length, StretchScore.resolve())
     const f1Gap = Math.abs(f1.batched - f1.sequential)
     const pass = speedup.ratio >= TARGET && f1Gap <= F1_TOLERANCE

@@ -13,6 +13,7 @@ import { FrameScore, StretchScore } from "@edgeline/recipes"
 import * as ort from "onnxruntime-node"
 import { num, spread } from "../lib/markdown.mjs"
 import { createRawSilero, SESSION_OPTIONS } from "../lib/raw-silero.mjs"
+import { sharedSegments } from "../lib/segments.mjs"
 import { createSherpaVad, gateSamples } from "../lib/sherpa-vad.mjs"
 import { scoreBatch } from "../lib/silero-loop.mjs"
 import { forJson, interleaveTimed, ratios } from "../lib/stats.mjs"
@@ -29,12 +30,6 @@ const stepsOf = (batch) => COST_FRAMES / batch
 const ID = "batched-wasm"
 const TITLE = "(u) Browser: batched vs sequential wasm gate"
 const TARGET_TEXT = `sequential/batched ≥ ${TARGET}× on wasm (1 thread); F1 within ${F1_TOLERANCE}; SIMD build; 2 threads read back where isolated`
-
-/** Segments of `b` that `a` has too, both boundaries within `frames` frames. */
-const shared = (a, b, frames) => {
-  const near = (x, y) => Math.abs(x - y) <= frames * FrameScore.FRAME_SEC + 1e-9
-  return b.filter((t) => a.some((s) => near(s.start, t.start) && near(s.end, t.end))).length
-}
 
 /** The sides of the per-frame cost rows. */
 const SIDES = {
@@ -127,7 +122,7 @@ export const run = async ({ recording, warmup = 2, reps = 9, costReps = 7, log }
       const f1Gap = Math.abs(f1.batched1 - f1.sequential1)
       const seq = r.sequential1.out.segments
       const bat = r.batched1.out.segments
-      const oneFrame = shared(bat, seq, 1)
+      const oneFrame = sharedSegments(bat, seq, 1)
 
       const network = offsite(requests())
       const wasmFiles = [
