@@ -23,7 +23,6 @@ export const benchmarks = [
     title: "(f) Browser: wasm vs Node native, per frame",
     module: "../web/wasm-vs-native.mjs",
   },
-  { id: "live-chunks", title: "(g) Live gate, 512-sample chunks", module: "../live-chunks.mjs" },
   {
     id: "cli-process",
     title: "(h) CLI as a whole process vs a bare onnxruntime-node script",
@@ -69,5 +68,11 @@ export const benchmarks = [
     suite: "sync",
     title: "(r) Sync: 500 devices at once from the dev server",
     module: "../sync-fleet.mjs",
+  },
+  {
+    id: "live-push",
+    suite: "native",
+    title: "(t) One live stream: framework cost per 512-sample push",
+    module: "../live-push.mjs",
   },
 ]

@@ -5,6 +5,7 @@
  */
 import { Effect, Metric } from "effect"
 import * as Stage from "./Stage.js"
+import * as StageMetrics from "./StageMetrics.js"
 
 export interface Saving {
   /** What is counted: "bytes", "tokens", "samples", … */
@@ -44,20 +45,24 @@ const measured = <In, Out, E, R>(name: string, measure: Measure<In, Out>) => {
     }
     return pair
   }
+  // Counted in place on the fiber's context, and the span annotated only when
+  // a tracer keeps it: this runs on every push of a live stream.
   return (input: In, effect: Effect.Effect<Out, E, R>): Effect.Effect<Out, E, R> =>
-    Effect.tap(effect, (output) => {
-      const saving = measure(input, output)
-      const [beforeCounter, afterCounter] = countersFor(saving.unit)
-      return Effect.all([
-        Metric.update(beforeCounter, saving.before),
-        Metric.update(afterCounter, saving.after),
-        Effect.annotateCurrentSpan({
-          "edgeline.condense.unit": saving.unit,
-          "edgeline.condense.before": saving.before,
-          "edgeline.condense.after": saving.after,
-        }),
-      ])
-    })
+    Effect.tap(effect, (output) =>
+      Effect.withFiber((fiber) => {
+        const saving = measure(input, output)
+        const [beforeCounter, afterCounter] = countersFor(saving.unit)
+        beforeCounter.updateUnsafe(saving.before, fiber.context)
+        afterCounter.updateUnsafe(saving.after, fiber.context)
+        return StageMetrics.tracing(fiber)
+          ? Effect.annotateCurrentSpan({
+              "edgeline.condense.unit": saving.unit,
+              "edgeline.condense.before": saving.before,
+              "edgeline.condense.after": saving.after,
+            })
+          : Effect.void
+      }),
+    )
 }
 
 export interface Constructor {

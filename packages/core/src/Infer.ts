@@ -217,9 +217,10 @@ export const inferStateful = <S, In, Out, E = never, R = never, Backend = Infere
     load: Effect.asVoid(getLive),
     initial: (): Held<S> => ({ state: options.initial(), live: undefined, generation: undefined }),
     step: (held: Held<S>, input: In) =>
-      Effect.flatMap(liveFor(held), (live) =>
-        options.step(sessionFor(held, live), held.state, input),
-      ),
+      // After the first element the live model is at hand: no lookup, one primitive fewer per element.
+      held.live === undefined
+        ? Effect.flatMap(getLive, (live) => options.step(sessionFor(held, live), held.state, input))
+        : Effect.suspend(() => options.step(sessionFor(held, held.live!), held.state, input)),
     // The end of the stream is no place to switch: what the state holds belongs to its version.
     flush:
       flush === undefined

@@ -17,7 +17,7 @@
  * Effect.runPromise(Pipeline.run(words, "on the edge")) // 3
  * ```
  */
-import { Cause, type Context, Effect, Exit, Schema, Semaphore, Stream } from "effect"
+import { Cause, type Context, Effect, Exit, Metric, Schema, Semaphore, Stream } from "effect"
 import { dual } from "effect/Function"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import { InputValidationError, messageOf, StreamEndedError } from "./Errors.js"
@@ -325,9 +325,12 @@ export interface Session<In, Out, E, R> {
 }
 
 /**
- * Runs `input` through `stages[from..]`, each under its span and metric, with
- * `pipeline` progress after each. The listener is read once per call,
- * so with nobody listening no event is built.
+ * Runs `input` through `stages[from..]`, each counted in its stage metrics,
+ * with `pipeline` progress after each. With a tracer installed every stage
+ * runs under its own span; without one (the common case) the stages are
+ * chained directly, and the fiber's registry, clock and progress listener
+ * are read once per call rather than once per stage, so with nobody
+ * listening no event is built.
  */
 const runFrom = (
   self: Any,
@@ -335,8 +338,52 @@ const runFrom = (
   from: number,
   input: unknown,
 ): Effect.Effect<any, any, any> =>
+  Effect.withFiber((fiber) =>
+    StageMetrics.tracing(fiber)
+      ? runTraced(self, instances, from, input, fiber.getRef(Progress.Reporter))
+      : runCounted(self, instances, from, input, fiber),
+  )
+
+const runCounted = (
+  self: Any,
+  instances: ReadonlyArray<Stage.Instance<any, any, any, any>>,
+  from: number,
+  input: unknown,
+  fiber: { getRef<S>(ref: Context.Reference<S>): S },
+): Effect.Effect<any, any, any> => {
+  const { stages, metrics, name } = self
+  const registry = fiber.getRef(Metric.MetricRegistry)
+  const listener = fiber.getRef(Progress.Reporter)
+  const now = StageMetrics.clockOf(fiber)
+  // The stage running now, and when it started.
+  let at = from - 1
+  let start = 0
+  const next = (value: unknown): Effect.Effect<any, any, any> => {
+    if (at >= from) {
+      metrics[at]!.tally(registry).record(now() - start)
+      if (listener !== undefined) {
+        Progress.notify(listener, { scope: "pipeline", name, done: at + 1, total: stages.length })
+      }
+    }
+    if (++at === stages.length) return Effect.succeed(value)
+    start = now()
+    return Effect.flatMap(instances[at]!.step(value), next)
+  }
+  return Effect.catchCause(next(input), (cause) => {
+    if (!Cause.hasInterruptsOnly(cause)) metrics[at]!.tally(registry).failures++
+    return Effect.failCause(cause)
+  })
+}
+
+/** `runFrom` with a span per stage, for a tracer to see. */
+const runTraced = (
+  self: Any,
+  instances: ReadonlyArray<Stage.Instance<any, any, any, any>>,
+  from: number,
+  input: unknown,
+  listener: Progress.Listener | undefined,
+): Effect.Effect<any, any, any> =>
   Effect.gen(function* () {
-    const listener = yield* Progress.Reporter
     const { stages, metrics } = self
     let value = input
     for (let i = from; i < stages.length; i++) {
@@ -366,22 +413,23 @@ export const open = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Session<In, 
     closed = true
     return closeAll(instances)
   })
-  const notEnded = Effect.suspend(() =>
-    ended
-      ? Effect.fail(
-          new StreamEndedError({
-            message: `the "${self.name}" stream has ended; open a new one to push more`,
-          }),
-        )
-      : Effect.void,
-  )
+  const streamEnded = () =>
+    Effect.fail(
+      new StreamEndedError({
+        message: `the "${self.name}" stream has ended; open a new one to push more`,
+      }),
+    )
   return {
     push: (input) =>
-      notEnded.pipe(
-        // Decoded when the push runs (after the ended check, under the turn), not when it is built.
-        Effect.andThen(Effect.suspend(() => validate(self, input))),
-        Effect.flatMap((valid) => runFrom(self, instances, 0, valid)),
-        Semaphore.withPermits(turn, 1),
+      // Checked and decoded when the push runs (under the turn), not when it is built.
+      Semaphore.withPermits(
+        turn,
+        1,
+        Effect.suspend(() =>
+          ended
+            ? streamEnded()
+            : Effect.flatMap(validate(self, input), (valid) => runFrom(self, instances, 0, valid)),
+        ),
       ),
     end: () =>
       Effect.gen(function* () {

@@ -38,13 +38,19 @@ export class History {
     }
   }
 
-  /** Copies the chunks still kept that are views of someone else's buffer. */
+  /**
+   * Copies the chunks still kept that are views of someone else's buffer.
+   * Those are the newest ones (everything older was owned by an earlier
+   * call), so it walks back from the end only as far as they go: a long
+   * open segment keeps a chunk per push, and a live stream calls this on
+   * every push.
+   */
   own(): void {
-    for (const chunk of this.chunks) {
-      if (!chunk.owned) {
-        chunk.samples = chunk.samples.slice()
-        chunk.owned = true
-      }
+    for (let i = this.chunks.length - 1; i >= 0; i--) {
+      const chunk = this.chunks[i]!
+      if (chunk.owned) break
+      chunk.samples = chunk.samples.slice()
+      chunk.owned = true
     }
   }
 

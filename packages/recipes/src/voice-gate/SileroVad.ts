@@ -106,6 +106,20 @@ const scoreSlice = async (
   return first + done.steps
 }
 
+const scoringFailed = (session: InferenceBackend.Session, e: unknown): InferenceError =>
+  e instanceof InferenceError
+    ? e
+    : new InferenceError({
+        model: session.model,
+        message: `scoring frames failed: ${messageOf(e)}`,
+      })
+
+/** Whether every value is below `limit`. */
+const allBelow = (values: Float32Array, limit: number): boolean => {
+  for (let i = 0; i < values.length; i++) if (!(values[i]! < limit)) return false
+  return true
+}
+
 const warmup: Tensor.Feeds = {
   input: Tensor.zeros("float32", [1, FRAME + CONTEXT]),
   state: Tensor.zeros("float32", [2, 1, 128]),
@@ -138,31 +152,52 @@ export const make = (
         },
       }
     },
+    // Built from Effect primitives rather than Effect.gen: a live stream runs
+    // this once per 512-sample push, where the generator, the per-slice
+    // interrupt wrapper and the result's spread showed in the framework's cost.
     step: (session, state, frames: Frames) =>
-      Effect.gen(function* () {
-        const probabilities = new Float32Array(frames.count)
-        const listener = yield* Progress.Reporter
-        for (let done = 0; done < frames.count; ) {
-          // A plain flag rather than the AbortSignal tryPromise can make:
-          // creating an AbortController per push costs more than a frame's JS.
-          const stop = { aborted: false }
-          const from = done
-          done = yield* Effect.tryPromise({
-            try: () => scoreSlice(session, state, frames, from, probabilities, stop),
-            catch: (e) =>
-              e instanceof InferenceError
-                ? e
-                : new InferenceError({
-                    model: session.model,
-                    message: `scoring frames failed: ${messageOf(e)}`,
-                  }),
-          }).pipe(Effect.onInterrupt(() => Effect.sync(() => (stop.aborted = true))))
-          Progress.notify(listener, { scope: "stage", name: STAGE, done, total: frames.count })
-          // Let the event loop in: onnxruntime-web settles runs as microtasks,
-          // so without this a worker would not see a cancel until the end.
-          if (done < frames.count) yield* Effect.yieldNow
+      Effect.withFiber((fiber) => {
+        const listener = fiber.getRef(Progress.Reporter)
+        const { count } = frames
+        const probabilities = new Float32Array(count)
+        // A plain flag rather than an AbortSignal: creating an AbortController
+        // per push costs more than a frame's JS.
+        const stop = { aborted: false }
+        const finish = (): Effect.Effect<Scored> => {
+          state.quiet = allBelow(probabilities, QUIET)
+          return Effect.succeed({
+            first: frames.first,
+            samples: frames.samples,
+            count,
+            size: frames.size,
+            valid: frames.valid,
+            probabilities,
+          })
         }
-        state.quiet = probabilities.every((p) => p < QUIET)
-        return { ...frames, probabilities }
+        const slice = (from: number): Effect.Effect<Scored, InferenceError> =>
+          Effect.flatMap(
+            Effect.callback<number, InferenceError>((resume) => {
+              scoreSlice(session, state, frames, from, probabilities, stop).then(
+                (done) => resume(Effect.succeed(done)),
+                (e) => resume(Effect.fail(scoringFailed(session, e))),
+              )
+              // On interruption: stop at the next frame.
+              return Effect.sync(() => {
+                stop.aborted = true
+              })
+            }),
+            (done) => {
+              Progress.notify(listener, { scope: "stage", name: STAGE, done, total: count })
+              // Let the event loop in: onnxruntime-web settles runs as microtasks,
+              // so without this a worker would not see a cancel until the end.
+              return done < count
+                ? Effect.andThen(
+                    Effect.yieldNow,
+                    Effect.suspend(() => slice(done)),
+                  )
+                : finish()
+            },
+          )
+        return count === 0 ? finish() : slice(0)
       }),
   })
