@@ -288,7 +288,8 @@ export const validate = <In, Out, E, R>(
   if (entry.input === undefined) return Effect.succeed(input as In)
   // Synchronous decoding: a live stream validates every chunk, and the schema needs no services.
   const decoded = decoderFor(entry.input)(input)
-  if (Exit.isSuccess(decoded)) return Effect.succeed(decoded.value as In)
+  // A successful Exit is itself the Effect that succeeds with the value.
+  if (Exit.isSuccess(decoded)) return decoded as Exit.Exit<In>
   const issue = Cause.squash(decoded.cause)
   return Effect.fail(
     new InputValidationError({

@@ -71,39 +71,54 @@ const sampleRate = Tensor.int64(BigInt64Array.of(BigInt(MODEL_RATE)), [])
  */
 const SLICE_MS = 100
 
+/** Output name → the input it replaces: the recurrent state. */
+const CARRY = { stateN: "state" }
+
 /**
  * Scores frames from `first` on, carrying the context and the recurrent state,
- * until all are done, `SLICE_MS` has passed or `stop` is set; returns the
- * next frame to score.
+ * until all are done, `SLICE_MS` has passed or `stop` is set; calls `done`
+ * with the next frame to score, or `failed`. Callbacks rather than an async
+ * function: a live stream runs this once per push, and each promise layer
+ * between onnxruntime and the fiber showed in the framework's cost.
  */
-const scoreSlice = async (
+const scoreSlice = (
   session: InferenceBackend.Session,
   state: State,
   frames: Frames,
   first: number,
   probabilities: Float32Array,
   stop: StopFlag,
-): Promise<number> => {
+  done: (next: number) => void,
+  failed: (e: unknown) => void,
+): void => {
   const until = Date.now() + SLICE_MS
   const { samples, count } = frames
   const { window } = state
-  const done = await session.runSteps({
-    feeds: state.feeds,
-    steps: count - first,
-    carry: { stateN: "state" },
-    prepare: (step) => {
-      const i = first + step
-      window.set(samples.subarray(i * FRAME, (i + 1) * FRAME), CONTEXT)
-    },
-    read: (step, outputs) => {
-      probabilities[first + step] = (outputs.output!.data as Float32Array)[0]!
-      window.copyWithin(0, FRAME)
-      // Stop at the next frame once interrupted: the runtime may be closing.
-      return stop.aborted || Date.now() >= until
-    },
-  })
-  state.feeds = done.feeds
-  return first + done.steps
+  let running: Promise<InferenceBackend.StepsDone>
+  try {
+    running = session.runSteps({
+      feeds: state.feeds,
+      steps: count - first,
+      carry: CARRY,
+      prepare: (step) => {
+        const i = first + step
+        window.set(samples.subarray(i * FRAME, (i + 1) * FRAME), CONTEXT)
+      },
+      read: (step, outputs) => {
+        probabilities[first + step] = (outputs.output!.data as Float32Array)[0]!
+        window.copyWithin(0, FRAME)
+        // Stop at the next frame once interrupted: the runtime may be closing.
+        return stop.aborted || Date.now() >= until
+      },
+    })
+  } catch (e) {
+    failed(e)
+    return
+  }
+  running.then((result) => {
+    state.feeds = result.feeds
+    done(first + result.steps)
+  }, failed)
 }
 
 const scoringFailed = (session: InferenceBackend.Session, e: unknown): InferenceError =>
@@ -177,8 +192,14 @@ export const make = (
         const slice = (from: number): Effect.Effect<Scored, InferenceError> =>
           Effect.flatMap(
             Effect.callback<number, InferenceError>((resume) => {
-              scoreSlice(session, state, frames, from, probabilities, stop).then(
-                (done) => resume(Effect.succeed(done)),
+              scoreSlice(
+                session,
+                state,
+                frames,
+                from,
+                probabilities,
+                stop,
+                (next) => resume(Effect.succeed(next)),
                 (e) => resume(Effect.fail(scoringFailed(session, e))),
               )
               // On interruption: stop at the next frame.
@@ -187,7 +208,9 @@ export const make = (
               })
             }),
             (done) => {
-              Progress.notify(listener, { scope: "stage", name: STAGE, done, total: count })
+              if (listener !== undefined) {
+                Progress.notify(listener, { scope: "stage", name: STAGE, done, total: count })
+              }
               // Let the event loop in: onnxruntime-web settles runs as microtasks,
               // so without this a worker would not see a cancel until the end.
               return done < count
