@@ -17,10 +17,11 @@
  * Effect.runPromise(Pipeline.run(words, "on the edge")) // 3
  * ```
  */
-import { Cause, type Context, Effect, Exit, Metric, Schema, Semaphore, Stream } from "effect"
+import { Cause, type Context, Effect, Exit, Metric, Schema, Stream } from "effect"
 import { dual } from "effect/Function"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import { InputValidationError, messageOf, StreamEndedError } from "./Errors.js"
+import { Turn } from "./internal/turn.js"
 import * as Progress from "./Progress.js"
 import type * as Stage from "./Stage.js"
 import * as StageMetrics from "./StageMetrics.js"
@@ -405,7 +406,7 @@ const runTraced = (
 export const open = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Session<In, Out, E, R> => {
   const instances = self.stages.map((stage) => stage.open())
   // One element at a time: stateful stages must see pushes in order, never interleaved.
-  const turn = Semaphore.makeUnsafe(1)
+  const turn = new Turn()
   let ended = false
   let closed = false
   const close = Effect.suspend(() => {
@@ -423,9 +424,7 @@ export const open = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Session<In, 
   return {
     push: (input) =>
       // Checked and decoded when the push runs (under the turn), not when it is built.
-      Semaphore.withPermits(
-        turn,
-        1,
+      turn.run(
         Effect.suspend(() =>
           ended
             ? streamEnded()
@@ -444,8 +443,8 @@ export const open = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Session<In, 
           outputs.push(yield* runFrom(self, instances, i + 1, held))
         }
         return outputs
-      }).pipe(Effect.ensuring(close), Semaphore.withPermits(turn, 1)),
-    close: () => close.pipe(Semaphore.withPermits(turn, 1)),
+      }).pipe(Effect.ensuring(close), (ending) => turn.run(ending)),
+    close: () => turn.run(close),
   }
 }
 

@@ -18,6 +18,8 @@ export interface Frames {
   readonly valid: number
 }
 
+const NO_SAMPLES = new Float32Array(0)
+
 interface State {
   pending: Float32Array
   next: number
@@ -52,7 +54,7 @@ export const make = (size: number) =>
           size,
           valid: count * size,
         }
-        state.pending = all.slice(count * size)
+        state.pending = all.length === count * size ? NO_SAMPLES : all.slice(count * size)
         state.next += count
         return frames
       }),
