@@ -361,14 +361,16 @@ const runCounted = (
   let at = from - 1
   let start = 0
   const next = (value: unknown): Effect.Effect<any, any, any> => {
+    // One clock reading per stage boundary: the end of one stage is the start of the next.
+    const time = now()
     if (at >= from) {
-      metrics[at]!.tally(registry).record(now() - start)
+      metrics[at]!.tally(registry).record(time - start)
       if (listener !== undefined) {
         Progress.notify(listener, { scope: "pipeline", name, done: at + 1, total: stages.length })
       }
     }
     if (++at === stages.length) return Effect.succeed(value)
-    start = now()
+    start = time
     return Effect.flatMap(instances[at]!.step(value), next)
   }
   return Effect.catchCause(next(input), (cause) => {
