@@ -49,7 +49,7 @@ export const make = (size: number) =>
         // A view, not a copy: stages copy whatever they keep beyond their step.
         const frames: Frames = {
           first: state.next,
-          samples: all.subarray(0, count * size),
+          samples: all.length === count * size ? all : all.subarray(0, count * size),
           count,
           size,
           valid: count * size,

@@ -102,7 +102,11 @@ const scoreSlice = (
       carry: CARRY,
       prepare: (step) => {
         const i = first + step
-        window.set(samples.subarray(i * FRAME, (i + 1) * FRAME), CONTEXT)
+        // A live push is usually one whole frame: no view to make for it.
+        window.set(
+          samples.length === FRAME ? samples : samples.subarray(i * FRAME, (i + 1) * FRAME),
+          CONTEXT,
+        )
       },
       read: (step, outputs) => {
         probabilities[first + step] = (outputs.output!.data as Float32Array)[0]!
