@@ -102,7 +102,8 @@ export const make = <R, ER>(
   // Once the Layer is built, fibers start straight in its context: the
   // runtime's own fork would also enrol each in its scope (a WeakSet entry and
   // a finalizer per push), which `close` does not need, since it interrupts
-  // and awaits every fiber in `running` before disposing the runtime.
+  // and awaits every fiber in `running` before disposing the runtime (calls
+  // that arrive while it closes take the runtime's fork).
   let builtContext: Context.Context<R> | undefined
   let forkIn: ((effect: Effect.Effect<any, any, R>) => Fiber.Fiber<any, any>) | undefined
   const forkBuilt = <A, E>(effect: Effect.Effect<A, E, R>): Fiber.Fiber<A, E> | undefined => {
@@ -146,7 +147,8 @@ export const make = <R, ER>(
         watching = true
         program = Effect.andThen(watchModels, program)
       }
-      const fiber = forkBuilt(program) ?? runtime.runFork(program)
+      // Once closing, through the runtime's own fork: its disposal then interrupts a call that came in late.
+      const fiber = (closing === undefined ? forkBuilt(program) : undefined) ?? runtime.runFork(program)
       running.add(fiber)
       calls[kind]++
       observers.changed()
