@@ -148,7 +148,8 @@ export const make = <R, ER>(
         program = Effect.andThen(watchModels, program)
       }
       // Once closing, through the runtime's own fork: its disposal then interrupts a call that came in late.
-      const fiber = (closing === undefined ? forkBuilt(program) : undefined) ?? runtime.runFork(program)
+      const fiber =
+        (closing === undefined ? forkBuilt(program) : undefined) ?? runtime.runFork(program)
       running.add(fiber)
       calls[kind]++
       observers.changed()
