@@ -23,7 +23,6 @@ export const benchmarks = [
     title: "(f) Browser: wasm vs Node native, per frame",
     module: "../web/wasm-vs-native.mjs",
   },
-  { id: "live-chunks", title: "(g) Live gate, 512-sample chunks", module: "../live-chunks.mjs" },
   {
     id: "cli-process",
     title: "(h) CLI as a whole process vs a bare onnxruntime-node script",
@@ -93,5 +92,11 @@ export const benchmarks = [
     suite: "native",
     title: "(u) Browser: batched vs sequential wasm gate",
     module: "../web/batched-wasm.mjs",
+  },
+  {
+    id: "live-push",
+    suite: "native",
+    title: "(t) One live stream: framework cost per 512-sample push",
+    module: "../live-push.mjs",
   },
 ]

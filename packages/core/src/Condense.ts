@@ -3,8 +3,9 @@
  * prompt) and report what they saved, per run, as metrics and span
  * attributes.
  */
-import { Effect, Metric } from "effect"
+import { Context, Effect, Fiber, Metric } from "effect"
 import * as Stage from "./Stage.js"
+import * as StageMetrics from "./StageMetrics.js"
 
 export interface Saving {
   /** What is counted: "bytes", "tokens", "samples", … */
@@ -28,35 +29,92 @@ const AFTER = {
   description: "Size of condense stage outputs, by unit",
 }
 
+/** What a condense stage took in and let out in one unit and one metric registry. */
+interface Sums {
+  before: number
+  after: number
+}
+
+/**
+ * The measuring around each run. Sizes are summed in plain numbers per unit
+ * and per metric registry (per runner), and the registry's
+ * `edgeline_condense_{before,after}_total` counters read those sums when
+ * someone reads them (a snapshot, an exporter), as the stage timings do: a
+ * live push runs two condense stages, and two counter updates each (a series
+ * lookup apiece) showed in its cost. The span is annotated only when a
+ * tracer keeps it.
+ */
 const measured = <In, Out, E, R>(name: string, measure: Measure<In, Out>) => {
-  // The tagged counters, made once per unit with their attributes built in
-  // (see Stage's duration metric for why not `Metric.withAttributes`).
-  const counters = new Map<string, readonly [Metric.Counter<number>, Metric.Counter<number>]>()
-  const countersFor = (unit: string) => {
-    let pair = counters.get(unit)
-    if (pair === undefined) {
-      const attributes = { stage: name, unit }
-      pair = [
-        Metric.counter(BEFORE.id, { description: BEFORE.description, attributes }),
-        Metric.counter(AFTER.id, { description: AFTER.description, attributes }),
-      ]
-      counters.set(unit, pair)
+  // The counters per unit, made once with their attributes built in, and their sums per registry.
+  const units = new Map<
+    string,
+    {
+      readonly before: Metric.Counter<number>
+      readonly after: Metric.Counter<number>
+      readonly sums: WeakMap<object, Sums>
     }
-    return pair
+  >()
+  let seenRegistry: object | undefined
+  let seenUnit: string | undefined
+  let seenSums: Sums | undefined
+  const sumsFor = (registry: Metric.MetricRegistry, unit: string): Sums => {
+    if (registry === seenRegistry && unit === seenUnit) return seenSums!
+    let counters = units.get(unit)
+    if (counters === undefined) {
+      const attributes = { stage: name, unit }
+      counters = {
+        before: Metric.counter(BEFORE.id, { description: BEFORE.description, attributes }),
+        after: Metric.counter(AFTER.id, { description: AFTER.description, attributes }),
+        sums: new WeakMap(),
+      }
+      units.set(unit, counters)
+    }
+    let sums = counters.sums.get(registry)
+    if (sums === undefined) {
+      const made: Sums = { before: 0, after: 0 }
+      sums = made
+      counters.sums.set(registry, made)
+      const context = Context.make(Metric.MetricRegistry, registry)
+      const counter = (read: () => number) => ({
+        get: () => ({ count: read(), incremental: false }),
+        update: () => {},
+        modify: () => {},
+      })
+      Metric.registerUnsafe(
+        counters.before,
+        context,
+        counter(() => made.before),
+      )
+      Metric.registerUnsafe(
+        counters.after,
+        context,
+        counter(() => made.after),
+      )
+    }
+    seenRegistry = registry
+    seenUnit = unit
+    seenSums = sums
+    return sums
   }
   return (input: In, effect: Effect.Effect<Out, E, R>): Effect.Effect<Out, E, R> =>
-    Effect.tap(effect, (output) => {
+    Effect.flatMap(effect, (output) => {
       const saving = measure(input, output)
-      const [beforeCounter, afterCounter] = countersFor(saving.unit)
-      return Effect.all([
-        Metric.update(beforeCounter, saving.before),
-        Metric.update(afterCounter, saving.after),
-        Effect.annotateCurrentSpan({
-          "edgeline.condense.unit": saving.unit,
-          "edgeline.condense.before": saving.before,
-          "edgeline.condense.after": saving.after,
-        }),
-      ])
+      // Continuations run on their fiber: the current one is this run's.
+      const fiber = Fiber.getCurrent()
+      if (fiber === undefined) return Effect.succeed(output)
+      const sums = sumsFor(fiber.getRef(Metric.MetricRegistry), saving.unit)
+      sums.before += saving.before
+      sums.after += saving.after
+      return StageMetrics.tracing(fiber)
+        ? Effect.as(
+            Effect.annotateCurrentSpan({
+              "edgeline.condense.unit": saving.unit,
+              "edgeline.condense.before": saving.before,
+              "edgeline.condense.after": saving.after,
+            }),
+            output,
+          )
+        : Effect.succeed(output)
     })
 }
 

@@ -216,10 +216,17 @@ export const inferStateful = <S, In, Out, E = never, R = never, Backend = Infere
     input: options.input,
     load: Effect.asVoid(getLive),
     initial: (): Held<S> => ({ state: options.initial(), live: undefined, generation: undefined }),
-    step: (held: Held<S>, input: In) =>
-      Effect.flatMap(liveFor(held), (live) =>
-        options.step(sessionFor(held, live), held.state, input),
-      ),
+    step: (held: Held<S>, input: In) => {
+      // A stream already on the version that serves needs no lookup and no
+      // switch: its step runs straight on its session (once per live push).
+      const { live, generation } = held
+      if (live !== undefined && generation !== undefined && !live.stale(generation)) {
+        return options.step(generation.session, held.state, input)
+      }
+      return Effect.flatMap(liveFor(held), (current) =>
+        options.step(sessionFor(held, current), held.state, input),
+      )
+    },
     // The end of the stream is no place to switch: what the state holds belongs to its version.
     flush:
       flush === undefined

@@ -17,10 +17,11 @@
  * Effect.runPromise(Pipeline.run(words, "on the edge")) // 3
  * ```
  */
-import { Cause, type Context, Effect, Exit, Schema, Semaphore, Stream } from "effect"
+import { Cause, type Context, Effect, Exit, Metric, Schema, Stream } from "effect"
 import { dual } from "effect/Function"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import { InputValidationError, messageOf, StreamEndedError } from "./Errors.js"
+import { Turn } from "./internal/turn.js"
 import * as Progress from "./Progress.js"
 import type * as Stage from "./Stage.js"
 import * as StageMetrics from "./StageMetrics.js"
@@ -288,7 +289,8 @@ export const validate = <In, Out, E, R>(
   if (entry.input === undefined) return Effect.succeed(input as In)
   // Synchronous decoding: a live stream validates every chunk, and the schema needs no services.
   const decoded = decoderFor(entry.input)(input)
-  if (Exit.isSuccess(decoded)) return Effect.succeed(decoded.value as In)
+  // A successful Exit is itself the Effect that succeeds with the value.
+  if (Exit.isSuccess(decoded)) return decoded as Exit.Exit<In>
   const issue = Cause.squash(decoded.cause)
   return Effect.fail(
     new InputValidationError({
@@ -325,9 +327,12 @@ export interface Session<In, Out, E, R> {
 }
 
 /**
- * Runs `input` through `stages[from..]`, each under its span and metric, with
- * `pipeline` progress after each. The listener is read once per call,
- * so with nobody listening no event is built.
+ * Runs `input` through `stages[from..]`, each counted in its stage metrics,
+ * with `pipeline` progress after each. With a tracer installed every stage
+ * runs under its own span; without one (the common case) the stages are
+ * chained directly, and the fiber's registry, clock and progress listener
+ * are read once per call rather than once per stage, so with nobody
+ * listening no event is built.
  */
 const runFrom = (
   self: Any,
@@ -335,8 +340,54 @@ const runFrom = (
   from: number,
   input: unknown,
 ): Effect.Effect<any, any, any> =>
+  Effect.withFiber((fiber) =>
+    StageMetrics.tracing(fiber)
+      ? runTraced(self, instances, from, input, fiber.getRef(Progress.Reporter))
+      : runCounted(self, instances, from, input, fiber),
+  )
+
+const runCounted = (
+  self: Any,
+  instances: ReadonlyArray<Stage.Instance<any, any, any, any>>,
+  from: number,
+  input: unknown,
+  fiber: { getRef<S>(ref: Context.Reference<S>): S },
+): Effect.Effect<any, any, any> => {
+  const { stages, metrics, name } = self
+  const registry = fiber.getRef(Metric.MetricRegistry)
+  const listener = fiber.getRef(Progress.Reporter)
+  const now = StageMetrics.clockOf(fiber)
+  // The stage running now, and when it started.
+  let at = from - 1
+  let start = 0
+  const next = (value: unknown): Effect.Effect<any, any, any> => {
+    // One clock reading per stage boundary: the end of one stage is the start of the next.
+    const time = now()
+    if (at >= from) {
+      metrics[at]!.tally(registry).record(time - start)
+      if (listener !== undefined) {
+        Progress.notify(listener, { scope: "pipeline", name, done: at + 1, total: stages.length })
+      }
+    }
+    if (++at === stages.length) return Effect.succeed(value)
+    start = time
+    return Effect.flatMap(instances[at]!.step(value), next)
+  }
+  return Effect.catchCause(next(input), (cause) => {
+    if (!Cause.hasInterruptsOnly(cause)) metrics[at]!.tally(registry).failures++
+    return Effect.failCause(cause)
+  })
+}
+
+/** `runFrom` with a span per stage, for a tracer to see. */
+const runTraced = (
+  self: Any,
+  instances: ReadonlyArray<Stage.Instance<any, any, any, any>>,
+  from: number,
+  input: unknown,
+  listener: Progress.Listener | undefined,
+): Effect.Effect<any, any, any> =>
   Effect.gen(function* () {
-    const listener = yield* Progress.Reporter
     const { stages, metrics } = self
     let value = input
     for (let i = from; i < stages.length; i++) {
@@ -357,7 +408,7 @@ const runFrom = (
 export const open = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Session<In, Out, E, R> => {
   const instances = self.stages.map((stage) => stage.open())
   // One element at a time: stateful stages must see pushes in order, never interleaved.
-  const turn = Semaphore.makeUnsafe(1)
+  const turn = new Turn()
   let ended = false
   let closed = false
   const close = Effect.suspend(() => {
@@ -366,22 +417,21 @@ export const open = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Session<In, 
     closed = true
     return closeAll(instances)
   })
-  const notEnded = Effect.suspend(() =>
-    ended
-      ? Effect.fail(
-          new StreamEndedError({
-            message: `the "${self.name}" stream has ended; open a new one to push more`,
-          }),
-        )
-      : Effect.void,
-  )
+  const streamEnded = () =>
+    Effect.fail(
+      new StreamEndedError({
+        message: `the "${self.name}" stream has ended; open a new one to push more`,
+      }),
+    )
   return {
     push: (input) =>
-      notEnded.pipe(
-        // Decoded when the push runs (after the ended check, under the turn), not when it is built.
-        Effect.andThen(Effect.suspend(() => validate(self, input))),
-        Effect.flatMap((valid) => runFrom(self, instances, 0, valid)),
-        Semaphore.withPermits(turn, 1),
+      // Checked and decoded when the push runs (under the turn), not when it is built.
+      turn.run(
+        Effect.suspend(() =>
+          ended
+            ? streamEnded()
+            : Effect.flatMap(validate(self, input), (valid) => runFrom(self, instances, 0, valid)),
+        ),
       ),
     end: () =>
       Effect.gen(function* () {
@@ -395,8 +445,8 @@ export const open = <In, Out, E, R>(self: Pipeline<In, Out, E, R>): Session<In, 
           outputs.push(yield* runFrom(self, instances, i + 1, held))
         }
         return outputs
-      }).pipe(Effect.ensuring(close), Semaphore.withPermits(turn, 1)),
-    close: () => close.pipe(Semaphore.withPermits(turn, 1)),
+      }).pipe(Effect.ensuring(close), (ending) => turn.run(ending)),
+    close: () => turn.run(close),
   }
 }
 

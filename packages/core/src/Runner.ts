@@ -132,6 +132,15 @@ export interface RunnerOptions<R, ER> {
   readonly tapDrainMs?: number | undefined
 }
 
+/** A fiber's outcome as a Promise, its failure as the Error a Promise user sees. */
+const settled = <A>(fiber: Fiber.Fiber<A, unknown>): Promise<A> =>
+  new Promise<A>((resolve, reject) => {
+    fiber.addObserver((exit) => {
+      if (Exit.isSuccess(exit)) resolve(exit.value)
+      else reject(toError(exit.cause))
+    })
+  })
+
 export const createRunner = async <In, Out, E, R, ER>(
   pipeline: Pipeline.Pipeline<In, Out, E, R>,
   options: RunnerOptions<R, ER>,
@@ -150,19 +159,15 @@ export const createRunner = async <In, Out, E, R, ER>(
     kind: Executor.CallKind = "run",
   ): Promise<A> => {
     if (closed) return refused()
+    // Without a signal (a live push, usually), no abort wiring at all.
+    if (call.signal === undefined) return settled(executor.fork(effect, call.onProgress, kind))
     let fiber: Fiber.Fiber<A, unknown> | undefined
     return withSignal(
       call.signal,
       () => fiber?.interruptUnsafe(),
       () => {
         fiber = executor.fork(effect, call.onProgress, kind)
-        const running = fiber
-        return new Promise<A>((resolve, reject) => {
-          running.addObserver((exit) => {
-            if (Exit.isSuccess(exit)) resolve(exit.value)
-            else reject(toError(exit.cause))
-          })
-        })
+        return settled(fiber)
       },
     )
   }

@@ -3,10 +3,69 @@
  * object may serve several pipelines (the voice gate's resampler is in both
  * the file and the live gate), and each pipeline's timings count its own
  * runs only.
+ *
+ * A run is counted in a `Tally`: plain numbers per stage and per metric
+ * registry (per runner), updated in place. The registry holds the stage's
+ * `edgeline_stage_duration` histogram and `edgeline_stage_failures` counter
+ * as series whose state is read from the tally when someone reads them (a
+ * snapshot, an exporter, `timings()`), not pushed on every run: looking a
+ * series up and wrapping each time in a `Duration` cost more than many
+ * stages' own work on a small chunk.
+ *
+ * A span per run is made only when a tracer is installed (`Effect.withTracer`,
+ * an OTLP layer): Effect's own native tracer keeps spans nowhere, and making
+ * one (with the parent-span and stack-frame context it provides) was the
+ * largest part of the framework's cost per live push.
  */
-import { Cause, Clock, Context, Duration, Effect, Metric } from "effect"
+import { Cause, Clock, Context, type Duration, Effect, Metric, References, Tracer } from "effect"
 import type { StageTiming } from "./Pipeline.js"
 import type * as Stage from "./Stage.js"
+
+/** Effect's default boundaries for a timer (ms): 0.5 ms doubling 35 times. */
+const BOUNDARIES: ReadonlyArray<number> = Metric.exponentialBoundaries({
+  start: 0.5,
+  factor: 2,
+  count: 35,
+})
+
+/** A stage's runs in one pipeline and one registry: what its metrics report. */
+export class Tally {
+  count = 0
+  failures = 0
+  sumMs = 0
+  minMs = Number.MAX_VALUE
+  maxMs = -Number.MAX_VALUE
+  lastMs = 0
+  /** Runs per histogram bucket (the last one is above every boundary). */
+  readonly buckets = new Uint32Array(BOUNDARIES.length + 1)
+
+  /** One successful run that took `ms`. */
+  record(ms: number): void {
+    this.count++
+    this.sumMs += ms
+    if (ms < this.minMs) this.minMs = ms
+    if (ms > this.maxMs) this.maxMs = ms
+    this.lastMs = ms
+    // The first boundary at or above `ms`, as Effect's histogram buckets it.
+    let lo = 0
+    let hi = BOUNDARIES.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (ms <= BOUNDARIES[mid]!) hi = mid
+      else lo = mid + 1
+    }
+    this.buckets[lo]!++
+  }
+
+  histogram(): Metric.HistogramState {
+    let cumulated = 0
+    const buckets = BOUNDARIES.map((boundary, i): [number, number] => {
+      cumulated += this.buckets[i]!
+      return [boundary, cumulated]
+    })
+    return { buckets, count: this.count, min: this.minMs, max: this.maxMs, sum: this.sumMs }
+  }
+}
 
 export interface StageMetrics {
   /** Wall time of each successful run of the stage in this pipeline. */
@@ -15,23 +74,31 @@ export interface StageMetrics {
   readonly failures: Metric.Metric<number, Metric.CounterState<number>>
   /** Wall time of the stage's last successful run in this pipeline, in the registry of `context`, in ms. */
   readonly lastMs: (context: Context.Context<never>) => number
-  /** Runs one step under the stage's span and metrics. */
+  /** Runs one step under the stage's span (when a tracer is installed) and counts it. */
   readonly traced: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** The stage's tally in `registry`, made (and its series registered there) on first use. */
+  readonly tally: (registry: Registry) => Tally
 }
 
-/**
- * Built once per stage of a pipeline, with the attributes built in: a live
- * push runs every stage, and both a shared metric tagged per call (which
- * rebuilds its series key, a JSON string, whenever the attributes change)
- * and a span rebuilt per run showed up in the per-push cost.
- *
- * A run costs one `withFiber` and one success/failure continuation: the
- * metrics are updated in place (`updateUnsafe` on the fiber's context, so
- * each runner's own `MetricRegistry` counts its own runs), not through an
- * Effect of their own. The last run's time is a plain number per registry
- * (the one last seen is remembered), not a gauge: a gauge's update looks its
- * series up again, which cost more than the rest of the bookkeeping.
- */
+/** Whether spans made now reach a tracer that keeps them. */
+export const tracing = (fiber: { getRef<S>(ref: Context.Reference<S>): S }): boolean =>
+  fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer && fiber.getRef(References.TracerEnabled)
+
+/** Effect's default clock, to tell whether a fiber's was replaced (a `TestClock`). */
+const defaultClock = Context.get(Context.empty(), Clock.Clock)
+
+/** Milliseconds on a monotonic clock: the fiber's `Clock` if it was replaced, else `performance.now`. */
+export const clockOf = (fiber: { getRef<S>(ref: Context.Reference<S>): S }): (() => number) => {
+  const clock = fiber.getRef(Clock.Clock)
+  return clock === defaultClock
+    ? performanceNow
+    : () => Number(clock.monotonicTimeNanosUnsafe()) / 1_000_000
+}
+// The platform's monotonic clock (browsers, workers, Node); core names no DOM or Node API in its types.
+const platform = (globalThis as { performance?: { now(): number } }).performance
+const performanceNow = platform === undefined ? () => Date.now() : () => platform.now()
+
+/** Built once per stage of a pipeline, with the attributes built in. */
 export const make = (pipeline: string, stage: Stage.Any): StageMetrics => {
   const { name, kind } = stage
   const attributes = { pipeline, stage: name, kind }
@@ -43,22 +110,32 @@ export const make = (pipeline: string, stage: Stage.Any): StageMetrics => {
     description: "Stage runs that failed (not counting interruptions)",
     attributes,
   })
-  // The last run's wall time, per metric registry (per runner).
-  const lasts = new WeakMap<object, { ms: number }>()
+  const tallies = new WeakMap<object, Tally>()
+  // The registry last seen and its tally: a runner's pushes all use one.
   let seen: object | undefined
-  let seenLast = { ms: 0 }
-  const lastIn = (context: Context.Context<never>) => {
-    const registry = Context.get(context, Metric.MetricRegistry)
-    if (registry !== seen) {
-      seen = registry
-      let last = lasts.get(registry)
-      if (last === undefined) {
-        last = { ms: 0 }
-        lasts.set(registry, last)
-      }
-      seenLast = last
+  let seenTally: Tally | undefined
+  const tally = (registry: Registry): Tally => {
+    if (registry === seen) return seenTally!
+    let found = tallies.get(registry)
+    if (found === undefined) {
+      const t = new Tally()
+      found = t
+      tallies.set(registry, t)
+      const context = Context.make(Metric.MetricRegistry, registry)
+      Metric.registerUnsafe(duration, context, {
+        get: () => t.histogram(),
+        update: () => {},
+        modify: () => {},
+      })
+      Metric.registerUnsafe(failures, context, {
+        get: () => ({ count: t.failures, incremental: false }),
+        update: () => {},
+        modify: () => {},
+      })
     }
-    return seenLast
+    seen = registry
+    seenTally = found
+    return found
   }
   const span = Effect.withSpan(
     `edgeline.${kind}.${name}`,
@@ -68,33 +145,38 @@ export const make = (pipeline: string, stage: Stage.Any): StageMetrics => {
     // A stack trace per span costs more than many stages' own work on a small chunk.
     { captureStackTrace: false },
   )
+  const counted = <A, E, R>(effect: Effect.Effect<A, E, R>, fiber: Fiber) => {
+    const t = tally(fiber.getRef(Metric.MetricRegistry))
+    const now = clockOf(fiber)
+    const start = now()
+    return Effect.matchCauseEffect(effect, {
+      onSuccess: (out) => {
+        t.record(now() - start)
+        return Effect.succeed(out)
+      },
+      onFailure: (cause) => {
+        if (!Cause.hasInterruptsOnly(cause)) t.failures++
+        return Effect.failCause(cause)
+      },
+    })
+  }
   const traced = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    span(
-      Effect.withFiber((fiber) => {
-        const clock = fiber.getRef(Clock.Clock)
-        const start = clock.monotonicTimeNanosUnsafe()
-        return Effect.matchCauseEffect(effect, {
-          onSuccess: (out) => {
-            const elapsed = Duration.nanos(clock.monotonicTimeNanosUnsafe() - start)
-            const context = fiber.context
-            duration.updateUnsafe(elapsed, context)
-            lastIn(context).ms = Duration.toMillis(elapsed)
-            return Effect.succeed(out)
-          },
-          onFailure: (cause) => {
-            if (!Cause.hasInterruptsOnly(cause)) failures.updateUnsafe(1, fiber.context)
-            return Effect.failCause(cause)
-          },
-        })
-      }),
+    Effect.withFiber((fiber) =>
+      tracing(fiber)
+        ? span(Effect.withFiber((inner) => counted(effect, inner)))
+        : counted(effect, fiber),
     )
   return {
     duration,
     failures,
-    lastMs: (context) => lasts.get(Context.get(context, Metric.MetricRegistry))?.ms ?? 0,
+    lastMs: (context) => tallies.get(Context.get(context, Metric.MetricRegistry))?.lastMs ?? 0,
     traced,
+    tally,
   }
 }
+
+type Fiber = { getRef<S>(ref: Context.Reference<S>): S }
+type Registry = Metric.MetricRegistry
 
 /**
  * A pipeline's `timings` from the registry in `context`, without an Effect:
@@ -106,19 +188,20 @@ export const timingsUnsafe = (
     readonly metrics: ReadonlyArray<StageMetrics>
   },
   context: Context.Context<never>,
-): Array<StageTiming> =>
-  pipeline.stages.map((stage, i) => {
-    const metrics = pipeline.metrics[i]!
-    const histogram = metrics.duration.valueUnsafe(context)
-    const count = histogram.count
+): Array<StageTiming> => {
+  const registry = Context.get(context, Metric.MetricRegistry)
+  return pipeline.stages.map((stage, i) => {
+    const t = pipeline.metrics[i]!.tally(registry)
+    const count = t.count
     return {
       stage: stage.name,
       kind: stage.kind,
       count,
-      failures: metrics.failures.valueUnsafe(context).count,
-      totalMs: histogram.sum,
-      meanMs: count === 0 ? 0 : histogram.sum / count,
-      maxMs: count === 0 ? 0 : histogram.max,
-      lastMs: metrics.lastMs(context),
+      failures: t.failures,
+      totalMs: t.sumMs,
+      meanMs: count === 0 ? 0 : t.sumMs / count,
+      maxMs: count === 0 ? 0 : t.maxMs,
+      lastMs: t.lastMs,
     }
   })
+}

@@ -385,6 +385,39 @@ describe("a span per stage run", () => {
   })
 })
 
+describe("a stream's pushes", () => {
+  it("get a span per stage when a tracer is installed, and are counted with or without one", async () => {
+    const { spans, tracer } = recordingTracer()
+    const pipeline = Pipeline.make(
+      "pushes-traced",
+      Stage.preprocess({ name: "pushes-traced-double", run: (x: number) => Effect.succeed(x * 2) }),
+      Stage.preprocess({ name: "pushes-traced-inc", run: (x: number) => Effect.succeed(x + 1) }),
+    )
+    const registry = new Map()
+    const outputs = await Effect.runPromise(
+      Effect.gen(function* () {
+        const session = Pipeline.open(pipeline)
+        const traced = yield* session.push(1).pipe(Effect.withTracer(tracer))
+        const untraced = yield* session.push(2)
+        return [traced, untraced]
+      }).pipe(Effect.provideService(Metric.MetricRegistry, registry)),
+    )
+    expect(outputs).toEqual([3, 5])
+    // Only the traced push made spans: one per stage.
+    expect(spans.map((s) => s.name)).toEqual([
+      "edgeline.preprocess.pushes-traced-double",
+      "edgeline.preprocess.pushes-traced-inc",
+    ])
+    const timings = await Effect.runPromise(
+      Pipeline.timings(pipeline).pipe(Effect.provideService(Metric.MetricRegistry, registry)),
+    )
+    expect(timings.map((t) => [t.stage, t.count])).toEqual([
+      ["pushes-traced-double", 2],
+      ["pushes-traced-inc", 2],
+    ])
+  })
+})
+
 describe("Pipeline.timings", () => {
   it("counts every run of every stage and their wall time", async () => {
     const fast = Stage.preprocess({ name: "timed-fast", run: (n: number) => Effect.succeed(n + 1) })

@@ -7,7 +7,7 @@ import { MessageChannel } from "node:worker_threads"
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs"
 import { Effect, Layer, Schema } from "effect"
 import { afterEach, describe, expect, it, vi } from "vitest"
-import { StreamEndedError } from "../src/Errors.js"
+import { CancelledError, StreamEndedError } from "../src/Errors.js"
 import * as Pipeline from "../src/Pipeline.js"
 import { createRunner } from "../src/Runner.js"
 import * as Stage from "../src/Stage.js"
@@ -41,6 +41,40 @@ describe("a stream session", () => {
     const session = await runner.open()
     const outputs = await Promise.all([1, 2, 3, 4].map((x) => session.push(x)))
     expect(outputs).toEqual([1, 3, 6, 10])
+  })
+
+  it("drops a push cancelled while it waits its turn; the others run in order", async () => {
+    const runner = await createRunner(Pipeline.make("line", slowTotal("line-total")), {
+      layer: Layer.empty,
+    })
+    cleanups.push(() => runner.close())
+    const session = await runner.open()
+    const abort = new AbortController()
+    const first = session.push(1)
+    const second = session.push(2, { signal: abort.signal })
+    const third = session.push(3)
+    abort.abort()
+    expect(await second.catch((e) => e)).toBeInstanceOf(CancelledError)
+    expect(await Promise.all([first, third])).toEqual([1, 4])
+    // The turn is free again.
+    expect(await session.push(5)).toBe(9)
+  })
+
+  it("runs thousands of overlapping pushes in order (each handed the turn on a fresh stack)", async () => {
+    const total = Stage.preprocess({
+      name: "line-sync-total",
+      initial: () => ({ total: 0 }),
+      step: (state, x: number) =>
+        // A first push that takes a moment, so all the others wait in line behind it.
+        x === 0 ? Effect.as(Effect.sleep("5 millis"), 0) : Effect.sync(() => (state.total += x)),
+    })
+    const runner = await createRunner(Pipeline.make("line-sync", total), { layer: Layer.empty })
+    cleanups.push(() => runner.close())
+    const session = await runner.open()
+    const outputs = await Promise.all(
+      [0, ...Array.from({ length: 5000 }, () => 1)].map((x) => session.push(x)),
+    )
+    expect(outputs).toEqual(Array.from({ length: 5001 }, (_, i) => i))
   })
 
   it("refuses a push after end() with a typed StreamEndedError", async () => {

@@ -114,6 +114,8 @@ const signatureOf = (session: OrtSession): InferenceBackend.Signature | undefine
         outputs: session.outputMetadata.map(valueInfo),
       }
 
+const NO_CARRY: Readonly<Record<string, string>> = {}
+
 const loaded = (
   TensorCtor: OrtTensorConstructor,
   ortOf: symbol,
@@ -152,10 +154,12 @@ const loaded = (
     },
     // The frame loop of a recurrent model: ORT's own promise awaited directly,
     // feeds wrapped once, outputs read where ORT put them.
+    // A live stream calls this once per push: the carried names are walked in
+    // place rather than copied into entries.
     runSteps: async (loop, engineFailure) => {
       const ortFeeds: Record<string, OrtTensor> = {}
       for (const name in loop.feeds) ortFeeds[name] = toOrt(loop.feeds[name]!)
-      const carry = Object.entries(loop.carry ?? {})
+      const carry = loop.carry ?? NO_CARRY
       let last: Record<string, OrtTensor> | undefined
       let step = 0
       while (step < loop.steps) {
@@ -165,12 +169,12 @@ const loaded = (
         } catch (e) {
           throw engineFailure(e)
         }
-        for (const [output, input] of carry) ortFeeds[input] = last[output]!
+        for (const output in carry) ortFeeds[carry[output]!] = last[output]!
         if (loop.read(step++, last as Record<string, InferenceBackend.StepOutput>)) break
       }
       const feeds: Record<string, Tensor.Tensor> = { ...loop.feeds }
       if (last !== undefined) {
-        for (const [output, input] of carry) feeds[input] = backed(last[output]!)
+        for (const output in carry) feeds[carry[output]!] = backed(last[output]!)
       }
       return { steps: step, feeds }
     },

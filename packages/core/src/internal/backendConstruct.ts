@@ -16,6 +16,7 @@ import type {
   SessionOptions,
   Shape,
   StepLoop,
+  StepsDone,
   Warning,
 } from "../InferenceBackend.js"
 import type * as ModelRef from "../ModelRef.js"
@@ -151,6 +152,14 @@ export const make = <M extends "bytes" | "ref">(
         inFlight.leave()
         return outputs
       }
+      const stepsDone = (result: StepsDone): StepsDone => {
+        inFlight.leave()
+        return result
+      }
+      const stepsFailed = (e: unknown): never => {
+        inFlight.leave()
+        throw e
+      }
       // No async function and no extra promise: this runs once per frame in a per-frame loop.
       const runPromise = (feeds: Tensor.Feeds): Promise<Tensor.Feeds> => {
         if (entry.released) return Promise.reject(releasedError())
@@ -183,14 +192,18 @@ export const make = <M extends "bytes" | "ref">(
         provider,
         warnings,
         runPromise,
-        runSteps: async (loop) => {
-          if (entry.released) throw releasedError()
+        // As `runPromise`: no async function, one promise; a live stream calls this once per push.
+        runSteps: (loop) => {
+          if (entry.released) return Promise.reject(releasedError())
           inFlight.enter()
+          let running: Promise<StepsDone>
           try {
-            return await steps(loop)
-          } finally {
+            running = steps(loop)
+          } catch (e) {
             inFlight.leave()
+            return Promise.reject(e)
           }
+          return running.then(stepsDone, stepsFailed)
         },
         run: (feeds) =>
           Effect.tryPromise({ try: () => runPromise(feeds), catch: (e) => e as InferenceError }),

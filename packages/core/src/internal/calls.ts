@@ -27,17 +27,33 @@ export const toError = (cause: Cause.Cause<unknown>): Error => {
  * (in-process and worker): an already-aborted signal rejects at once with
  * `CancelledError`, and the listener goes when the call settles.
  */
-export const withSignal = async <A>(
+export const withSignal = <A>(
   signal: AbortSignalLike | undefined,
   abort: () => void,
   start: () => Promise<A>,
 ): Promise<A> => {
-  if (signal?.aborted) throw new CancelledError({ message: "the signal was already aborted" })
-  signal?.addEventListener("abort", abort, { once: true })
+  // Without a signal, no listener to remove: the call's own promise, without an async wrapper.
+  if (signal === undefined) {
+    try {
+      return start()
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+  return withListener(signal, abort, start)
+}
+
+const withListener = async <A>(
+  signal: AbortSignalLike,
+  abort: () => void,
+  start: () => Promise<A>,
+): Promise<A> => {
+  if (signal.aborted) throw new CancelledError({ message: "the signal was already aborted" })
+  signal.addEventListener("abort", abort, { once: true })
   try {
     return await start()
   } finally {
-    signal?.removeEventListener("abort", abort)
+    signal.removeEventListener("abort", abort)
   }
 }
 

@@ -99,6 +99,23 @@ export const make = <R, ER>(
   })
   const observers = new Observers(read)
 
+  // Once the Layer is built, fibers start straight in its context: the
+  // runtime's own fork would also enrol each in its scope (a WeakSet entry and
+  // a finalizer per push), which `close` does not need, since it interrupts
+  // and awaits every fiber in `running` before disposing the runtime (calls
+  // that arrive while it closes take the runtime's fork).
+  let builtContext: Context.Context<R> | undefined
+  let forkIn: ((effect: Effect.Effect<any, any, R>) => Fiber.Fiber<any, any>) | undefined
+  const forkBuilt = <A, E>(effect: Effect.Effect<A, E, R>): Fiber.Fiber<A, E> | undefined => {
+    const context = runtime.cachedContext
+    if (context === undefined) return undefined
+    if (context !== builtContext) {
+      builtContext = context
+      forkIn = Effect.runForkWith(context)
+    }
+    return forkIn!(effect)
+  }
+
   // Model events, from the layer's backend (when it has one), heard from the
   // runtime's first use on: no model loads before it.
   let watching = false
@@ -124,12 +141,15 @@ export const make = <R, ER>(
 
   return {
     fork: (effect, onProgress, kind = "run") => {
-      let program = Progress.withListener(effect, onProgress)
+      // Without a listener the reference keeps its default (none): providing one would cost two context switches.
+      let program = onProgress === undefined ? effect : Progress.withListener(effect, onProgress)
       if (!watching) {
         watching = true
         program = Effect.andThen(watchModels, program)
       }
-      const fiber = runtime.runFork(program)
+      // Once closing, through the runtime's own fork: its disposal then interrupts a call that came in late.
+      const fiber =
+        (closing === undefined ? forkBuilt(program) : undefined) ?? runtime.runFork(program)
       running.add(fiber)
       calls[kind]++
       observers.changed()

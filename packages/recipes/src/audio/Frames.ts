@@ -18,6 +18,8 @@ export interface Frames {
   readonly valid: number
 }
 
+const NO_SAMPLES = new Float32Array(0)
+
 interface State {
   pending: Float32Array
   next: number
@@ -47,12 +49,12 @@ export const make = (size: number) =>
         // A view, not a copy: stages copy whatever they keep beyond their step.
         const frames: Frames = {
           first: state.next,
-          samples: all.subarray(0, count * size),
+          samples: all.length === count * size ? all : all.subarray(0, count * size),
           count,
           size,
           valid: count * size,
         }
-        state.pending = all.slice(count * size)
+        state.pending = all.length === count * size ? NO_SAMPLES : all.slice(count * size)
         state.next += count
         return frames
       }),

@@ -138,13 +138,16 @@ export const stage = Stage.preprocess({
   step: (state, chunk: AudioChunk) =>
     chunk.samples.length === 0
       ? Effect.succeed(NO_SAMPLES)
-      : Effect.map(converterFor(state, chunk.sampleRate), (converter) => {
-          if (converter === undefined) return chunk.samples
-          const out = converter.full(chunk.samples)
-          state.samplesIn += chunk.samples.length
-          state.samplesOut += out.length
-          return out
-        }),
+      : // A 16 kHz stream already checked: its samples pass as they are, one Effect and no more.
+        chunk.sampleRate === MODEL_RATE && state.rate === MODEL_RATE
+        ? Effect.succeed(chunk.samples)
+        : Effect.map(converterFor(state, chunk.sampleRate), (converter) => {
+            if (converter === undefined) return chunk.samples
+            const out = converter.full(chunk.samples)
+            state.samplesIn += chunk.samples.length
+            state.samplesOut += out.length
+            return out
+          }),
   flush: (state) =>
     Effect.sync(() => {
       const { converter, rate } = state

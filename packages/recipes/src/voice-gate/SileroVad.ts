@@ -72,39 +72,72 @@ const sampleRate = Tensor.int64(BigInt64Array.of(BigInt(MODEL_RATE)), [])
  */
 const SLICE_MS = 100
 
+/** Output name → the input it replaces: the recurrent state. */
+const CARRY = { stateN: "state" }
+
 /**
  * Scores frames from `first` on, carrying the context and the recurrent state,
- * until all are done, `SLICE_MS` has passed or `stop` is set; returns the
- * next frame to score.
+ * until all are done, `SLICE_MS` has passed or `stop` is set; calls `done`
+ * with the next frame to score, or `failed`. Callbacks rather than an async
+ * function: a live stream runs this once per push, and each promise layer
+ * between onnxruntime and the fiber showed in the framework's cost.
  */
-const scoreSlice = async (
+const scoreSlice = (
   session: InferenceBackend.Session,
   state: State,
   frames: Frames,
   first: number,
   probabilities: Float32Array,
   stop: StopFlag,
-): Promise<number> => {
+  done: (next: number) => void,
+  failed: (e: unknown) => void,
+): void => {
   const until = Date.now() + SLICE_MS
   const { samples, count } = frames
   const { window } = state
-  const done = await session.runSteps({
-    feeds: state.feeds,
-    steps: count - first,
-    carry: { stateN: "state" },
-    prepare: (step) => {
-      const i = first + step
-      window.set(samples.subarray(i * FRAME, (i + 1) * FRAME), CONTEXT)
-    },
-    read: (step, outputs) => {
-      probabilities[first + step] = (outputs.output!.data as Float32Array)[0]!
-      window.copyWithin(0, FRAME)
-      // Stop at the next frame once interrupted: the runtime may be closing.
-      return stop.aborted || Date.now() >= until
-    },
-  })
-  state.feeds = done.feeds
-  return first + done.steps
+  let running: Promise<InferenceBackend.StepsDone>
+  try {
+    running = session.runSteps({
+      feeds: state.feeds,
+      steps: count - first,
+      carry: CARRY,
+      prepare: (step) => {
+        const i = first + step
+        // A live push is usually one whole frame: no view to make for it.
+        window.set(
+          samples.length === FRAME ? samples : samples.subarray(i * FRAME, (i + 1) * FRAME),
+          CONTEXT,
+        )
+      },
+      read: (step, outputs) => {
+        probabilities[first + step] = (outputs.output!.data as Float32Array)[0]!
+        window.copyWithin(0, FRAME)
+        // Stop at the next frame once interrupted: the runtime may be closing.
+        return stop.aborted || Date.now() >= until
+      },
+    })
+  } catch (e) {
+    failed(e)
+    return
+  }
+  running.then((result) => {
+    state.feeds = result.feeds
+    done(first + result.steps)
+  }, failed)
+}
+
+const scoringFailed = (session: InferenceBackend.Session, e: unknown): InferenceError =>
+  e instanceof InferenceError
+    ? e
+    : new InferenceError({
+        model: session.model,
+        message: `scoring frames failed: ${messageOf(e)}`,
+      })
+
+/** Whether every value is below `limit`. */
+const allBelow = (values: Float32Array, limit: number): boolean => {
+  for (let i = 0; i < values.length; i++) if (!(values[i]! < limit)) return false
+  return true
 }
 
 const warmup: Tensor.Feeds = {
@@ -154,41 +187,78 @@ export const make = (
         },
       }
     },
+    // Built from Effect primitives rather than Effect.gen: a live stream runs
+    // this once per 512-sample push, where the generator, the per-slice
+    // interrupt wrapper and the result's spread showed in the framework's cost.
     step: (session, state, frames: Frames) =>
-      Effect.gen(function* () {
-        const probabilities = new Float32Array(frames.count)
-        const listener = yield* Progress.Reporter
-        const layout = stretches && StretchScore.layout(frames.count, stretches)
-        if (layout !== undefined) {
-          state.feeds = yield* StretchScore.score(session, layout, frames, state, probabilities, {
-            sliceMs: SLICE_MS,
-            report: (done) =>
-              Progress.notify(listener, { scope: "stage", name: STAGE, done, total: frames.count }),
+      Effect.withFiber((fiber) => {
+        const listener = fiber.getRef(Progress.Reporter)
+        const { count } = frames
+        const probabilities = new Float32Array(count)
+        // A plain flag rather than an AbortSignal: creating an AbortController
+        // per push costs more than a frame's JS.
+        const stop = { aborted: false }
+        const finish = (): Effect.Effect<Scored> => {
+          state.quiet = allBelow(probabilities, QUIET)
+          return Effect.succeed({
+            first: frames.first,
+            samples: frames.samples,
+            count,
+            size: frames.size,
+            valid: frames.valid,
+            probabilities,
           })
         }
-        // Batched, every frame is scored already; sequential, frame after frame:
-        for (let done = layout === undefined ? 0 : frames.count; done < frames.count; ) {
-          // A plain flag rather than the AbortSignal tryPromise can make:
-          // creating an AbortController per push costs more than a frame's JS.
-          const stop = { aborted: false }
-          const from = done
-          done = yield* Effect.tryPromise({
-            try: () => scoreSlice(session, state, frames, from, probabilities, stop),
-            catch: (e) =>
-              e instanceof InferenceError
-                ? e
-                : new InferenceError({
-                    model: session.model,
-                    message: `scoring frames failed: ${messageOf(e)}`,
-                  }),
-          }).pipe(Effect.onInterrupt(() => Effect.sync(() => (stop.aborted = true))))
-          Progress.notify(listener, { scope: "stage", name: STAGE, done, total: frames.count })
-          // Let the event loop in: onnxruntime-web settles runs as microtasks,
-          // so without this a worker would not see a cancel until the end.
-          if (done < frames.count) yield* Effect.yieldNow
-        }
-        state.quiet = probabilities.every((p) => p < QUIET)
-        return { ...frames, probabilities }
+        const slice = (from: number): Effect.Effect<Scored, InferenceError> =>
+          Effect.flatMap(
+            Effect.callback<number, InferenceError>((resume) => {
+              scoreSlice(
+                session,
+                state,
+                frames,
+                from,
+                probabilities,
+                stop,
+                (next) => resume(Effect.succeed(next)),
+                (e) => resume(Effect.fail(scoringFailed(session, e))),
+              )
+              // On interruption: stop at the next frame.
+              return Effect.sync(() => {
+                stop.aborted = true
+              })
+            }),
+            (done) => {
+              if (listener !== undefined) {
+                Progress.notify(listener, { scope: "stage", name: STAGE, done, total: count })
+              }
+              // Let the event loop in: onnxruntime-web settles runs as microtasks,
+              // so without this a worker would not see a cancel until the end.
+              return done < count
+                ? Effect.andThen(
+                    Effect.yieldNow,
+                    Effect.suspend(() => slice(done)),
+                  )
+                : finish()
+            },
+          )
+        if (count === 0) return finish()
+        const layout = stretches && StretchScore.layout(count, stretches)
+        if (layout === undefined) return slice(0)
+        // Batched: every frame in one pass of stretches side by side.
+        return Effect.flatMap(
+          StretchScore.score(session, layout, frames, state, probabilities, {
+            sliceMs: SLICE_MS,
+            report: (done) => {
+              if (listener !== undefined) {
+                Progress.notify(listener, { scope: "stage", name: STAGE, done, total: count })
+              }
+            },
+          }),
+          (feeds) => {
+            state.feeds = feeds
+            return finish()
+          },
+        )
       }),
   })
 }

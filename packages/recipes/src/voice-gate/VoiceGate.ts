@@ -68,10 +68,25 @@ export interface Gated {
   readonly bytesOut: number
 }
 
+const NO_SEGMENTS: Gated["segments"] = Object.freeze([])
+const NO_SPEECH = new Int16Array(0)
+
 const toSpeech = Condense.condense({
   name: "speech-pcm16",
   run: (segmented: Segmenter.Segmented) =>
     Effect.sync((): Gated => {
+      // Most live pushes close no segment: nothing to convert or allocate.
+      if (segmented.segments.length === 0) {
+        return {
+          segments: NO_SEGMENTS,
+          speech: NO_SPEECH,
+          probabilities: segmented.probabilities,
+          firstFrame: segmented.firstFrame,
+          samples: segmented.samples,
+          bytesIn: segmented.samples * 2,
+          bytesOut: 0,
+        }
+      }
       const length = segmented.segments.reduce((n, s) => n + s.audio.length, 0)
       const speech = new Int16Array(length)
       let offset = 0
