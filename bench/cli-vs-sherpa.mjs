@@ -1,4 +1,4 @@
-// (r) The CLI as a whole process against sherpa-onnx's whole process:
+// (t) The CLI as a whole process against sherpa-onnx's whole process:
 // `edgeline voice-gate rec.wav --json` on the 60 s recording against
 // `bench/lib/sherpa-gate-process.mjs rec.wav` (sherpa-onnx-node reads the WAV,
 // creates its VAD, runs Silero v5 in C++ with one thread, prints the
@@ -84,7 +84,7 @@ export const run = async ({ recording, warmup = 2, reps = 12, log }) => {
     const sherpaVersion = await versionOrMissing("sherpa-onnx-node")
     return {
       id: "cli-vs-sherpa",
-      title: "(r) CLI as a whole process vs sherpa-onnx's whole process",
+      title: "(t) CLI as a whole process vs sherpa-onnx's whole process",
       summary: `\`edgeline voice-gate recording.wav --json\` (the committed bin, as npm links it) on the ${recording.durationSec} s recording (16 kHz PCM16 WAV) vs \`bench/lib/sherpa-gate-process.mjs recording.wav\` (sherpa-onnx-node ${sherpaVersion}: read the WAV, create its VAD on the same Silero v5 file, C++ loop with one thread, segments as JSON), each spawn to exit. ${warmup} warm-up pairs, then ${reps} pairs alternating the order; ratio = median of per-pair ratios. The breakdown takes the CLI's own report (model load, per-stage totals) from each run; "rest" is its time to first byte of output less those.`,
       headline: `cli/sherpa = ${num(ratio, 2)}× (${(cli.median / 1000).toFixed(2)} s vs ${(peer.median / 1000).toFixed(2)} s); with scoring 2.5× faster ≈ ${num(projected, 2)}×`,
       target: `≤ ${TARGET}×`,

@@ -1,4 +1,4 @@
-// (q) A whole file vs sherpa-onnx, in-process: the 60 s recording through
+// (s) A whole file vs sherpa-onnx, in-process: the 60 s recording through
 // sherpa-onnx-node's C++ Silero loop (one thread, detector made outside the
 // timing), through our file gate scoring frame after frame, and through our
 // file gate scoring in stretches side by side (`scoring: "batched"`), one and
@@ -65,7 +65,7 @@ export const run = async ({ recording, warmup = 2, reps = 11, log }) => {
     const pass = speedup.ratio >= TARGET && f1Gap <= F1_TOLERANCE
     return {
       id: "file-gate-native",
-      title: "(q) Whole file vs sherpa-onnx, in-process",
+      title: "(s) Whole file vs sherpa-onnx, in-process",
       summary: `The ${durationSec} s recording, in-process: sherpa-onnx-node's VoiceActivityDetector (C++ Silero v5 loop, one thread, the gate's segment rules) vs our WAV gate through \`createRunner\`, frame after frame (\`scoring: "sequential"\`) and in ${layout?.rows ?? 1} stretches scored side by side (\`scoring: "batched"\`, StretchScore's defaults: warm-up ${StretchScore.DEFAULTS.warmupFrames} frames), one and two intra-op threads. ${reps} interleaved rounds; ratio = median of per-round ratios.`,
       headline: `batched ${num(speedup.ratio, 2)}× faster than sherpa (sequential ${num(speedupSeq.ratio, 2)}×); F1 batched ${num(f1.batched, 4)} vs sequential ${num(f1.sequential, 4)}`,
       target: `batched ≥ ${TARGET}× sherpa; F1 within ${F1_TOLERANCE} of sequential`,

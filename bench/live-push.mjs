@@ -1,4 +1,4 @@
-// (t) One live stream: what the framework costs per 512-sample push (32 ms,
+// (v) One live stream: what the framework costs per 512-sample push (32 ms,
 // as an AudioWorklet delivers it) on top of the model. The live gate
 // (`VoiceGate.stream` through `createRunner(...).open()` / `session.push`) and
 // the raw onnxruntime loop over the same frames run on the same native
@@ -71,7 +71,7 @@ export const run = async ({ recording, warmup = 2, reps = 12, log }) => {
     const stageRow = timings.map((t) => `${t.stage} ${t.count}× ${us(t.meanMs)}`).join("; ")
     return {
       id: "live-push",
-      title: "(t) One live stream: framework cost per 512-sample push",
+      title: "(v) One live stream: framework cost per 512-sample push",
       summary: `\`runner.open()\` then one \`push\` per ${CHUNK}-sample chunk of the 60 s recording (${pushes} pushes), against the raw onnxruntime loop over the same frames on the same native session; the same pair with an instant model (JavaScript alone); sherpa-onnx-node's VAD fed the same pushes (\`acceptWaveform\` + drain, its C++ loop) as the native reference. All five in interleaved rounds of one process; differences are per round, then the median.`,
       headline: `${us(framework)} per push on top of the model (target ≤ ${TARGET_US} µs); ${us(frameworkJs)} of JavaScript with an instant model`,
       target: `≤ ${TARGET_US} µs per push`,

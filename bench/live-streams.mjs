@@ -1,4 +1,4 @@
-// (s) 64 live streams in one process, each pushing 512-sample chunks of the
+// (u) 64 live streams in one process, each pushing 512-sample chunks of the
 // 60 s recording from its own offset, all 64 pushing once per round and the
 // next round starting when every push of this one has resolved (a server
 // answering each microphone's chunk). Side by side, rounds interleaved:
@@ -198,7 +198,7 @@ export const run = async ({ recording, warmup = 1, reps = 3, log }) => {
     })
     return {
       id: "live-streams",
-      title: "(s) 64 live streams",
+      title: "(u) 64 live streams",
       summary: `${STREAMS} streams in one process, each pushing ${CHUNK}-sample chunks of the 60 s recording from its own offset (${PUSHES} pushes, 10 s of audio, per stream and repetition), all pushing once per round: \`VoiceGate.gateway\` (frames of all streams in shared model calls) vs ${STREAMS} \`VoiceGate.stream\` sessions through \`createRunner\` (one model call per stream per frame, same backend) vs sherpa-onnx-node with ${STREAMS} detectors fed in turn; ${reps} interleaved repetitions.`,
       headline: `gateway ${num(vsSingle.ratio, 2)}× one call per frame, ${num(vsSherpa.ratio, 2)}× sherpa; max |Δp| ${maxDiff.toExponential(1)}`,
       target: `≥ ${TARGETS.speedup}× one call per frame; max |Δp| ≤ ${TARGETS.maxDiff}`,

@@ -135,7 +135,13 @@ for (const b of benchmarks) {
 info.totalMs = performance.now() - started
 info.loadAvgAtEnd = os.loadavg()
 
-const headings = { "voice-gate": "Voice gate benchmarks", distill: "Distill benchmarks" }
+const headings = {
+  "voice-gate": "Voice gate benchmarks",
+  distill: "Distill benchmarks",
+  cascade: "Cascade benchmarks",
+  sync: "Sync benchmarks",
+  native: "Against native: sherpa-onnx-node's C++ voice loop",
+}
 const suites = [...new Set(benchmarks.map((b) => b.suite ?? "voice-gate"))]
 const outputs = suites.map((suite) => {
   const inSuite = results.filter(
@@ -143,7 +149,8 @@ const outputs = suites.map((suite) => {
   )
   const json = {
     machine: info,
-    ...(suite === "voice-gate"
+    // The voice gate's and the native suite's benchmarks run on the same recording.
+    ...(suite === "voice-gate" || suite === "native"
       ? {
           recording: {
             durationSec: recording.durationSec,

@@ -29,12 +29,6 @@ export const benchmarks = [
     module: "../cli-process.mjs",
   },
   {
-    id: "cli-vs-sherpa",
-    suite: "native",
-    title: "(r) CLI as a whole process vs sherpa-onnx's whole process",
-    module: "../cli-vs-sherpa.mjs",
-  },
-  {
     id: "long-recordings",
     title: "(i) Long recordings in flat memory",
     module: "../long-recordings.mjs",
@@ -78,25 +72,31 @@ export const benchmarks = [
   {
     id: "file-gate-native",
     suite: "native",
-    title: "(q) Whole file vs sherpa-onnx, in-process",
+    title: "(s) Whole file vs sherpa-onnx, in-process",
     module: "../file-gate-native.mjs",
+  },
+  {
+    id: "cli-vs-sherpa",
+    suite: "native",
+    title: "(t) CLI as a whole process vs sherpa-onnx's whole process",
+    module: "../cli-vs-sherpa.mjs",
   },
   {
     id: "live-streams",
     suite: "native",
-    title: "(s) 64 live streams",
+    title: "(u) 64 live streams",
     module: "../live-streams.mjs",
-  },
-  {
-    id: "batched-wasm",
-    suite: "native",
-    title: "(u) Browser: batched vs sequential wasm gate",
-    module: "../web/batched-wasm.mjs",
   },
   {
     id: "live-push",
     suite: "native",
-    title: "(t) One live stream: framework cost per 512-sample push",
+    title: "(v) One live stream: framework cost per 512-sample push",
     module: "../live-push.mjs",
+  },
+  {
+    id: "batched-wasm",
+    suite: "native",
+    title: "(w) Browser: batched vs sequential wasm gate",
+    module: "../web/batched-wasm.mjs",
   },
 ]

@@ -1,4 +1,4 @@
-// (u) Browser: batched vs sequential wasm gate. The 60 s recording as WAV
+// (w) Browser: batched vs sequential wasm gate. The 60 s recording as WAV
 // bytes through the whole-file voice gate in a Chromium Web Worker on
 // onnxruntime-web (wasm EP), frame after frame (`scoring: "sequential"`) and
 // in stretches side by side (`scoring: "batched"`), with 1 ORT thread and
@@ -28,7 +28,7 @@ const COST_FRAMES = 1024
 const stepsOf = (batch) => COST_FRAMES / batch
 
 const ID = "batched-wasm"
-const TITLE = "(u) Browser: batched vs sequential wasm gate"
+const TITLE = "(w) Browser: batched vs sequential wasm gate"
 const TARGET_TEXT = `sequential/batched ≥ ${TARGET}× on wasm (1 thread); F1 within ${F1_TOLERANCE}; SIMD build; 2 threads read back where isolated`
 
 /** The sides of the per-frame cost rows. */

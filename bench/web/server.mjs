@@ -30,7 +30,7 @@ export const startServer = async () => {
       // The workspace packages, node_modules (ORT's wasm, the model) and the pre-bundled deps.
       fs: { allow: [repoRoot, cacheDir] },
     },
-    // Only benchmark (u)'s workers import these two.
+    // Only benchmark (w)'s workers import these two.
     optimizeDeps: { include: [...prebundled, "wasm-feature-detect", "onnxruntime-web/wasm"] },
   })
   await server.listen()
