@@ -14,6 +14,7 @@ import { VoiceGate } from "@edgeline/recipes"
 import { NodeRuntime } from "@edgeline/runtime-node"
 import { progressBar } from "./ProgressBar.js"
 import * as SessionCache from "./SessionCache.js"
+import { batchedThreads } from "./SpareCore.js"
 import * as SpeechFile from "./SpeechFile.js"
 import { InputFileError } from "./UsageError.js"
 
@@ -155,6 +156,7 @@ export const run = async (
     minSilenceMs: flags.minSilenceMs,
     padMs: flags.padMs,
     scoring,
+    threads: scoring === "batched" ? batchedThreads() : undefined,
   })
   // Sessions from the optimized-model cache: a short run's start-up is much of its time.
   const runner = await createRunner(pipeline, {

@@ -11,7 +11,7 @@ import { NodeRuntime } from "@edgeline/runtime-node"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { loadFixtures } from "./support/fixtures.js"
-import { FRAME, FRAME_SEC, RATE, show } from "./support/frames.js"
+import { FRAME, FRAME_SEC, show } from "./support/frames.js"
 import { buildRecording, type Recording } from "./support/recording.js"
 import { dataOffset } from "./support/wav.js"
 
@@ -158,6 +158,24 @@ describe("batched scoring against the sequential gate", () => {
     expect(diffs[diffs.length >> 1]).toBeLessThan(0.005)
     const flipped = rest.filter(({ p, q }) => p >= 0.5 !== q >= 0.5).length
     expect(flipped / rest.length).toBeLessThan(0.02)
+  })
+
+  it("on two threads (both cores) scores as on one: the same segments, probabilities within 1e-5", async () => {
+    const twoThreads = await createRunner(VoiceGate.fromWav({ scoring: "batched", threads: 2 }), {
+      layer: NodeRuntime.layer(),
+    })
+    try {
+      const [a, b] = await Promise.all([twoThreads.run(recording.wav), batched.run(recording.wav)])
+      expect(a.segments).toEqual(b.segments)
+      let most = 0
+      a.probabilities.forEach((p, i) => {
+        most = Math.max(most, Math.abs(p - b.probabilities[i]!))
+      })
+      // Threads split an operator's work, so sums may round differently in the last bits.
+      expect(most).toBeLessThan(1e-5)
+    } finally {
+      await twoThreads.close()
+    }
   })
 
   it("sequential stays the default and equals the live gate's scoring bit for bit", async () => {

@@ -160,6 +160,12 @@ export const make = (
   options: {
     readonly model?: ModelRef.ModelRef | undefined
     readonly scoring?: Scoring | undefined
+    /**
+     * Threads inside one model call (default: the runtime's own, one on
+     * Node). Batched calls are large enough for a second one to pay on an
+     * idle core; with the core busy it costs more than it saves.
+     */
+    readonly threads?: number | undefined
   } = {},
 ): SileroStage => {
   const scoring = options.scoring ?? "sequential"
@@ -171,7 +177,7 @@ export const make = (
     name: STAGE,
     model: options.model ?? model,
     // No thread count: each runtime picks its own (one on Node), and a backend that cannot apply one would warn.
-    session: { warmup },
+    session: options.threads === undefined ? { warmup } : { warmup, threads: options.threads },
     // A live stream takes a newer model version after a silent chunk: restarting
     // the recurrent state there changes nothing a segment depends on.
     switchAt: (state) => state.quiet,

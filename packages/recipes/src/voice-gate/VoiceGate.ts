@@ -51,6 +51,13 @@ export interface FileOptions extends Options {
    * ones and the same segments up to a frame at the joins (see the README).
    */
   readonly scoring?: SileroVad.Scoring | undefined
+  /**
+   * Threads inside one Silero call (default: the runtime's own, one on
+   * Node). With batched scoring, 2 is faster on an idle second core (≈ 1.1×
+   * on this project's benchmark machine) and slower when that core is busy:
+   * the CLI asks for 2 only when the load average leaves a core free.
+   */
+  readonly threads?: number | undefined
 }
 
 export interface Gated {
