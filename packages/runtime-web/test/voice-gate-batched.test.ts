@@ -55,6 +55,16 @@ describe("batched scoring in a Chromium Web Worker (wasm)", () => {
   })
   afterAll(() => Promise.all([batched.close(), sequential.close()]))
 
+  /** The worker's run of a gate against the same gate's on Node: probabilities within the tolerance, same segments and bytes. */
+  const expectAsOnNode = (scoring: string, gated: VoiceGate.Gated, node: Reference) => {
+    expect(gated.probabilities.length).toBe(node.probabilities.length)
+    const worst = maxAbsDiff(gated.probabilities, node.probabilities)
+    console.log(`${scoring}: max |p(web) - p(node)| = ${worst.toExponential(2)}`)
+    expect(worst).toBeLessThan(TOLERANCE)
+    expectSameSegments(gated, node)
+    expect(gated.bytesIn).toBe(node.bytesIn)
+  }
+
   it("the recording is split into stretches", () => {
     expect(reference.sequential.probabilities.length).toBe(1875)
     expect(reference.stretchStarts.length).toBe(8)
@@ -62,13 +72,7 @@ describe("batched scoring in a Chromium Web Worker (wasm)", () => {
 
   it("gives the segments and probabilities of the same batched gate on onnxruntime-node", async () => {
     const gated = await batched.run(wav())
-    const node = reference.batched
-    expect(gated.probabilities.length).toBe(node.probabilities.length)
-    const worst = maxAbsDiff(gated.probabilities, node.probabilities)
-    console.log(`batched: max |p(web) - p(node)| = ${worst.toExponential(2)}`)
-    expect(worst).toBeLessThan(TOLERANCE)
-    expectSameSegments(gated, node)
-    expect(gated.bytesIn).toBe(node.bytesIn)
+    expectAsOnNode("batched", gated, reference.batched)
 
     // It did score in stretches: past the first join it is far from the sequential scores.
     const join = reference.stretchStarts[1]!
@@ -78,14 +82,7 @@ describe("batched scoring in a Chromium Web Worker (wasm)", () => {
   })
 
   it("sequential scoring still gives onnxruntime-node's", async () => {
-    const gated = await sequential.run(wav())
-    const node = reference.sequential
-    expect(gated.probabilities.length).toBe(node.probabilities.length)
-    const worst = maxAbsDiff(gated.probabilities, node.probabilities)
-    console.log(`sequential: max |p(web) - p(node)| = ${worst.toExponential(2)}`)
-    expect(worst).toBeLessThan(TOLERANCE)
-    expectSameSegments(gated, node)
-    expect(gated.bytesIn).toBe(node.bytesIn)
+    expectAsOnNode("sequential", await sequential.run(wav()), reference.sequential)
   })
 
   it("its first stretch equals the sequential scores bit for bit, as on Node", async () => {
