@@ -55,24 +55,57 @@ interface Job {
   next: number
 }
 
+/** A call's input and state buffers, for up to `rows` rows. */
+interface Buffers {
+  readonly rows: number
+  readonly input: Float32Array
+  readonly state: Float32Array
+}
+
+/**
+ * The buffers of the last finished group, lent to the next one: a gateway
+ * scores a batch every turn, and fresh ones per call (≈ 200 kB at 64 rows)
+ * kept the garbage collector busy. A group that finds them lent out (calls
+ * on other sessions interleaving) makes its own.
+ */
+let spare: Buffers | undefined
+
+const borrow = (rows: number): Buffers => {
+  const lent = spare
+  if (lent !== undefined && lent.rows >= rows) {
+    spare = undefined
+    return lent
+  }
+  return { rows, input: new Float32Array(rows * ROW), state: new Float32Array(rows * 2 * STATE) }
+}
+
+const giveBack = (buffers: Buffers) => {
+  if (spare === undefined || spare.rows < buffers.rows) spare = buffers
+}
+
+/** `count` floats from `from` at `at` into `into` at `to`: a plain loop, no view allocated per copy. */
+const copy = (from: Float32Array, at: number, into: Float32Array, to: number, count: number) => {
+  for (let k = 0; k < count; k++) into[to + k] = from[at + k]!
+}
+
 /**
  * Up to `maxBatch` rows, one call per round, each round taking the next
- * frame of every row not yet done. Its buffers are its own (sized for the
- * first, widest round), so calls on other sessions may interleave with it.
+ * frame of every row not yet done. Its buffers are its own while it runs,
+ * so calls on other sessions may interleave with it.
  */
 const scoreGroup = async (session: InferenceBackend.Session, jobs: Array<Job>) => {
-  const input = new Float32Array(jobs.length * ROW)
-  const state = new Float32Array(jobs.length * 2 * STATE)
-  let active = jobs.filter((job) => job.frames.count > 0)
+  const buffers = borrow(jobs.length)
+  const { input, state } = buffers
+  const active = jobs.filter((job) => job.frames.count > 0)
   while (active.length > 0) {
     const n = active.length
     for (let i = 0; i < n; i++) {
       const { stream, frames, next } = active[i]!
-      input.set(stream.context, i * ROW)
-      input.set(frames.samples.subarray(next * FRAME, (next + 1) * FRAME), i * ROW + CONTEXT)
+      copy(stream.context, 0, input, i * ROW, CONTEXT)
+      copy(frames.samples, next * FRAME, input, i * ROW + CONTEXT, FRAME)
       // [2, n, 128]: layer 0 of every row, then layer 1 of every row.
-      state.set(stream.recurrent.subarray(0, STATE), i * STATE)
-      state.set(stream.recurrent.subarray(STATE), (n + i) * STATE)
+      copy(stream.recurrent, 0, state, i * STATE, STATE)
+      copy(stream.recurrent, STATE, state, (n + i) * STATE, STATE)
     }
     const outputs = await session.runPromise({
       input: Tensor.float32(input.subarray(0, n * ROW), [n, ROW]),
@@ -81,19 +114,20 @@ const scoreGroup = async (session: InferenceBackend.Session, jobs: Array<Job>) =
     })
     const output = outputs.output!.data as Float32Array
     const stateN = outputs.stateN!.data as Float32Array
-    const still: Array<Job> = []
+    let still = 0
     for (let i = 0; i < n; i++) {
       const job = active[i]!
       const { stream, frames } = job
       job.probabilities[job.next] = output[i]!
-      stream.recurrent.set(stateN.subarray(i * STATE, (i + 1) * STATE), 0)
-      stream.recurrent.set(stateN.subarray((n + i) * STATE, (n + i + 1) * STATE), STATE)
+      copy(stateN, i * STATE, stream.recurrent, 0, STATE)
+      copy(stateN, (n + i) * STATE, stream.recurrent, STATE, STATE)
       const end = ++job.next * FRAME
-      stream.context.set(frames.samples.subarray(end - CONTEXT, end))
-      if (job.next < frames.count) still.push(job)
+      copy(frames.samples, end - CONTEXT, stream.context, 0, CONTEXT)
+      if (job.next < frames.count) active[still++] = job
     }
-    active = still
+    active.length = still
   }
+  giveBack(buffers)
 }
 
 /**
