@@ -83,15 +83,11 @@ const giveBack = (buffers: Buffers) => {
   if (spare === undefined || spare.rows < buffers.rows) spare = buffers
 }
 
-/** `count` floats from `from` at `at` into `into` at `to`: a plain loop, no view allocated per copy. */
-const copy = (from: Float32Array, at: number, into: Float32Array, to: number, count: number) => {
-  for (let k = 0; k < count; k++) into[to + k] = from[at + k]!
-}
-
 /**
  * Up to `maxBatch` rows, one call per round, each round taking the next
  * frame of every row not yet done. Its buffers are its own while it runs,
- * so calls on other sessions may interleave with it.
+ * so calls on other sessions may interleave with it. (`set` of a view
+ * copies faster than a plain loop here, view included.)
  */
 const scoreGroup = async (session: InferenceBackend.Session, jobs: Array<Job>) => {
   const buffers = borrow(jobs.length)
@@ -101,11 +97,11 @@ const scoreGroup = async (session: InferenceBackend.Session, jobs: Array<Job>) =
     const n = active.length
     for (let i = 0; i < n; i++) {
       const { stream, frames, next } = active[i]!
-      copy(stream.context, 0, input, i * ROW, CONTEXT)
-      copy(frames.samples, next * FRAME, input, i * ROW + CONTEXT, FRAME)
+      input.set(stream.context, i * ROW)
+      input.set(frames.samples.subarray(next * FRAME, (next + 1) * FRAME), i * ROW + CONTEXT)
       // [2, n, 128]: layer 0 of every row, then layer 1 of every row.
-      copy(stream.recurrent, 0, state, i * STATE, STATE)
-      copy(stream.recurrent, STATE, state, (n + i) * STATE, STATE)
+      state.set(stream.recurrent.subarray(0, STATE), i * STATE)
+      state.set(stream.recurrent.subarray(STATE), (n + i) * STATE)
     }
     const outputs = await session.runPromise({
       input: Tensor.float32(input.subarray(0, n * ROW), [n, ROW]),
@@ -119,10 +115,10 @@ const scoreGroup = async (session: InferenceBackend.Session, jobs: Array<Job>) =
       const job = active[i]!
       const { stream, frames } = job
       job.probabilities[job.next] = output[i]!
-      copy(stateN, i * STATE, stream.recurrent, 0, STATE)
-      copy(stateN, (n + i) * STATE, stream.recurrent, STATE, STATE)
+      stream.recurrent.set(stateN.subarray(i * STATE, (i + 1) * STATE), 0)
+      stream.recurrent.set(stateN.subarray((n + i) * STATE, (n + i + 1) * STATE), STATE)
       const end = ++job.next * FRAME
-      copy(frames.samples, end - CONTEXT, stream.context, 0, CONTEXT)
+      stream.context.set(frames.samples.subarray(end - CONTEXT, end))
       if (job.next < frames.count) active[still++] = job
     }
     active.length = still
