@@ -55,15 +55,44 @@ interface Job {
   next: number
 }
 
+/** A call's input and state buffers, for up to `rows` rows. */
+interface Buffers {
+  readonly rows: number
+  readonly input: Float32Array
+  readonly state: Float32Array
+}
+
+/**
+ * The buffers of the last finished group, lent to the next one: a gateway
+ * scores a batch every turn, and fresh ones per call (≈ 200 kB at 64 rows)
+ * kept the garbage collector busy. A group that finds them lent out (calls
+ * on other sessions interleaving) makes its own.
+ */
+let spare: Buffers | undefined
+
+const borrow = (rows: number): Buffers => {
+  const lent = spare
+  if (lent !== undefined && lent.rows >= rows) {
+    spare = undefined
+    return lent
+  }
+  return { rows, input: new Float32Array(rows * ROW), state: new Float32Array(rows * 2 * STATE) }
+}
+
+const giveBack = (buffers: Buffers) => {
+  if (spare === undefined || spare.rows < buffers.rows) spare = buffers
+}
+
 /**
  * Up to `maxBatch` rows, one call per round, each round taking the next
- * frame of every row not yet done. Its buffers are its own (sized for the
- * first, widest round), so calls on other sessions may interleave with it.
+ * frame of every row not yet done. Its buffers are its own while it runs,
+ * so calls on other sessions may interleave with it. (`set` of a view
+ * copies faster than a plain loop here, view included.)
  */
 const scoreGroup = async (session: InferenceBackend.Session, jobs: Array<Job>) => {
-  const input = new Float32Array(jobs.length * ROW)
-  const state = new Float32Array(jobs.length * 2 * STATE)
-  let active = jobs.filter((job) => job.frames.count > 0)
+  const buffers = borrow(jobs.length)
+  const { input, state } = buffers
+  const active = jobs.filter((job) => job.frames.count > 0)
   while (active.length > 0) {
     const n = active.length
     for (let i = 0; i < n; i++) {
@@ -81,7 +110,7 @@ const scoreGroup = async (session: InferenceBackend.Session, jobs: Array<Job>) =
     })
     const output = outputs.output!.data as Float32Array
     const stateN = outputs.stateN!.data as Float32Array
-    const still: Array<Job> = []
+    let still = 0
     for (let i = 0; i < n; i++) {
       const job = active[i]!
       const { stream, frames } = job
@@ -90,10 +119,11 @@ const scoreGroup = async (session: InferenceBackend.Session, jobs: Array<Job>) =
       stream.recurrent.set(stateN.subarray((n + i) * STATE, (n + i + 1) * STATE), STATE)
       const end = ++job.next * FRAME
       stream.context.set(frames.samples.subarray(end - CONTEXT, end))
-      if (job.next < frames.count) still.push(job)
+      if (job.next < frames.count) active[still++] = job
     }
-    active = still
+    active.length = still
   }
+  giveBack(buffers)
 }
 
 /**

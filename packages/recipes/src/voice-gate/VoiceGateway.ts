@@ -77,27 +77,49 @@ interface Stream {
   /** `end` or `close` was called: no more pushes. */
   ended: boolean
   closed: boolean
+  /** Its row in the batch being gathered (-1 when it has none): no map per batch. */
+  row: number
 }
 
-type Item =
-  | { readonly kind: "push"; readonly stream: Stream; readonly input: unknown; readonly done: Done }
-  | { readonly kind: "end" | "close"; readonly stream: Stream; readonly done: Done }
-
-/** A push on its way through one batch: its value after the last stage it went through, or its failure. */
-interface Work {
-  readonly item: Item & { readonly kind: "push" }
+/**
+ * A queued call. A push on its way through a batch carries its value after
+ * the last stage it went through, or its failure: one object per push, no
+ * wrapper per stage.
+ */
+interface Item {
+  readonly kind: "push" | "end" | "close"
+  readonly stream: Stream
+  readonly done: Done
+  /** `done` was called: a call settles once (the gateway's end may race a batch). */
+  settled: boolean
   value: any
-  failure: Exit.Exit<never, any> | undefined
+  failure: Exit.Failure<any, any> | undefined
 }
 
-const settleOnce = (done: Done): Done => {
-  let settled = false
-  return (exit) => {
-    if (settled) return
-    settled = true
-    done(exit)
-  }
+const item = (kind: Item["kind"], stream: Stream, done: Done, input?: unknown): Item => ({
+  kind,
+  stream,
+  done,
+  settled: false,
+  value: input,
+  failure: undefined,
+})
+
+const settle = (item: Item, exit: Exit.Exit<any, any>) => {
+  if (item.settled) return
+  item.settled = true
+  item.done(exit)
 }
+
+/** Scored frames as the Silero stage returns them: a literal, not a spread, per push. */
+const scored = (frames: Frames, probabilities: Float32Array): Scored => ({
+  first: frames.first,
+  samples: frames.samples,
+  count: frames.count,
+  size: frames.size,
+  valid: frames.valid,
+  probabilities,
+})
 
 /**
  * The gateway for `pipeline`, whose stages before its Silero stage turn
@@ -137,7 +159,8 @@ const makeInternal = <In, Out, E, R>(
     }
     const { stages, metrics } = pipeline
     const queue: Array<Item> = []
-    const inFlight = new Set<Item>()
+    /** The batch being drained; its settled items are skipped at the gateway's end. */
+    let inFlight: ReadonlyArray<Item> = []
     const wake = Latch.makeUnsafe(false)
     /** Streams opened and not yet closed: what the gateway's end closes. */
     const streams = new Set<Stream>()
@@ -148,8 +171,8 @@ const makeInternal = <In, Out, E, R>(
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
         closed = true
-        for (const item of [...inFlight, ...queue.splice(0)]) item.done(Exit.fail(cancelled()))
-        inFlight.clear()
+        for (const item of [...inFlight, ...queue.splice(0)]) settle(item, Exit.fail(cancelled()))
+        inFlight = []
         for (const stream of streams) closeStream(stream)
       }),
     )
@@ -184,7 +207,7 @@ const makeInternal = <In, Out, E, R>(
           if (i === at) {
             const frames = value as Frames
             const [probabilities] = yield* score([{ stream: stream.model, pieces: [frames] }])
-            value = { ...frames, probabilities: probabilities![0]! } satisfies Scored
+            value = scored(frames, probabilities![0]!)
           } else {
             value = yield* metrics[i]!.traced(stream.instances[i]!.step(value))
           }
@@ -206,84 +229,73 @@ const makeInternal = <In, Out, E, R>(
       }).pipe(Effect.ensuring(Effect.sync(() => closeStream(stream))))
 
     /** Stage `i` for every push still going, in order: one timed run for the batch. */
-    const stageFor = (i: number, works: ReadonlyArray<Work>) =>
+    const stageFor = (i: number, works: ReadonlyArray<Item>) =>
       metrics[i]!.traced(
-        Effect.forEach(
-          works,
-          (work) =>
-            work.failure !== undefined
-              ? Effect.void
-              : Effect.matchCause(work.item.stream.instances[i]!.step(work.value), {
-                  onSuccess: (value) => {
-                    work.value = value
-                  },
-                  onFailure: (cause) => {
-                    work.failure = Exit.failCause(cause)
-                  },
-                }),
-          { discard: true },
-        ),
+        Effect.gen(function* () {
+          for (const work of works) {
+            if (work.failure !== undefined) continue
+            const exit = yield* Effect.exit(work.stream.instances[i]!.step(work.value))
+            if (Exit.isSuccess(exit)) work.value = exit.value
+            else work.failure = exit
+          }
+        }),
       )
 
-    const pushes = (works: ReadonlyArray<Work>) =>
+    /** Validates every push's input (held in `value`); a valid one is an `Exit` already, read without a fiber step. */
+    const validate = (works: ReadonlyArray<Item>) =>
       Effect.gen(function* () {
         for (const work of works) {
-          const valid = Pipeline.validate(pipeline, work.item.input)
-          yield* Effect.matchCause(valid, {
-            onSuccess: (value) => {
-              work.value = value
-            },
-            onFailure: (cause) => {
-              work.failure = Exit.failCause(cause)
-            },
-          })
+          const valid = Pipeline.validate(pipeline, work.value)
+          const exit = Exit.isExit(valid) ? valid : yield* Effect.exit(valid)
+          if (Exit.isSuccess(exit)) work.value = exit.value
+          else work.failure = exit
         }
+      })
+
+    const pushes = (works: ReadonlyArray<Item>) =>
+      Effect.gen(function* () {
+        yield* validate(works)
         for (let i = 0; i < at; i++) yield* stageFor(i, works)
         // One row per stream, its pushes' frames in order; pushes without frames add none.
-        const rows = new Map<Stream, { pieces: Array<Frames>; works: Array<Work> }>()
+        const rows: Array<{ stream: Stream; pieces: Array<Frames>; works: Array<Item> }> = []
         for (const work of works) {
           if (work.failure !== undefined) continue
           const frames = work.value as Frames
           if (frames.count === 0) {
-            work.value = { ...frames, probabilities: new Float32Array(0) } satisfies Scored
+            work.value = scored(frames, new Float32Array(0))
             continue
           }
-          const row = rows.get(work.item.stream)
-          if (row === undefined) rows.set(work.item.stream, { pieces: [frames], works: [work] })
-          else {
+          const stream = work.stream
+          if (stream.row < 0) {
+            stream.row = rows.length
+            rows.push({ stream, pieces: [frames], works: [work] })
+          } else {
+            const row = rows[stream.row]!
             row.pieces.push(frames)
             row.works.push(work)
           }
         }
-        if (rows.size > 0) {
-          const entries = [...rows]
-          const scored = yield* Effect.exit(
-            score(entries.map(([stream, row]) => ({ stream: stream.model, pieces: row.pieces }))),
+        if (rows.length > 0) {
+          for (const row of rows) row.stream.row = -1
+          const exit = yield* Effect.exit(
+            score(rows.map((row) => ({ stream: row.stream.model, pieces: row.pieces }))),
           )
-          entries.forEach(([, row], r) => {
-            row.works.forEach((work, k) => {
-              if (Exit.isFailure(scored)) work.failure = Exit.failCause(scored.cause)
-              else
-                work.value = {
-                  ...row.pieces[k]!,
-                  probabilities: scored.value[r]![k]!,
-                } satisfies Scored
-            })
-          })
+          for (let r = 0; r < rows.length; r++) {
+            const row = rows[r]!
+            for (let k = 0; k < row.works.length; k++) {
+              const work = row.works[k]!
+              if (Exit.isFailure(exit)) work.failure = exit
+              else work.value = scored(row.pieces[k]!, exit.value[r]![k]!)
+            }
+          }
         }
         for (let i = at + 1; i < stages.length; i++) yield* stageFor(i, works)
-        for (const work of works) {
-          inFlight.delete(work.item)
-          work.item.done(work.failure ?? Exit.succeed(work.value))
-        }
+        for (const work of works) settle(work, work.failure ?? Exit.succeed(work.value))
       })
 
     const drain = (items: ReadonlyArray<Item>) =>
       Effect.gen(function* () {
-        const works: Array<Work> = []
-        for (const item of items) {
-          if (item.kind === "push") works.push({ item, value: undefined, failure: undefined })
-        }
+        const works = items.filter((item) => item.kind === "push")
         if (works.length > 0) yield* pushes(works)
         // Ends and closes come after their stream's pushes (a push after them is refused).
         for (const item of items) {
@@ -292,8 +304,7 @@ const makeInternal = <In, Out, E, R>(
             item.kind === "end"
               ? yield* Effect.exit(end(item.stream))
               : Exit.succeed(closeStream(item.stream))
-          inFlight.delete(item)
-          item.done(exit)
+          settle(item, exit)
         }
       })
 
@@ -303,15 +314,12 @@ const makeInternal = <In, Out, E, R>(
           yield* wake.await
           wake.closeUnsafe()
           const items = queue.splice(0)
-          for (const item of items) inFlight.add(item)
+          inFlight = items
           // A bug of ours fails this batch's calls, not the gateway.
           yield* drain(items).pipe(
             Effect.catchCause((cause) =>
               Effect.sync(() => {
-                for (const item of items) {
-                  inFlight.delete(item)
-                  item.done(Exit.failCause(cause))
-                }
+                for (const item of items) settle(item, Exit.failCause(cause))
               }),
             ),
           )
@@ -330,6 +338,7 @@ const makeInternal = <In, Out, E, R>(
         model: SileroBatch.initial(),
         ended: false,
         closed: false,
+        row: -1,
       }
       streams.add(stream)
       // Once closed, or after this stream's end, nothing is queued: the call settles at once.
@@ -348,17 +357,17 @@ const makeInternal = <In, Out, E, R>(
                 }),
               ),
             )
-          } else if (!refuse(done)) enqueue({ kind: "push", stream, input, done: settleOnce(done) })
+          } else if (!refuse(done)) enqueue(item("push", stream, done, input))
         },
         end: (done) => {
           if (stream.ended) return done(Exit.succeed([]))
           stream.ended = true
-          if (!refuse(done)) enqueue({ kind: "end", stream, done: settleOnce(done) })
+          if (!refuse(done)) enqueue(item("end", stream, done))
         },
         close: (done) => {
           if (stream.closed) return done(Exit.void)
           stream.ended = true
-          if (!refuse(done)) enqueue({ kind: "close", stream, done: settleOnce(done) })
+          if (!refuse(done)) enqueue(item("close", stream, done))
         },
       }
     }
