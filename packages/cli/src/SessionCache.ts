@@ -13,10 +13,14 @@
  * the saving. `EDGELINE_CACHE_DIR` moves it (default
  * `$XDG_CACHE_HOME/edgeline`, else `~/.cache/edgeline`), `EDGELINE_CACHE=off`
  * turns it off.
+ *
+ * A cached graph runs instead of the model's verified bytes, so the cache is
+ * used only from a directory this user owns that nobody else can write
+ * (made 0700): a file planted by someone else is never loaded.
  */
-import { createHash } from "node:crypto"
+import { createHash, randomUUID } from "node:crypto"
 import { constants } from "node:fs"
-import { access, mkdir, rename, rm } from "node:fs/promises"
+import { access, mkdir, rename, rm, stat } from "node:fs/promises"
 import { arch, cpus, homedir } from "node:os"
 import { join } from "node:path"
 import { OnnxBackend } from "@edgeline/runtime-node"
@@ -33,14 +37,22 @@ export const directory = (env: NodeJS.ProcessEnv = process.env): string | undefi
   return join(base, "edgeline", "onnxruntime")
 }
 
-/** Whether the cache can take a new file (made if missing). */
+/** Whether the cache can take a new file (made if missing, for this user alone). */
 const writable = (dir: string): Promise<boolean> =>
-  mkdir(dir, { recursive: true })
+  mkdir(dir, { recursive: true, mode: 0o700 })
     .then(() => access(dir, constants.W_OK))
     .then(
       () => true,
       () => false,
     )
+
+/** Whether what is in `dir` can be trusted: this user's, and writable by nobody else. */
+const private_ = async (dir: string): Promise<boolean> => {
+  const info = await stat(dir).catch(() => undefined)
+  if (info === undefined) return true // not made yet: `writable` makes it 0700
+  const uid = process.getuid?.()
+  return (uid === undefined || info.uid === uid) && (info.mode & 0o022) === 0
+}
 
 /** The cached file for a model made with these options, on this onnxruntime and CPU. */
 const fileFor = (dir: string, modelSha256: string, options: object): string =>
@@ -68,7 +80,9 @@ export const createSession =
       ...OnnxBackend.sessionOptions(load.threads),
       ...(load.own as ort.InferenceSession.SessionOptions),
     }
-    if (dir === undefined) return ort.InferenceSession.create(model.bytes, options)
+    if (dir === undefined || !(await private_(dir))) {
+      return ort.InferenceSession.create(model.bytes, options)
+    }
     const file = fileFor(dir, model.sha256 ?? sha256(model.bytes), options)
     try {
       return await ort.InferenceSession.create(file, options)
@@ -77,7 +91,7 @@ export const createSession =
     }
     if (!(await writable(dir))) return ort.InferenceSession.create(model.bytes, options)
     // Written under a name of this process's own, then renamed: a concurrent run never loads half a file.
-    const partial = `${file}.${process.pid}.partial`
+    const partial = `${file}.${randomUUID()}.partial`
     let session: ort.InferenceSession
     try {
       session = await ort.InferenceSession.create(model.bytes, {

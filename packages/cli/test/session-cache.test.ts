@@ -4,7 +4,7 @@
  * what an uncached one does; a session comes from the cached file; a broken
  * file is made again; a cache that cannot be written is not an error.
  */
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises"
+import { chmod, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { homedir, tmpdir } from "node:os"
 import { join } from "node:path"
@@ -51,6 +51,14 @@ const probabilities = async (createSession: ReturnType<typeof SessionCache.creat
 }
 
 describe("SessionCache", () => {
+  it("neither loads nor saves in a directory others can write (a planted graph would run)", async () => {
+    const dir = await cacheDir()
+    const uncached = await probabilities(SessionCache.createSession(undefined))
+    await chmod(dir, 0o777)
+    expect(await probabilities(SessionCache.createSession(dir))).toEqual(uncached)
+    expect(await cached(dir)).toHaveLength(0)
+  })
+
   it("the first run saves the optimized model; cached runs score bit for bit what uncached ones do", async () => {
     const dir = await cacheDir()
     const uncached = await probabilities(SessionCache.createSession(undefined))

@@ -3,7 +3,8 @@
  * prompt) and report what they saved, per run, as metrics and span
  * attributes.
  */
-import { Context, Effect, Fiber, Metric } from "effect"
+import { Effect, Fiber, Metric } from "effect"
+import { numbersFor, readOnly } from "./internal/registrySeries.js"
 import * as Stage from "./Stage.js"
 import * as StageMetrics from "./StageMetrics.js"
 
@@ -45,14 +46,10 @@ interface Sums {
  * tracer keeps it.
  */
 const measured = <In, Out, E, R>(name: string, measure: Measure<In, Out>) => {
-  // The counters per unit, made once with their attributes built in, and their sums per registry.
+  // The counters per unit, made once with their attributes built in.
   const units = new Map<
     string,
-    {
-      readonly before: Metric.Counter<number>
-      readonly after: Metric.Counter<number>
-      readonly sums: WeakMap<object, Sums>
-    }
+    { readonly before: Metric.Counter<number>; readonly after: Metric.Counter<number> }
   >()
   let seenRegistry: object | undefined
   let seenUnit: string | undefined
@@ -65,32 +62,24 @@ const measured = <In, Out, E, R>(name: string, measure: Measure<In, Out>) => {
       counters = {
         before: Metric.counter(BEFORE.id, { description: BEFORE.description, attributes }),
         after: Metric.counter(AFTER.id, { description: AFTER.description, attributes }),
-        sums: new WeakMap(),
       }
       units.set(unit, counters)
     }
-    let sums = counters.sums.get(registry)
-    if (sums === undefined) {
+    const { before, after } = counters
+    const sums = numbersFor(registry, JSON.stringify(["condense", name, unit]), (context) => {
       const made: Sums = { before: 0, after: 0 }
-      sums = made
-      counters.sums.set(registry, made)
-      const context = Context.make(Metric.MetricRegistry, registry)
-      const counter = (read: () => number) => ({
-        get: () => ({ count: read(), incremental: false }),
-        update: () => {},
-        modify: () => {},
-      })
       Metric.registerUnsafe(
-        counters.before,
+        before,
         context,
-        counter(() => made.before),
+        readOnly(() => ({ count: made.before, incremental: false })),
       )
       Metric.registerUnsafe(
-        counters.after,
+        after,
         context,
-        counter(() => made.after),
+        readOnly(() => ({ count: made.after, incremental: false })),
       )
-    }
+      return made
+    })
     seenRegistry = registry
     seenUnit = unit
     seenSums = sums

@@ -160,7 +160,14 @@ export const createRunner = async <In, Out, E, R, ER>(
   ): Promise<A> => {
     if (closed) return refused()
     // Without a signal (a live push, usually), no abort wiring at all.
-    if (call.signal === undefined) return settled(executor.fork(effect, call.onProgress, kind))
+    if (call.signal === undefined) {
+      try {
+        return settled(executor.fork(effect, call.onProgress, kind))
+      } catch (e) {
+        // A runtime disposed under a racing close(): reject, never throw from a Promise method.
+        return Promise.reject(e instanceof Error ? e : new CancelledError({ message: String(e) }))
+      }
+    }
     let fiber: Fiber.Fiber<A, unknown> | undefined
     return withSignal(
       call.signal,

@@ -18,6 +18,7 @@
  * largest part of the framework's cost per live push.
  */
 import { Cause, Clock, Context, type Duration, Effect, Metric, References, Tracer } from "effect"
+import { numbersFor, readOnly } from "./internal/registrySeries.js"
 import type { StageTiming } from "./Pipeline.js"
 import type * as Stage from "./Stage.js"
 
@@ -110,29 +111,26 @@ export const make = (pipeline: string, stage: Stage.Any): StageMetrics => {
     description: "Stage runs that failed (not counting interruptions)",
     attributes,
   })
-  const tallies = new WeakMap<object, Tally>()
+  const key = JSON.stringify(["stage", pipeline, name, kind])
   // The registry last seen and its tally: a runner's pushes all use one.
   let seen: object | undefined
   let seenTally: Tally | undefined
   const tally = (registry: Registry): Tally => {
     if (registry === seen) return seenTally!
-    let found = tallies.get(registry)
-    if (found === undefined) {
+    const found = numbersFor(registry, key, (context) => {
       const t = new Tally()
-      found = t
-      tallies.set(registry, t)
-      const context = Context.make(Metric.MetricRegistry, registry)
-      Metric.registerUnsafe(duration, context, {
-        get: () => t.histogram(),
-        update: () => {},
-        modify: () => {},
-      })
-      Metric.registerUnsafe(failures, context, {
-        get: () => ({ count: t.failures, incremental: false }),
-        update: () => {},
-        modify: () => {},
-      })
-    }
+      Metric.registerUnsafe(
+        duration,
+        context,
+        readOnly(() => t.histogram()),
+      )
+      Metric.registerUnsafe(
+        failures,
+        context,
+        readOnly(() => ({ count: t.failures, incremental: false })),
+      )
+      return t
+    })
     seen = registry
     seenTally = found
     return found
@@ -169,7 +167,7 @@ export const make = (pipeline: string, stage: Stage.Any): StageMetrics => {
   return {
     duration,
     failures,
-    lastMs: (context) => tallies.get(Context.get(context, Metric.MetricRegistry))?.lastMs ?? 0,
+    lastMs: (context) => tally(Context.get(context, Metric.MetricRegistry)).lastMs,
     traced,
     tally,
   }

@@ -167,6 +167,28 @@ describe.each([
     expect((duration?.state as Metric.HistogramState | undefined)?.count).toBe(2)
   })
 
+  it("counts pipelines built twice under one name into one series, and reading timings replaces none", async () => {
+    const build = () =>
+      Pipeline.make(
+        "observed-twice",
+        Stage.preprocess({ name: "observed-twice-stage", run: (n: number) => Effect.succeed(n) }),
+      )
+    const [first, second] = [build(), build()]
+    const registry = new Map() as unknown as Metric.MetricRegistry
+    const inRegistry = <A, E>(effect: Effect.Effect<A, E>) =>
+      Effect.runPromise(Effect.provideService(effect, Metric.MetricRegistry, registry))
+    await inRegistry(Pipeline.run(first, 1))
+    await inRegistry(Pipeline.run(first, 2))
+    await inRegistry(Pipeline.run(second, 3))
+    // Reading the second pipeline's timings must not swap the exported series for a fresh one.
+    await inRegistry(Pipeline.timings(second))
+    const series = Metric.snapshotUnsafe(Context.make(Metric.MetricRegistry, registry)).filter(
+      (m) => m.id === "edgeline_stage_duration" && m.attributes?.pipeline === "observed-twice",
+    )
+    expect(series).toHaveLength(1)
+    expect((series[0]!.state as Metric.HistogramState).count).toBe(3)
+  })
+
   it("coalesces: 100 quick runs give far fewer snapshots, and the last one counts all 100", async () => {
     const pipeline = Pipeline.make(
       "observed-quick",

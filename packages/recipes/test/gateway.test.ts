@@ -252,6 +252,23 @@ describe("VoiceGate.gateway", () => {
     expect(got.timings.find((t) => t.stage === "silero-vad")!.count).toBeGreaterThan(0)
   })
 
+  it("an aborted push leaves the queue and changes nothing; an already aborted one is refused", async () => {
+    const { chunks } = feeds[0]!
+    const session = await gateway.open()
+    const first = session.push(chunks[0]!)
+    const abort = new AbortController()
+    const second = session.push(chunks[1]!, { signal: abort.signal })
+    abort.abort() // before the gateway's fiber has taken the queue
+    await expect(second).rejects.toBeInstanceOf(CancelledError)
+    await expect(session.push(chunks[1]!, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(
+      CancelledError,
+    )
+    const third = session.push(chunks[2]!)
+    const outputs = [await first, await third, ...(await session.end())]
+    // As if the stream had been pushed the first and third chunks only.
+    expectSame("abort", VoiceGate.merge(outputs), await aloneMerged([chunks[0]!, chunks[2]!]))
+  })
+
   it("closing settles pending pushes (scored or CancelledError) and refuses new ones", async () => {
     const own = await VoiceGate.gateway({ layer: NodeRuntime.layer(), maxBatch: 4 })
     const sessions = await Promise.all(feeds.map(() => own.open()))

@@ -161,7 +161,8 @@ export const score = async (
     return pieces.map((piece) => {
       const from = at
       at += piece.count
-      return job.probabilities.subarray(from, at)
+      // Copies, not views: each push owns its probabilities (a transfer of one must not detach another's).
+      return job.probabilities.slice(from, at)
     })
   })
 }

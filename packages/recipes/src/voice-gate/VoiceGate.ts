@@ -53,7 +53,7 @@ export interface FileOptions extends Options {
   readonly scoring?: SileroVad.Scoring | undefined
   /**
    * Threads inside one Silero call (default: the runtime's own, one on
-   * Node). With batched scoring, 2 is faster on an idle second core (≈ 1.1×
+   * Node). With batched scoring, 2 is faster on an idle second core (≈ 1.05–1.1×
    * on this project's benchmark machine) and slower when that core is busy:
    * the CLI asks for 2 only when the load average leaves a core free.
    */
