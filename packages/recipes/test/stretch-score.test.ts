@@ -239,48 +239,31 @@ describe("odd inputs give the sequential segments", () => {
 })
 
 describe("cancellation", () => {
-  it("stops a long batched run", async () => {
-    const long = await buildRecording(240)
-    const controller = new AbortController()
-    const events: Array<Progress.Event> = []
-    const run = batched.run(long.wav, {
-      signal: controller.signal,
-      onProgress: (event) => {
-        if (event.scope !== "stage" || event.name !== "silero-vad") return
-        events.push(event)
-        controller.abort()
-      },
-    })
-    await expect(run).rejects.toBeInstanceOf(CancelledError)
-    // Stopped after its first slice: far from all 7500 frames.
-    expect(events.length).toBeGreaterThanOrEqual(1)
-    expect(events.at(-1)!.total).toBe(7500)
-    expect(events.at(-1)!.done).toBeLessThan(7500)
-    // The runner serves on.
-    const after = await batched.run(recording.wav)
-    expect(after.probabilities.length).toBe(1875)
-  })
-
-  it("stops a long sequential run at its next frame", async () => {
-    const long = await buildRecording(240)
-    const controller = new AbortController()
-    const events: Array<Progress.Event> = []
-    const run = sequential.run(long.wav, {
-      signal: controller.signal,
-      onProgress: (event) => {
-        if (event.scope !== "stage" || event.name !== "silero-vad") return
-        events.push(event)
-        controller.abort()
-      },
-    })
-    await expect(run).rejects.toBeInstanceOf(CancelledError)
-    // Stopped after its first slice: far from all 7500 frames.
-    expect(events.length).toBeGreaterThanOrEqual(1)
-    expect(events.at(-1)!.total).toBe(7500)
-    expect(events.at(-1)!.done).toBeLessThan(7500)
-    // The runner serves on, from a fresh state: the same probabilities as before.
-    const after = await sequential.run(recording.wav)
-    const again = await sequential.run(recording.wav)
-    expect(after.probabilities).toEqual(again.probabilities)
-  })
+  it.for(["batched", "sequential"] as const)(
+    "stops a long %s run after its first slice, and the runner serves on",
+    async (scoring) => {
+      const runner = scoring === "batched" ? batched : sequential
+      const long = await buildRecording(240)
+      const controller = new AbortController()
+      const events: Array<Progress.Event> = []
+      const run = runner.run(long.wav, {
+        signal: controller.signal,
+        onProgress: (event) => {
+          if (event.scope !== "stage" || event.name !== "silero-vad") return
+          events.push(event)
+          controller.abort()
+        },
+      })
+      await expect(run).rejects.toBeInstanceOf(CancelledError)
+      // Stopped after its first slice: far from all 7500 frames.
+      expect(events.length).toBeGreaterThanOrEqual(1)
+      expect(events.at(-1)!.total).toBe(7500)
+      expect(events.at(-1)!.done).toBeLessThan(7500)
+      // The runner serves on, from a fresh state: the same probabilities twice.
+      const after = await runner.run(recording.wav)
+      const again = await runner.run(recording.wav)
+      expect(after.probabilities.length).toBe(1875)
+      expect(after.probabilities).toEqual(again.probabilities)
+    },
+  )
 })
