@@ -4,7 +4,7 @@
  * attributes.
  */
 import { Effect, Fiber, Metric } from "effect"
-import { numbersFor, readOnly } from "./internal/registrySeries.js"
+import { counterOf, numbersFor, readFrom } from "./internal/registrySeries.js"
 import * as Stage from "./Stage.js"
 import * as StageMetrics from "./StageMetrics.js"
 
@@ -68,16 +68,8 @@ const measured = <In, Out, E, R>(name: string, measure: Measure<In, Out>) => {
     const { before, after } = counters
     const sums = numbersFor(registry, JSON.stringify(["condense", name, unit]), (context) => {
       const made: Sums = { before: 0, after: 0 }
-      Metric.registerUnsafe(
-        before,
-        context,
-        readOnly(() => ({ count: made.before, incremental: false })),
-      )
-      Metric.registerUnsafe(
-        after,
-        context,
-        readOnly(() => ({ count: made.after, incremental: false })),
-      )
+      readFrom(before, context, () => counterOf(made.before))
+      readFrom(after, context, () => counterOf(made.after))
       return made
     })
     seenRegistry = registry

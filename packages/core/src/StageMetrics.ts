@@ -18,7 +18,7 @@
  * largest part of the framework's cost per live push.
  */
 import { Cause, Clock, Context, type Duration, Effect, Metric, References, Tracer } from "effect"
-import { numbersFor, readOnly } from "./internal/registrySeries.js"
+import { counterOf, numbersFor, readFrom } from "./internal/registrySeries.js"
 import type { StageTiming } from "./Pipeline.js"
 import type * as Stage from "./Stage.js"
 
@@ -119,16 +119,8 @@ export const make = (pipeline: string, stage: Stage.Any): StageMetrics => {
     if (registry === seen) return seenTally!
     const found = numbersFor(registry, key, (context) => {
       const t = new Tally()
-      Metric.registerUnsafe(
-        duration,
-        context,
-        readOnly(() => t.histogram()),
-      )
-      Metric.registerUnsafe(
-        failures,
-        context,
-        readOnly(() => ({ count: t.failures, incremental: false })),
-      )
+      readFrom(duration, context, () => t.histogram())
+      readFrom(failures, context, () => counterOf(t.failures))
       return t
     })
     seen = registry

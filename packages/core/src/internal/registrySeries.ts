@@ -28,5 +28,20 @@ export const numbersFor = <T>(
   return found
 }
 
-/** A series hook that only reads: the numbers are updated in place, not through the metric. */
-export const readOnly = <S>(get: () => S) => ({ get, update: () => {}, modify: () => {} })
+/**
+ * Registers `metric` in the registry of `context` as a series that reads its
+ * state from `get`: the numbers are updated in place, not through the metric.
+ */
+export const readFrom = <S>(
+  metric: Metric.Metric<any, S>,
+  context: Context.Context<never>,
+  get: () => S,
+): void => {
+  Metric.registerUnsafe(metric, context, { get, update: () => {}, modify: () => {} })
+}
+
+/** A counter's state holding `count`. */
+export const counterOf = (count: number): Metric.CounterState<number> => ({
+  count,
+  incremental: false,
+})

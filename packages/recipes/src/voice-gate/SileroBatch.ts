@@ -6,11 +6,10 @@
  * after it. A stream's probabilities are those it would get alone, up to the
  * engine's rounding (batched kernels sum in another order).
  */
-import { type InferenceBackend, InferenceError, Tensor } from "@edgeline/core"
-import { MODEL_RATE } from "../audio/Audio.js"
+import { type InferenceBackend, Tensor } from "@edgeline/core"
 import { concatFrames, type Frames } from "../audio/Frames.js"
-import { messageOf } from "../internal/messageOf.js"
-import { CONTEXT, FRAME } from "./SileroVad.js"
+import { scoringFailed } from "../internal/scoringFailed.js"
+import { CONTEXT, FRAME, sampleRate } from "./SileroVad.js"
 
 /** Most streams scored in one call by default: past 64 rows a call gains little per frame. */
 export const DEFAULT_MAX_BATCH = 64
@@ -37,15 +36,6 @@ export const initial = (): StreamState => ({
 export interface Row {
   readonly stream: StreamState
   readonly pieces: ReadonlyArray<Frames>
-}
-
-const sampleRate = Tensor.int64(BigInt64Array.of(BigInt(MODEL_RATE)), [])
-
-/** The feeds for one warm-up run: what `Model.session` runs once after loading. */
-export const warmup: Tensor.Feeds = {
-  input: Tensor.zeros("float32", [1, ROW]),
-  state: Tensor.zeros("float32", [2, 1, STATE]),
-  sr: sampleRate,
 }
 
 interface Job {
@@ -147,12 +137,7 @@ export const score = async (
       await scoreGroup(session, jobs.slice(from, from + maxBatch))
     }
   } catch (e) {
-    throw e instanceof InferenceError
-      ? e
-      : new InferenceError({
-          model: session.model,
-          message: `scoring a batch of frames failed: ${messageOf(e)}`,
-        })
+    throw scoringFailed(session, "scoring a batch of frames", e)
   }
   return jobs.map((job, i) => {
     const pieces = rows[i]!.pieces

@@ -7,7 +7,7 @@
 import {
   Infer,
   type InferenceBackend,
-  InferenceError,
+  type InferenceError,
   ModelRef,
   Progress,
   type Stage,
@@ -17,7 +17,7 @@ import * as SileroModel from "@edgeline/model-silero-vad"
 import { Effect } from "effect"
 import { MODEL_RATE } from "../audio/Audio.js"
 import type { Frames } from "../audio/Frames.js"
-import { messageOf } from "../internal/messageOf.js"
+import { scoringFailed } from "../internal/scoringFailed.js"
 import * as StretchScore from "./StretchScore.js"
 
 export const FRAME = 512
@@ -61,7 +61,8 @@ interface StopFlag {
   readonly aborted: boolean
 }
 
-const sampleRate = Tensor.int64(BigInt64Array.of(BigInt(MODEL_RATE)), [])
+/** The `sr` feed: Silero v5 at 16 kHz. */
+export const sampleRate = Tensor.int64(BigInt64Array.of(BigInt(MODEL_RATE)), [])
 
 /**
  * How long frames are scored in a plain async loop before the Effect step
@@ -126,21 +127,14 @@ const scoreSlice = (
   }, failed)
 }
 
-const scoringFailed = (session: InferenceBackend.Session, e: unknown): InferenceError =>
-  e instanceof InferenceError
-    ? e
-    : new InferenceError({
-        model: session.model,
-        message: `scoring frames failed: ${messageOf(e)}`,
-      })
-
 /** Whether every value is below `limit`. */
 const allBelow = (values: Float32Array, limit: number): boolean => {
   for (let i = 0; i < values.length; i++) if (!(values[i]! < limit)) return false
   return true
 }
 
-const warmup: Tensor.Feeds = {
+/** The feeds for one warm-up run after loading: one frame of silence from zero state. */
+export const warmup: Tensor.Feeds = {
   input: Tensor.zeros("float32", [1, FRAME + CONTEXT]),
   state: Tensor.zeros("float32", [2, 1, 128]),
   sr: sampleRate,
@@ -226,7 +220,7 @@ export const make = (
                 probabilities,
                 stop,
                 (next) => resume(Effect.succeed(next)),
-                (e) => resume(Effect.fail(scoringFailed(session, e))),
+                (e) => resume(Effect.fail(scoringFailed(session, "scoring frames", e))),
               )
               // On interruption: stop at the next frame.
               return Effect.sync(() => {

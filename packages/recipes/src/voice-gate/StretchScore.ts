@@ -20,10 +20,10 @@
  * Platform-neutral: only `InferenceBackend.Session.runSteps`, so it runs the
  * same on onnxruntime-node and on onnxruntime-web in a browser worker.
  */
-import { type InferenceBackend, InferenceError, Tensor } from "@edgeline/core"
+import { type InferenceBackend, type InferenceError, Tensor } from "@edgeline/core"
 import { Effect } from "effect"
 import type { Frames } from "../audio/Frames.js"
-import { messageOf } from "../internal/messageOf.js"
+import { scoringFailed } from "../internal/scoringFailed.js"
 
 export interface Options {
   /**
@@ -256,13 +256,7 @@ export const score = (
       const until = Date.now() + options.sliceMs
       yield* Effect.tryPromise({
         try: () => slice(session, pass, until, stop),
-        catch: (e) =>
-          e instanceof InferenceError
-            ? e
-            : new InferenceError({
-                model: session.model,
-                message: `scoring frames in stretches failed: ${messageOf(e)}`,
-              }),
+        catch: (e) => scoringFailed(session, "scoring frames in stretches", e),
       }).pipe(Effect.onInterrupt(() => Effect.sync(() => (stop.aborted = true))))
       options.report(Math.min(frames.count, Math.round((frames.count * pass.step) / steps)))
       // Let the event loop in (onnxruntime-web settles runs as microtasks): a cancel is seen.

@@ -26,7 +26,6 @@
 import {
   CancelledError,
   type Infer,
-  InferenceError,
   type InputValidationError,
   Model,
   type ModelLoadError,
@@ -39,8 +38,9 @@ import {
 } from "@edgeline/core"
 import { Cause, Effect, Exit, Latch, Layer, ManagedRuntime, Metric, Scope } from "effect"
 import type { Frames } from "../audio/Frames.js"
+import { scoringFailed } from "../internal/scoringFailed.js"
 import * as SileroBatch from "./SileroBatch.js"
-import { type Scored, STAGE, model as sileroModel } from "./SileroVad.js"
+import { type Scored, STAGE, model as sileroModel, warmup } from "./SileroVad.js"
 
 export interface Options {
   /** Another Silero v5 file (e.g. from a fleet registry); the same as the pipeline's. */
@@ -180,7 +180,7 @@ const makeInternal = <In, Out, E, R>(
       }),
     )
     const session = yield* Model.session(options.model ?? sileroModel, {
-      warmup: SileroBatch.warmup,
+      warmup,
     })
 
     const closeStream = (stream: Stream) => {
@@ -195,10 +195,7 @@ const makeInternal = <In, Out, E, R>(
       metrics[at]!.traced(
         Effect.tryPromise({
           try: () => SileroBatch.score(session, rows, maxBatch),
-          catch: (e) =>
-            e instanceof InferenceError
-              ? e
-              : new InferenceError({ model: session.model, message: String(e) }),
+          catch: (e) => scoringFailed(session, "scoring a batch of frames", e),
         }),
       )
 
