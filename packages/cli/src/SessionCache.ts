@@ -76,10 +76,7 @@ const fileFor = (dir: string, modelSha256: string, options: object): string =>
 export const createSession =
   (dir: string | undefined = directory()): OnnxBackend.CreateSession =>
   async (model, load) => {
-    const options: ort.InferenceSession.SessionOptions = {
-      ...OnnxBackend.sessionOptions(load.threads),
-      ...(load.own as ort.InferenceSession.SessionOptions),
-    }
+    const options = OnnxBackend.ortSessionOptions(load)
     if (dir === undefined || !(await private_(dir))) {
       return ort.InferenceSession.create(model.bytes, options)
     }

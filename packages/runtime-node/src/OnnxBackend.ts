@@ -37,7 +37,15 @@ export const sessionOptions = (threads = 1): ort.InferenceSession.SessionOptions
   logSeverityLevel: 3,
 })
 
-/** How the backend gets an onnxruntime-node session for model bytes. */
+/** A stage's load options as onnxruntime-node session options: `sessionOptions(threads)`, then its own per-backend options. */
+export const ortSessionOptions = (
+  load: InferenceBackend.LoadOptions,
+): ort.InferenceSession.SessionOptions => ({
+  ...sessionOptions(load.threads),
+  ...(load.own as ort.InferenceSession.SessionOptions),
+})
+
+/** How the backend gets an onnxruntime-node session for model bytes; `threads` is resolved (the stage's, else the layer's). */
 export type CreateSession = (
   model: ModelRef.ModelBytes,
   options: InferenceBackend.LoadOptions,
@@ -57,11 +65,7 @@ const gpuWarning = (options: InferenceBackend.SessionOptions): Array<InferenceBa
 export const layer = (options: Options = {}): Layer.Layer<InferenceBackend.InferenceBackend> => {
   const create: CreateSession =
     options.createSession ??
-    ((model, session) =>
-      ort.InferenceSession.create(model.bytes, {
-        ...sessionOptions(session.threads ?? options.threads),
-        ...(session.own as ort.InferenceSession.SessionOptions),
-      }))
+    ((model, session) => ort.InferenceSession.create(model.bytes, ortSessionOptions(session)))
   return Layer.effect(
     InferenceBackend.InferenceBackend,
     OrtBackend.make({
@@ -72,7 +76,7 @@ export const layer = (options: Options = {}): Layer.Layer<InferenceBackend.Infer
       options: ["threads", "device"],
       create: async (model, session) => ({
         provider: "cpu",
-        session: await create(model, session),
+        session: await create(model, { ...session, threads: session.threads ?? options.threads }),
         warnings: gpuWarning(session),
       }),
     }),
